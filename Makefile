@@ -1,0 +1,46 @@
+# pkgdriver. `make test` is what CI runs (through .ci/run); `make run` runs the main job.
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+BIN       := bin/pkgdriver
+# The toolchain's base image: made locally with debootstrap (no registry needed).
+BASE_IMAGE ?= pkgdriver/debian:bookworm
+# Built-in default job: the built-in recipes against a local OSv checkout (OSV_SRC) or, when it
+# is empty, OSv cloned from its upstream repository.
+OSV_SRC   ?=
+RUN_ARGS  ?=
+
+.PHONY: all build test unit vet fuzz engine base-image run bench clean
+
+all: build
+
+# A static binary: the same file runs on the host and, as `capstan`, in any Linux container.
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+
+# Unit and integration tests; the integration tests need an engine (make engine base-image).
+test: vet
+	$(GO) test -count=1 -timeout 60m ./...
+
+unit:
+	$(GO) test -count=1 -short ./...
+
+# Brief fuzzing of every target with its seed corpus.
+fuzz:
+	./scripts/fuzz.sh 10s
+
+engine:
+	./scripts/ensure-engine.sh
+
+base-image: engine
+	./images/base/make-base-image.sh bookworm
+
+run: build engine base-image
+	./$(BIN) run --base-image $(BASE_IMAGE) $(if $(OSV_SRC),--osv-src $(OSV_SRC)) $(RUN_ARGS)
+
+clean:
+	rm -rf bin

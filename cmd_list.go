@@ -1,0 +1,81 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/pkgdriver/pkgdriver/driver"
+)
+
+// listEntry is one recipe in `pkgdriver list --json`.
+type listEntry struct {
+	Name   string `json:"name"`
+	Source string `json:"source"`
+	Demo   bool   `json:"demo"`
+	Valid  bool   `json:"valid"`
+	Error  string `json:"error,omitempty"`
+}
+
+func listCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "list",
+		Usage:       "list the recipes, where each comes from, whether it has a demo, and whether it is valid",
+		Description: "Exit status 1 when any recipe is invalid, so CI can run it as a check.",
+		Flags:       append(append(recipeDirFlags(), logFlags()...), &cli.BoolFlag{Name: "json", Usage: "one JSON array"}),
+		Action: func(c *cli.Context) error {
+			dirs, err := recipeDirs(c)
+			if err != nil {
+				return err
+			}
+			cat, err := driver.Discover(c.Context, dirs)
+			if err != nil {
+				return usageError{err}
+			}
+			var entries []listEntry
+			invalid := 0
+			for _, r := range cat.Recipes {
+				e := listEntry{Name: r.Name, Source: r.Source, Demo: r.Demo != nil, Valid: r.Err == nil}
+				if r.Builtin {
+					e.Source = "built-in"
+				}
+				if r.Err != nil {
+					e.Error = r.Err.Error()
+					invalid++
+				}
+				entries = append(entries, e)
+			}
+			if c.Bool("json") {
+				enc := json.NewEncoder(c.App.Writer)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(entries); err != nil {
+					return err
+				}
+			} else {
+				tw := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "RECIPE\tSOURCE\tDEMO\tSTATUS")
+				for _, e := range entries {
+					status := "valid"
+					if !e.Valid {
+						status = e.Error
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Name, e.Source, yesNo(e.Demo), status)
+				}
+				tw.Flush()
+			}
+			if invalid > 0 {
+				return exitError{exitFailed}
+			}
+			return nil
+		},
+	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

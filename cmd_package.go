@@ -1,0 +1,127 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/pkgdriver/pkgdriver/packager"
+)
+
+// packageCommand is Capstan's `package` command group with the flags recipes use.
+func packageCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "package",
+		Usage: "make, build and check Capstan packages (.mpm)",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "init",
+				Usage:     "write meta/package.yaml in the package directory (default: the current one)",
+				ArgsUsage: "[dir]",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "package name"},
+					&cli.StringFlag{Name: "title", Aliases: []string{"t"}, Usage: "package title"},
+					&cli.StringFlag{Name: "author", Aliases: []string{"a"}, Usage: "package author"},
+					&cli.StringFlag{Name: "version", Aliases: []string{"v"}, Usage: "package version"},
+					&cli.StringFlag{Name: "platform", Usage: "platform the package was built on"},
+					&cli.StringSliceFlag{Name: "require", Usage: "a required package (repeatable)"},
+				},
+				Action: func(c *cli.Context) error {
+					dir := dirArg(c)
+					p := packager.Package{
+						Name: c.String("name"), Title: c.String("title"), Author: c.String("author"),
+						Version: c.String("version"), Platform: c.String("platform"),
+						Require: c.StringSlice("require"),
+					}
+					if t, ok := sourceDateEpoch(); ok {
+						p.Created = t.Format(packager.CreatedLayout)
+					}
+					if err := packager.Init(dir, p); err != nil {
+						return usageError{err}
+					}
+					fmt.Fprintf(c.App.Writer, "wrote %s\n", filepath.Join(dir, packager.PackageFile))
+					return nil
+				},
+			},
+			{
+				Name:      "build",
+				Usage:     "pack the package directory (default: the current one) into <name>.mpm inside it",
+				ArgsUsage: "[dir]",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "pull-missing", Aliases: []string{"p"}, Usage: "accepted for Capstan compatibility; required packages are not fetched"},
+				},
+				Action: func(c *cli.Context) error {
+					dir := dirArg(c)
+					pkg, err := packager.LoadPackage(filepath.Join(dir, packager.PackageFile))
+					if err != nil {
+						return err
+					}
+					mtime, ok := sourceDateEpoch()
+					if !ok {
+						mtime = createdTime(pkg)
+					}
+					dest := filepath.Join(dir, pkg.Name+".mpm")
+					d, err := packager.PackFile(c.Context, dir, dest, packager.PackOptions{Name: pkg.Name, ModTime: mtime})
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(c.App.Writer, "wrote %s (%d bytes, sha256 %s)\n", dest, d.Size, d.SHA256)
+					return nil
+				},
+			},
+			{
+				Name:      "verify",
+				Usage:     "check an .mpm: safe entry names and a valid meta/package.yaml; list its entries",
+				ArgsUsage: "<file.mpm>",
+				Flags:     []cli.Flag{&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "print every entry"}},
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 1 {
+						return usagef("package verify takes one .mpm file")
+					}
+					a, err := packager.VerifyFile(c.Args().First())
+					if err != nil {
+						return err
+					}
+					if c.Bool("list") {
+						for _, e := range a.Entries {
+							fmt.Fprintf(c.App.Writer, "%s\n", e.Name)
+						}
+					}
+					fmt.Fprintf(c.App.Writer, "%s: package %s %s, %d entries, valid\n", c.Args().First(), a.Package.Name, a.Package.Version, len(a.Entries))
+					return nil
+				},
+			},
+		},
+	}
+}
+
+func dirArg(c *cli.Context) string {
+	if c.NArg() > 0 {
+		return c.Args().First()
+	}
+	return "."
+}
+
+// sourceDateEpoch is the reproducible-builds timestamp, when set.
+func sourceDateEpoch() (time.Time, bool) {
+	s := os.Getenv("SOURCE_DATE_EPOCH")
+	secs, err := strconv.ParseInt(s, 10, 64)
+	if s == "" || err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(secs, 0).UTC(), true
+}
+
+// createdTime is the package's created time, or the Unix epoch when it has none Capstan reads.
+func createdTime(p *packager.Package) time.Time {
+	for _, layout := range []string{packager.CreatedLayout, "2006-01-02 15:04"} {
+		if t, err := time.Parse(layout, p.Created); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Unix(0, 0).UTC()
+}

@@ -1,0 +1,99 @@
+package driver
+
+import (
+	"archive/tar"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/docker/docker/pkg/jsonmessage"
+)
+
+// BuildError is a failed image build: the step that failed and the last lines of its output.
+type BuildError struct {
+	Step    string
+	Message string
+	Tail    []string
+}
+
+func (e *BuildError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "toolchain image build failed")
+	if e.Step != "" {
+		fmt.Fprintf(&b, " at %s", e.Step)
+	}
+	fmt.Fprintf(&b, ": %s", e.Message)
+	if len(e.Tail) > 0 {
+		fmt.Fprintf(&b, "\nlast lines of its output:\n  %s", strings.Join(e.Tail, "\n  "))
+	}
+	return b.String()
+}
+
+const buildTailLines = 20
+
+// readBuildStream copies an ImageBuild response into log to its very end (build errors arrive
+// inside the stream, not as the call's error) and returns the built image's ID.
+func readBuildStream(r io.Reader, log io.Writer) (string, error) {
+	dec := json.NewDecoder(r)
+	tail := newLineTail(buildTailLines)
+	var id, step string
+	for {
+		var msg jsonmessage.JSONMessage
+		if err := dec.Decode(&msg); err == io.EOF {
+			break
+		} else if err != nil {
+			return "", fmt.Errorf("toolchain image build: reading the engine's output: %w", err)
+		}
+		if msg.Stream != "" {
+			io.WriteString(log, msg.Stream)
+			tail.Write([]byte(msg.Stream))
+			if s := strings.TrimSpace(msg.Stream); strings.HasPrefix(s, "Step ") {
+				step = s
+			}
+		}
+		if msg.Status != "" {
+			fmt.Fprintln(log, msg.Status)
+		}
+		if msg.Error != nil || msg.ErrorMessage != "" {
+			text := msg.ErrorMessage
+			if msg.Error != nil {
+				text = msg.Error.Message
+			}
+			fmt.Fprintln(log, "ERROR:", text)
+			return "", &BuildError{Step: step, Message: text, Tail: tail.Lines()}
+		}
+		if msg.Aux != nil {
+			var aux struct{ ID string }
+			if json.Unmarshal(*msg.Aux, &aux) == nil && aux.ID != "" {
+				id = aux.ID
+			}
+		}
+	}
+	if id == "" {
+		return "", &BuildError{Step: step, Message: "the engine reported no image ID", Tail: tail.Lines()}
+	}
+	return id, nil
+}
+
+// readFileFromContainer returns one regular file of a (possibly never started) container.
+func readFileFromContainer(ctx context.Context, run Runner, id, path string, limit int64) ([]byte, error) {
+	rc, err := run.CopyOut(ctx, id, path)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	hdr, err := tr.Next()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if hdr.Typeflag != tar.TypeReg {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	if hdr.Size > limit {
+		return nil, fmt.Errorf("%s: %d bytes, more than %d", path, hdr.Size, limit)
+	}
+	return io.ReadAll(tr)
+}

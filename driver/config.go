@@ -1,0 +1,103 @@
+package driver
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/pkgdriver/pkgdriver/recipe"
+)
+
+// Accel is how QEMU is accelerated inside containers.
+type Accel string
+
+// The --accel values.
+const (
+	AccelAuto Accel = "auto"
+	AccelKVM  Accel = "kvm"
+	AccelTCG  Accel = "tcg"
+)
+
+// Config is everything a run is told. The CLI fills it; Validate checks it before any I/O.
+type Config struct {
+	ResultDir   string
+	RecipeDirs  []recipe.Dir
+	Recipes     recipe.Selection
+	TestRecipes *recipe.Selection // nil: the build selection
+	SkipTests   bool
+	ShareOSVDir bool
+	KeepRecipes bool
+	Silent      bool
+
+	Jobs      int // 0: the engine's CPU count
+	Timeout   time.Duration
+	CPUs      float64
+	Memory    int64
+	PidsLimit int64
+	Accel     Accel
+	// Privileged runs recipe containers with --privileged; only when asked.
+	Privileged     bool
+	MaxPackageSize int64
+
+	Image ImageConfig
+
+	RunID   string
+	Version string // pkgdriver's own version
+	Log     zerolog.Logger
+	// Out receives the summary table; Interactive enables the live view and the prompt.
+	Out         io.Writer
+	Interactive bool
+	In          io.Reader
+}
+
+// ImageConfig says how the toolchain image is made.
+type ImageConfig struct {
+	BaseImage string
+	OSVRepo   string
+	OSVRef    string
+	// OSVSrc is a local OSv checkout sent in the build context instead of cloning OSVRepo.
+	OSVSrc       string
+	OSVBuildArgs string
+	// BuildArgs are extra Dockerfile build arguments (KEY=VALUE).
+	BuildArgs map[string]string
+	Rebuild   bool
+	// Repository is the image name the toolchain is tagged under.
+	Repository string
+	// Capstan is the pkgdriver binary put in the image as `capstan`; empty: this executable.
+	Capstan string
+}
+
+// ErrUsage marks configuration errors (exit status 2).
+var ErrUsage = errors.New("usage")
+
+// Validate checks the configuration without touching the engine or the disk.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.ResultDir == "" {
+		errs = append(errs, errors.New("--result-dir is empty"))
+	}
+	if c.Jobs < 0 {
+		errs = append(errs, fmt.Errorf("--jobs %d: must be 1 or more", c.Jobs))
+	}
+	if c.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("--timeout %s: must be positive", c.Timeout))
+	}
+	switch c.Accel {
+	case AccelAuto, AccelKVM, AccelTCG:
+	default:
+		errs = append(errs, fmt.Errorf("--accel %q: want auto, kvm or tcg", c.Accel))
+	}
+	if c.CPUs < 0 || c.Memory < 0 || c.PidsLimit < 0 || c.MaxPackageSize < 0 {
+		errs = append(errs, errors.New("--cpus, --memory, --pids-limit and --max-package-size must not be negative"))
+	}
+	if c.Image.OSVSrc == "" && c.Image.OSVRepo == "" {
+		errs = append(errs, errors.New("give --osv-src DIR or --osv-repo URL"))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrUsage, errors.Join(errs...))
+	}
+	return nil
+}

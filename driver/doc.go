@@ -1,0 +1,5 @@
+// Package driver runs pkgdriver's pipeline against a Docker engine: it selects recipes, builds or
+// reuses the toolchain image, runs one container per recipe, gathers and packages the results,
+// delivers the OSv loader, and reports. Each stage is a small type with Run(ctx); they share one
+// *Run value and never call each other (see pipeline.go for the order).
+package driver

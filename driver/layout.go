@@ -1,0 +1,87 @@
+package driver
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Layout names the places in the result directory. Users already know this layout, and it is
+// directly usable as a Capstan repository (packages/, mike/).
+type Layout struct{ Root string }
+
+func (l Layout) LogDir() string         { return filepath.Join(l.Root, "log") }
+func (l Layout) Log(name string) string { return filepath.Join(l.Root, "log", name+".log") }
+func (l Layout) Packages() string       { return filepath.Join(l.Root, "packages") }
+func (l Layout) MPM(name string) string { return filepath.Join(l.Root, "packages", name+".mpm") }
+func (l Layout) Descriptor(name string) string {
+	return filepath.Join(l.Root, "packages", name+".yaml")
+}
+func (l Layout) Intermediates() string { return filepath.Join(l.Root, "intermediate") }
+func (l Layout) Intermediate(name string) string {
+	return filepath.Join(l.Root, "intermediate", name)
+}
+func (l Layout) Loader() string       { return filepath.Join(l.Root, "mike", "osv-loader") }
+func (l Layout) Report() string       { return filepath.Join(l.Root, "report.json") }
+func (l Layout) ToolchainLog() string { return filepath.Join(l.Root, "log", "toolchain.log") }
+
+// State is pkgdriver's own corner of the result directory; staging lives there so that moving a
+// finished package into place is a rename on the same file system.
+func (l Layout) State() string               { return filepath.Join(l.Root, ".pkgdriver") }
+func (l Layout) Staging(runID string) string { return filepath.Join(l.State(), "staging", runID) }
+
+// Create makes the directories a run writes to.
+func (l Layout) Create() error {
+	for _, d := range []string{l.LogDir(), l.Packages(), l.Intermediates(), l.State()} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("result directory: %w", err)
+		}
+	}
+	return nil
+}
+
+// staged is one recipe's finished output, waiting in the staging directory.
+type staged struct {
+	Tree, MPM, Descriptor string
+}
+
+// Install moves a staged package into place. Each step is a rename, so a reader sees either the
+// old file or the new one, never a partial one; the old intermediate tree is moved aside before
+// the new one takes its place and deleted last.
+func (l Layout) Install(name string, s staged, trash string) error {
+	dest := l.Intermediate(name)
+	old := filepath.Join(trash, name+".old")
+	if err := os.Rename(dest, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("install %s: %w", name, err)
+	}
+	if err := os.Rename(s.Tree, dest); err != nil {
+		_ = os.Rename(old, dest)
+		return fmt.Errorf("install %s: %w", name, err)
+	}
+	if err := os.Rename(s.MPM, l.MPM(name)); err != nil {
+		return fmt.Errorf("install %s: %w", name, err)
+	}
+	if err := os.Rename(s.Descriptor, l.Descriptor(name)); err != nil {
+		return fmt.Errorf("install %s: %w", name, err)
+	}
+	return os.RemoveAll(old)
+}
+
+// Remove deletes everything the result directory holds for a recipe.
+func (l Layout) Remove(name string) error {
+	return errors.Join(
+		os.RemoveAll(l.Intermediate(name)),
+		ignoreNotExist(os.Remove(l.MPM(name))),
+		ignoreNotExist(os.Remove(l.Descriptor(name))),
+		ignoreNotExist(os.Remove(l.Log(name))),
+	)
+}
+
+func ignoreNotExist(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}

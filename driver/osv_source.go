@@ -1,0 +1,117 @@
+package driver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// osvSource is where the toolchain's OSv tree comes from: a local checkout (Dir set) or a
+// repository cloned inside the build.
+type osvSource struct {
+	Dir        string
+	Files      []string // tracked files of the local checkout, build/ output excluded
+	Repo, Ref  string
+	Commit     string
+	CommitTime time.Time
+	Describe   string
+}
+
+var fullCommit = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
+// resolveSource finds out what the image will be built from. A local checkout is read with git:
+// its commit, commit time and `git describe` (OSv's build takes its version from there, and
+// the tree is sent without .git). A repository ref is resolved to a commit first, so an
+// unreachable repository fails at once with a hint instead of deep inside the build.
+func resolveSource(ctx context.Context, cfg ImageConfig) (*osvSource, error) {
+	if cfg.OSVSrc != "" {
+		return localSource(ctx, cfg.OSVSrc)
+	}
+	src := &osvSource{Repo: cfg.OSVRepo, Ref: cfg.OSVRef}
+	if fullCommit.MatchString(cfg.OSVRef) {
+		src.Commit = cfg.OSVRef
+		return src, nil
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		return src, nil // the build resolves the ref itself
+	}
+	lctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+	defer cancel()
+	out, err := git(lctx, "", "ls-remote", "--", cfg.OSVRepo, cfg.OSVRef, cfg.OSVRef+"^{}")
+	if err != nil {
+		return nil, fmt.Errorf("%w: cannot reach the OSv repository %s (%v); build from a local checkout with --osv-src DIR", ErrUsage, cfg.OSVRepo, err)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) == 2 {
+			src.Commit = f[0] // a peeled tag (^{}) comes last and wins
+		}
+	}
+	if src.Commit == "" {
+		return nil, fmt.Errorf("%w: OSv repository %s has no ref %q", ErrUsage, cfg.OSVRepo, cfg.OSVRef)
+	}
+	return src, nil
+}
+
+func localSource(ctx context.Context, dir string) (*osvSource, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(abs, "scripts", "build")); err != nil {
+		return nil, fmt.Errorf("%w: --osv-src %s: not an OSv tree (no scripts/build)", ErrUsage, dir)
+	}
+	commit, err := git(ctx, abs, "rev-parse", "HEAD")
+	if err != nil {
+		return nil, fmt.Errorf("%w: --osv-src %s: not a git checkout with a commit (%v)", ErrUsage, dir, err)
+	}
+	ct, err := git(ctx, abs, "log", "-1", "--format=%ct")
+	if err != nil {
+		return nil, fmt.Errorf("--osv-src %s: %w", dir, err)
+	}
+	secs, err := strconv.ParseInt(strings.TrimSpace(ct), 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("--osv-src %s: commit time %q: %w", dir, ct, err)
+	}
+	describe, _ := git(ctx, abs, "describe", "--tags", "--match", "v*")
+	list, err := git(ctx, abs, "ls-files", "-z", "--recurse-submodules")
+	if err != nil {
+		return nil, fmt.Errorf("--osv-src %s: list tracked files: %w", dir, err)
+	}
+	var files []string
+	for _, f := range strings.Split(list, "\x00") {
+		if f == "" || f == "build" || strings.HasPrefix(f, "build/") {
+			continue
+		}
+		files = append(files, f)
+	}
+	return &osvSource{
+		Dir: abs, Files: files, Commit: strings.TrimSpace(commit),
+		CommitTime: time.Unix(secs, 0).UTC(), Describe: strings.TrimSpace(describe),
+	}, nil
+}
+
+func git(ctx context.Context, dir string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd.Dir = dir
+	// Never prompt for credentials: a nightly run has nobody to answer.
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return "", errors.New(msg)
+	}
+	return strings.TrimRight(string(out), "\n"), nil
+}

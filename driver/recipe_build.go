@@ -1,0 +1,203 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/pkgdriver/pkgdriver/recipe"
+)
+
+// Where things are inside a recipe container.
+const (
+	containerRecipes = "/pkgdriver/recipes"
+	containerResults = "/pkgdriver/result"
+	containerOSV     = "/osv"
+	failureTailLines = 20
+)
+
+// errTimedOut is the cause of a recipe's context when its --timeout runs out.
+type errTimedOut struct{ after time.Duration }
+
+func (e errTimedOut) Error() string { return "timed out after " + e.after.String() }
+
+// recipeBuild is one recipe's way through its container: create, copy in, run, copy out,
+// package, install. Every failure is recorded with the phase it happened in.
+type recipeBuild struct {
+	run    *Run
+	recipe *recipe.Recipe
+	tail   *lineTail
+	res    *RecipeResult
+}
+
+func (b *recipeBuild) Run(ctx context.Context) *RecipeResult {
+	r, rc := b.run, b.recipe
+	rel, _ := filepath.Rel(r.Layout.Root, r.Layout.Log(rc.Name))
+	b.res = &RecipeResult{
+		Name: rc.Name, Start: time.Now().UTC(), Log: rel,
+		ImageID: r.Toolchain.ID, OSVCommit: r.Toolchain.Commit,
+	}
+	err := b.build(ctx)
+	b.res.Duration = math.Round(time.Since(b.res.Start).Seconds()*1000) / 1000
+	b.finish(ctx, err)
+	return b.res
+}
+
+func (b *recipeBuild) finish(ctx context.Context, err error) {
+	res := b.res
+	var timedOut errTimedOut
+	switch {
+	case err == nil:
+		res.Status = StatusBuilt
+		return
+	case errors.As(err, &timedOut):
+		res.Status = StatusTimedOut
+	case ctx.Err() != nil:
+		res.Status = StatusCancelled
+	default:
+		res.Status = StatusFailed
+	}
+	res.Error = err.Error()
+	res.LogTail = b.tail.Lines()
+	b.run.Config.Log.Error().Str("recipe", res.Name).Str("phase", res.Phase).Msg(res.Error)
+}
+
+// fail records the phase and wraps err with the recipe's name.
+func (b *recipeBuild) fail(phase string, err error) error {
+	b.res.Phase = phase
+	var rerr *recipe.Error
+	if errors.As(err, &rerr) {
+		return err // already names the recipe and the file
+	}
+	return fmt.Errorf("recipe %s: %w", b.recipe.Name, err)
+}
+
+func (b *recipeBuild) build(ctx context.Context) error {
+	r, rc := b.run, b.recipe
+	if rc.Err != nil {
+		return b.fail("validate", rc.Err)
+	}
+	logf, err := os.Create(r.Layout.Log(rc.Name))
+	if err != nil {
+		return b.fail("log", err)
+	}
+	defer logf.Close()
+	out := io.MultiWriter(logf, b.tail)
+
+	id, err := r.Runner.Create(ctx, b.spec())
+	if err != nil {
+		return b.fail("create", err)
+	}
+	defer r.removeContainer(ctx, id)
+	if err := b.copyIn(ctx, id); err != nil {
+		return b.fail("copy in", err)
+	}
+
+	tctx, cancel := context.WithTimeoutCause(ctx, r.Config.Timeout, errTimedOut{r.Config.Timeout})
+	defer cancel()
+	exit, err := r.Runner.Run(tctx, id, out, out)
+	code := exit.Code
+	b.res.ExitCode, b.res.OOMKilled = &code, exit.OOMKilled
+	switch {
+	case err != nil:
+		return b.fail("build", err)
+	case exit.OOMKilled:
+		return b.fail("build", fmt.Errorf("build.sh was killed: out of memory (limit %s)", formatBytes(r.Config.Memory)))
+	case exit.Code != 0:
+		return b.fail("build", fmt.Errorf("build.sh exited with status %d (see %s)", exit.Code, b.res.Log))
+	}
+	return b.gather(ctx, id)
+}
+
+// spec is the recipe's container: the contract's build environment and nothing more.
+func (b *recipeBuild) spec() ContainerSpec {
+	r, name := b.run, b.recipe.Name
+	spec := ContainerSpec{
+		Image: r.Toolchain.ID,
+		Cmd:   []string{"/bin/sh", "-c", `cd "$RECIPE_DIR" && exec ./build.sh`},
+		Env: []string{
+			"RECIPE_DIR=" + path.Join(containerRecipes, name),
+			"PACKAGE_NAME=" + name,
+			"PACKAGE_RESULT_DIR=" + path.Join(containerResults, name),
+			"OSV_DIR=" + containerOSV,
+			"OSV_BUILD_DIR=" + containerOSV + "/build/release.x64",
+			"GCCBASE=" + containerOSV + "/external/x64/gcc.bin",
+			"MISCBASE=" + containerOSV + "/external/x64/misc.bin",
+			"COMMON_DIR=" + path.Join(containerRecipes, "common"),
+			"CPU_COUNT=" + strconv.Itoa(r.cpuCount()),
+			"PLATFORM=" + r.Toolchain.Platform,
+			// Not in the old contract: the reproducible-builds convention, so that
+			// `capstan package init` and other tools stamp the OSv commit time, not now.
+			"SOURCE_DATE_EPOCH=" + strconv.FormatInt(r.sourceDateEpoch().Unix(), 10),
+		},
+		Labels:     r.labels("build", name),
+		Devices:    r.Devices,
+		Privileged: r.Config.Privileged,
+		CPUs:       r.Config.CPUs,
+		Memory:     r.Config.Memory,
+		PidsLimit:  r.Config.PidsLimit,
+	}
+	if r.SharedVolume != "" {
+		spec.Volumes = map[string]string{r.SharedVolume: containerOSV}
+	}
+	return spec
+}
+
+func (r *Run) cpuCount() int {
+	if r.Config.CPUs > 0 {
+		return int(math.Ceil(r.Config.CPUs))
+	}
+	return max(r.EngineCPUs, 1)
+}
+
+// copyIn sends the recipe, the common files and an empty result directory.
+func (b *recipeBuild) copyIn(ctx context.Context, id string) error {
+	// A recipe may be a symlink to its directory; what is sent is the directory.
+	dir, err := filepath.EvalSymlinks(b.recipe.Dir)
+	if err != nil {
+		return err
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		tw := newTarWriter(pw)
+		err := tw.tree(ctx, dir, path.Join(containerRecipes[1:], b.recipe.Name))
+		for _, dir := range b.run.Catalog.CommonDirs {
+			if err == nil {
+				err = tw.tree(ctx, dir, path.Join(containerRecipes[1:], "common"))
+			}
+		}
+		if err == nil {
+			err = tw.dir(path.Join(containerResults[1:], b.recipe.Name), 0o755)
+		}
+		if err == nil {
+			err = tw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	err = b.run.Runner.CopyIn(ctx, id, "/", pr)
+	pr.CloseWithError(err)
+	return err
+}
+
+func formatBytes(n int64) string {
+	if n <= 0 {
+		return "none"
+	}
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

@@ -1,0 +1,136 @@
+package driver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Report is report.json: what a run did, for people and for the next run.
+type Report struct {
+	RunID     string         `json:"run_id"`
+	Version   string         `json:"pkgdriver_version"`
+	Start     time.Time      `json:"start"`
+	Duration  float64        `json:"duration_seconds"`
+	Status    string         `json:"status"` // ok, failed, cancelled, error
+	Error     string         `json:"error,omitempty"`
+	Toolchain *Toolchain     `json:"toolchain,omitempty"`
+	Accel     Accel          `json:"accel,omitempty"`
+	Loader    *Artifact      `json:"loader,omitempty"`
+	Recipes   []RecipeResult `json:"recipes"`
+}
+
+// Failed reports whether any recipe did not end well.
+func (rep *Report) Failed() bool {
+	for _, r := range rep.Recipes {
+		if r.Status != StatusBuilt {
+			return true
+		}
+	}
+	return false
+}
+
+// writeReport marks recipes a stopped run never finished, then writes report.json atomically
+// and prints the summary.
+func writeReport(r *Run, runErr error) (*Report, error) {
+	rep := &Report{
+		RunID: r.Config.RunID, Version: r.Config.Version, Start: r.Start.UTC(),
+		Duration:  time.Since(r.Start).Round(time.Millisecond).Seconds(),
+		Toolchain: r.Toolchain, Accel: r.Accel, Loader: r.Loader,
+		Recipes: r.Results.list(),
+	}
+	cancelled := errors.Is(runErr, errInterrupted) || errors.Is(runErr, context.Canceled)
+	for i := range rep.Recipes {
+		if res := &rep.Recipes[i]; res.Status == StatusQueued && cancelled {
+			res.Status = StatusCancelled
+		}
+	}
+	switch {
+	case cancelled:
+		rep.Status = "cancelled"
+	case runErr != nil:
+		rep.Status = "error"
+	case rep.Failed():
+		rep.Status = "failed"
+	default:
+		rep.Status = "ok"
+	}
+	if runErr != nil {
+		rep.Error = runErr.Error()
+	}
+	r.Report = rep
+	printSummary(r.Config.Out, rep)
+	data, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return rep, err
+	}
+	if err := os.MkdirAll(r.Layout.Root, 0o755); err != nil {
+		return rep, err
+	}
+	return rep, writeFileAtomic(r.Layout.Report(), append(data, '\n'), 0o644)
+}
+
+// printSummary prints one line per recipe and, for failures, the last lines of the log.
+func printSummary(w io.Writer, rep *Report) {
+	if w == nil || len(rep.Recipes) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RECIPE\tSTATUS\tDURATION\tLOG")
+	counts := map[Status]int{}
+	for _, res := range rep.Recipes {
+		counts[res.Status]++
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", res.Name, res.Status, (time.Duration(res.Duration * float64(time.Second))).Round(100*time.Millisecond), res.Log)
+	}
+	tw.Flush()
+	for _, res := range rep.Recipes {
+		if res.Status == StatusBuilt || res.Status == StatusQueued {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s %s: %s\n", res.Name, res.Status, res.Error)
+		if len(res.LogTail) > 0 {
+			fmt.Fprintf(w, "  last lines of %s:\n", res.Log)
+			for _, l := range res.LogTail {
+				fmt.Fprintf(w, "  | %s\n", l)
+			}
+		}
+	}
+	var parts []string
+	for _, s := range []Status{StatusBuilt, StatusFailed, StatusTimedOut, StatusCancelled, StatusQueued} {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+		}
+	}
+	fmt.Fprintf(w, "\n%s in %s\n", strings.Join(parts, ", "), time.Duration(rep.Duration*float64(time.Second)).Round(time.Second))
+}
+
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

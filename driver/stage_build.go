@@ -1,0 +1,68 @@
+package driver
+
+import (
+	"context"
+	"sort"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pkgdriver/pkgdriver/recipe"
+)
+
+// buildStage runs one container per selected recipe, --jobs at a time. One recipe failing never
+// stops the others; only cancellation of the run does.
+type buildStage struct{}
+
+func (buildStage) String() string { return "build recipes" }
+
+func (buildStage) Run(ctx context.Context, r *Run) error {
+	queue := buildOrder(r.Selected, r.Previous)
+	view := newLiveView(r, len(queue))
+	defer view.Stop()
+
+	g := errgroup.Group{}
+	g.SetLimit(r.jobs())
+	for _, rc := range queue {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			if ctx.Err() != nil {
+				return nil // cancelled while queued: stays "queued" in the report
+			}
+			b := &recipeBuild{run: r, recipe: rc, tail: newLineTail(failureTailLines)}
+			view.Started(rc.Name, b.tail)
+			res := b.Run(ctx)
+			r.Results.set(res)
+			view.Done(res)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return context.Cause(ctx)
+}
+
+// jobs is --jobs, or the engine's CPU count.
+func (r *Run) jobs() int {
+	if r.Config.Jobs > 0 {
+		return r.Config.Jobs
+	}
+	if r.EngineCPUs > 0 {
+		return r.EngineCPUs
+	}
+	return 1
+}
+
+// buildOrder starts the recipes that took longest last time first, so a long one does not start
+// last and stretch the run; recipes without history keep their place after them.
+func buildOrder(sel []*recipe.Recipe, prev *Report) []*recipe.Recipe {
+	took := map[string]float64{}
+	if prev != nil {
+		for _, res := range prev.Recipes {
+			took[res.Name] = res.Duration
+		}
+	}
+	out := append([]*recipe.Recipe(nil), sel...)
+	sort.SliceStable(out, func(i, j int) bool { return took[out[i].Name] > took[out[j].Name] })
+	return out
+}

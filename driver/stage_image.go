@@ -1,0 +1,35 @@
+package driver
+
+import (
+	"context"
+	"fmt"
+)
+
+// imageStage builds or reuses the toolchain image.
+type imageStage struct{}
+
+func (imageStage) String() string { return "toolchain image" }
+
+func (imageStage) Run(ctx context.Context, r *Run) error {
+	b := &ToolchainBuilder{
+		Client:  r.Engine,
+		Config:  r.Config.Image,
+		Version: r.Config.Version,
+		Capstan: r.Config.Image.Capstan,
+		LogPath: r.Layout.ToolchainLog(),
+		Log:     r.Config.Log,
+	}
+	tc, err := b.Ensure(ctx)
+	if err != nil {
+		return err
+	}
+	r.Toolchain = tc
+	info, err := r.Engine.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("engine info: %w", err)
+	}
+	r.EngineCPUs = info.NCPU
+	r.Config.Log.Info().Str("image", tc.Tags[0]).Str("osv", tc.Describe).Str("commit", tc.ShortCommit()).
+		Bool("reused", tc.Reused).Msg("toolchain image ready")
+	return nil
+}

@@ -1,0 +1,45 @@
+package driver
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pkgdriver/pkgdriver/packager"
+	"github.com/pkgdriver/pkgdriver/recipe"
+)
+
+// selectStage discovers the recipes and applies the build selection. Invalid recipes stay
+// selected: they fail on their own line of the report while the others build.
+type selectStage struct{}
+
+func (selectStage) String() string { return "select recipes" }
+
+func (selectStage) Run(ctx context.Context, r *Run) error {
+	cat, err := Discover(ctx, r.Config.RecipeDirs)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	sel, err := cat.Select(r.Config.Recipes)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	r.Catalog, r.Selected = cat, sel
+	names := make([]string, len(sel))
+	for i, rc := range sel {
+		names[i] = rc.Name
+	}
+	r.Results = newResults(names)
+	r.Config.Log.Info().Int("recipes", len(sel)).Str("selection", r.Config.Recipes.String()).Msg("recipes selected")
+	return nil
+}
+
+// Discover reads the recipe directories, validating run.yaml files with the package format's
+// own parser.
+func Discover(ctx context.Context, dirs []recipe.Dir) (*recipe.Catalog, error) {
+	return recipe.Discover(ctx, dirs, recipe.DiscoverOptions{
+		ValidateRunYAML: func(data []byte, file string) error {
+			_, err := packager.ParseRunConfig(data, file)
+			return err
+		},
+	})
+}

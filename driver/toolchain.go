@@ -1,0 +1,340 @@
+package driver
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
+	"github.com/rs/zerolog"
+
+	"github.com/pkgdriver/pkgdriver/images"
+)
+
+// Toolchain image labels.
+const (
+	labelInput      = "pkgdriver.toolchain.input"
+	labelCommit     = "pkgdriver.osv.commit"
+	labelCommitTime = "pkgdriver.osv.commit-time"
+	labelDescribe   = "pkgdriver.osv.version"
+	labelPlatform   = "pkgdriver.platform"
+	// toolchainFacts is written by the Dockerfile and read back into labels.
+	toolchainFacts = "/etc/pkgdriver-toolchain"
+)
+
+// ToolchainBuilder builds or reuses the toolchain image.
+type ToolchainBuilder struct {
+	Client  client.APIClient
+	Config  ImageConfig
+	Version string
+	// Capstan is the pkgdriver binary put in the image as `capstan`; empty: this executable.
+	Capstan string
+	LogPath string
+	Log     zerolog.Logger
+	Now     func() time.Time
+}
+
+// Ensure returns the toolchain image for the configuration, building it when no image with the
+// same input hash exists (or Rebuild is set).
+func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
+	src, err := resolveSource(ctx, b.Config)
+	if err != nil {
+		return nil, err
+	}
+	buildCtx, err := os.CreateTemp("", "pkgdriver-context-*.tar")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(buildCtx.Name())
+	defer buildCtx.Close()
+	contextHash, err := b.writeContext(ctx, buildCtx, src)
+	if err != nil {
+		return nil, fmt.Errorf("toolchain build context: %w", err)
+	}
+	args := b.buildArgs(src)
+	input := inputHash(contextHash, args)
+
+	if !b.Config.Rebuild {
+		if tc, err := b.find(ctx, input); err != nil || tc != nil {
+			return tc, err
+		}
+	}
+	if _, err := buildCtx.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	b.Log.Info().Str("osv", src.describe()).Str("log", b.LogPath).Msg("building the toolchain image")
+	id, err := b.build(ctx, buildCtx, args)
+	if err != nil {
+		return nil, err
+	}
+	return b.finish(ctx, id, input, src)
+}
+
+func (s *osvSource) describe() string {
+	if s.Dir != "" {
+		return s.Dir + " at " + s.Commit
+	}
+	return s.Repo + " " + s.Ref
+}
+
+// writeContext writes the build context tar and returns the hash of what it holds.
+func (b *ToolchainBuilder) writeContext(ctx context.Context, w io.Writer, src *osvSource) (string, error) {
+	h := sha256.New()
+	tw := newTarWriter(io.MultiWriter(w, h))
+	if err := tw.bytes("Dockerfile", images.ToolchainDockerfile, 0o644); err != nil {
+		return "", err
+	}
+	capstan := b.Capstan
+	if capstan == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return "", err
+		}
+		capstan = exe
+	}
+	if err := tw.file(ctx, capstan, "capstan"); err != nil {
+		return "", err
+	}
+	if err := tw.dir("osv", 0o755); err != nil {
+		return "", err
+	}
+	for _, f := range src.Files {
+		err := tw.file(ctx, filepath.Join(src.Dir, f), path.Join("osv", f))
+		if os.IsNotExist(err) {
+			continue // tracked but deleted in the work tree
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (b *ToolchainBuilder) buildArgs(src *osvSource) map[string]string {
+	args := map[string]string{}
+	for k, v := range b.Config.BuildArgs {
+		args[k] = v
+	}
+	if b.Config.BaseImage != "" {
+		args["BASE_IMAGE"] = b.Config.BaseImage
+	}
+	if b.Config.OSVBuildArgs != "" {
+		args["OSV_BUILD_ARGS"] = b.Config.OSVBuildArgs
+	}
+	args["OSV_COMMIT"] = src.Commit
+	if src.Dir != "" {
+		args["OSV_DESCRIBE"] = src.Describe
+		args["OSV_COMMIT_TIME"] = strconv.FormatInt(src.CommitTime.Unix(), 10)
+	} else {
+		args["OSV_REPO"], args["OSV_REF"] = src.Repo, src.Ref
+	}
+	return args
+}
+
+func inputHash(contextHash string, args map[string]string) string {
+	keys := make([]string, 0, len(args))
+	for k := range args {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	fmt.Fprintf(h, "context %s\n", contextHash)
+	for _, k := range keys {
+		fmt.Fprintf(h, "%q=%q\n", k, args[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// find returns the newest image built from the same inputs, or nil.
+func (b *ToolchainBuilder) find(ctx context.Context, input string) (*Toolchain, error) {
+	list, err := b.Client.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("label", labelInput+"="+input))})
+	if err != nil {
+		return nil, fmt.Errorf("list toolchain images: %w", err)
+	}
+	if len(list) == 0 {
+		return nil, nil
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Created > list[j].Created })
+	tc, err := b.describeImage(ctx, list[0].ID)
+	if err != nil {
+		return nil, err
+	}
+	tc.Reused = true
+	b.Log.Info().Str("image", tc.Tags[0]).Str("id", shortID(tc.ID)).Msg("reusing the toolchain image built from the same inputs")
+	return tc, b.tag(ctx, tc)
+}
+
+// build runs ImageBuild and streams its output into the toolchain log.
+func (b *ToolchainBuilder) build(ctx context.Context, buildCtx io.Reader, args map[string]string) (string, error) {
+	if err := os.MkdirAll(filepath.Dir(b.LogPath), 0o755); err != nil {
+		return "", err
+	}
+	logf, err := os.Create(b.LogPath)
+	if err != nil {
+		return "", err
+	}
+	defer logf.Close()
+	buildArgs := map[string]*string{}
+	for k, v := range args {
+		buildArgs[k] = &v
+	}
+	resp, err := b.Client.ImageBuild(ctx, buildCtx, build.ImageBuildOptions{
+		Dockerfile:  "Dockerfile",
+		BuildArgs:   buildArgs,
+		Remove:      true,
+		ForceRemove: true,
+		Version:     build.BuilderV1,
+		Labels:      map[string]string{LabelRole: "toolchain-stage"},
+	})
+	if err != nil {
+		return "", fmt.Errorf("toolchain image build: %w", err)
+	}
+	defer resp.Body.Close()
+	return readBuildStream(resp.Body, logf)
+}
+
+// finish reads the facts the build wrote, turns them into labels on a committed image, and tags it.
+func (b *ToolchainBuilder) finish(ctx context.Context, id, input string, src *osvSource) (*Toolchain, error) {
+	facts, err := b.readFacts(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if facts["commit"] == "" {
+		facts["commit"] = src.Commit
+	}
+	labels := map[string]string{
+		labelInput:      input,
+		labelCommit:     facts["commit"],
+		labelCommitTime: facts["commit_time"],
+		labelDescribe:   facts["describe"],
+		labelPlatform:   facts["platform"],
+		LabelRole:       "toolchain",
+	}
+	var changes []string
+	for _, k := range sortedKeys(labels) {
+		changes = append(changes, fmt.Sprintf("LABEL %s=%s", k, strconv.Quote(labels[k])))
+	}
+	cid, err := b.Client.ContainerCreate(ctx, &container.Config{Image: id, Labels: map[string]string{LabelRole: "toolchain-label"}}, nil, nil, nil, "")
+	if err != nil {
+		return nil, fmt.Errorf("label the toolchain image: %w", err)
+	}
+	defer b.remove(ctx, cid.ID)
+	committed, err := b.Client.ContainerCommit(ctx, cid.ID, container.CommitOptions{Changes: changes, Comment: "pkgdriver toolchain"})
+	if err != nil {
+		return nil, fmt.Errorf("label the toolchain image: %w", err)
+	}
+	tc, err := b.describeImage(ctx, committed.ID)
+	if err != nil {
+		return nil, err
+	}
+	return tc, b.tag(ctx, tc)
+}
+
+func (b *ToolchainBuilder) readFacts(ctx context.Context, id string) (map[string]string, error) {
+	cid, err := b.Client.ContainerCreate(ctx, &container.Config{Image: id, Labels: map[string]string{LabelRole: "toolchain-facts"}}, nil, nil, nil, "")
+	if err != nil {
+		return nil, fmt.Errorf("read toolchain facts: %w", err)
+	}
+	defer b.remove(ctx, cid.ID)
+	data, err := readFileFromContainer(ctx, &DockerRunner{Client: b.Client}, cid.ID, toolchainFacts, 1<<20)
+	if err != nil {
+		return nil, fmt.Errorf("read toolchain facts: %w", err)
+	}
+	facts := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(string(data)))
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+			facts[k] = v
+		}
+	}
+	return facts, nil
+}
+
+func (b *ToolchainBuilder) remove(ctx context.Context, id string) {
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	if err := (&DockerRunner{Client: b.Client}).Remove(cctx, id); err != nil {
+		b.Log.Warn().Err(err).Msg("cleanup")
+	}
+}
+
+// describeImage turns an image's labels into a Toolchain.
+func (b *ToolchainBuilder) describeImage(ctx context.Context, id string) (*Toolchain, error) {
+	info, err := b.Client.ImageInspect(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("inspect toolchain image: %w", err)
+	}
+	l := info.Config.Labels
+	tc := &Toolchain{
+		ID: info.ID, Commit: l[labelCommit], Describe: l[labelDescribe],
+		Platform: l[labelPlatform], InputHash: l[labelInput],
+	}
+	if secs, err := strconv.ParseInt(l[labelCommitTime], 10, 64); err == nil {
+		tc.CommitTime = time.Unix(secs, 0).UTC()
+	}
+	repo := b.Config.Repository
+	if repo == "" {
+		repo = DefaultToolchainRepository
+	}
+	// The tag carries the day the image was built, also when a later run reuses it.
+	built := b.now()
+	if t, err := time.Parse(time.RFC3339Nano, info.Created); err == nil {
+		built = t
+	}
+	day := built.UTC().Format("2006-01-02")
+	tc.Tags = []string{fmt.Sprintf("%s:%s_%s", repo, day, tc.ShortCommit()), repo + ":latest"}
+	return tc, nil
+}
+
+func (b *ToolchainBuilder) tag(ctx context.Context, tc *Toolchain) error {
+	for _, t := range tc.Tags {
+		if err := b.Client.ImageTag(ctx, tc.ID, t); err != nil {
+			return fmt.Errorf("tag toolchain image %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+func (b *ToolchainBuilder) now() time.Time {
+	if b.Now != nil {
+		return b.Now()
+	}
+	return time.Now()
+}
+
+// DefaultToolchainRepository is the local name of the toolchain image.
+const DefaultToolchainRepository = "pkgdriver/toolchain"
+
+func shortID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,105 @@
+package packager
+
+import (
+	"fmt"
+	"io/fs"
+)
+
+// FieldError reports a missing or invalid field of a YAML file
+// (meta/package.yaml, meta/run.yaml, index.yaml).
+type FieldError struct {
+	// File is the file the field belongs to; empty when the value did not
+	// come from a file (for example a Package built in code).
+	File string
+	// Field names the field, dotted for nested ones ("config_set.default.base").
+	Field string
+	// Reason says what is wrong with it.
+	Reason string
+}
+
+func (e *FieldError) Error() string {
+	if e.File == "" {
+		return fmt.Sprintf("field %q: %s", e.Field, e.Reason)
+	}
+	return fmt.Sprintf("%s: field %q: %s", e.File, e.Field, e.Reason)
+}
+
+// ParseError reports a YAML file that could not be parsed at all.
+type ParseError struct {
+	File string
+	Err  error
+}
+
+func (e *ParseError) Error() string {
+	if e.File == "" {
+		return fmt.Sprintf("invalid YAML: %v", e.Err)
+	}
+	return fmt.Sprintf("%s: invalid YAML: %v", e.File, e.Err)
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// UnsafeEntryError reports an archive entry that is refused because using it
+// could write outside the destination, through a symlink, or create something
+// a package must not hold (devices, fifos, links out of the tree). It marks
+// untrusted input, never an I/O failure.
+type UnsafeEntryError struct {
+	Entry  string
+	Reason string
+}
+
+func (e *UnsafeEntryError) Error() string {
+	return fmt.Sprintf("unsafe archive entry %q: %s", e.Entry, e.Reason)
+}
+
+// LimitError reports content larger than a configured limit
+// (PackOptions.MaxSize, ExtractOptions.MaxSize).
+type LimitError struct {
+	// What is limited, e.g. "package content" or "extracted content".
+	What string
+	// Size is the size reached when the limit was detected, in bytes.
+	Size int64
+	// Limit is the configured limit, in bytes.
+	Limit int64
+	// Path is the file that crossed the limit, when known.
+	Path string
+}
+
+func (e *LimitError) Error() string {
+	msg := fmt.Sprintf("%s reaches %d bytes, over the limit of %d bytes", e.What, e.Size, e.Limit)
+	if e.Path != "" {
+		msg += fmt.Sprintf(" (at %q)", e.Path)
+	}
+	return msg
+}
+
+// UnsupportedFileError reports a file in a package tree that a package cannot
+// hold: anything but regular files, directories and symlinks.
+type UnsupportedFileError struct {
+	// Path is relative to the package root.
+	Path string
+	Mode fs.FileMode
+}
+
+func (e *UnsupportedFileError) Error() string {
+	return fmt.Sprintf("%q is a %s; a package holds only regular files, directories and symlinks",
+		e.Path, fileKind(e.Mode))
+}
+
+// fileKind names a file type for error messages.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe (fifo)"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "block device"
+	case m&fs.ModeIrregular != 0:
+		return "irregular file"
+	default:
+		return "file of mode " + m.String()
+	}
+}

@@ -1,0 +1,249 @@
+package recipe
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// inspect validates one recipe directory. It collects every problem rather
+// than stopping at the first, so a user fixes a recipe in one round.
+func inspect(name, dir, source string, builtin bool, opts DiscoverOptions) *Recipe {
+	r := &Recipe{Name: name, Dir: dir, Source: source, Builtin: builtin}
+	v := &validator{r: r, opts: opts}
+	if err := ValidateName(name); err != nil {
+		v.fail("", err)
+	}
+	v.buildScript()
+	v.meta()
+	v.demo()
+	switch len(v.errs) {
+	case 0:
+	case 1:
+		r.Err = v.errs[0]
+	default:
+		r.Err = errors.Join(v.errs...)
+	}
+	return r
+}
+
+type validator struct {
+	r    *Recipe
+	opts DiscoverOptions
+	errs []error
+}
+
+func (v *validator) fail(file string, err error) {
+	v.errs = append(v.errs, &Error{Recipe: v.r.Name, File: file, Err: err})
+}
+
+func (v *validator) abs(rel string) string {
+	return filepath.Join(v.r.Dir, filepath.FromSlash(rel))
+}
+
+func (v *validator) buildScript() {
+	fi, err := regularFile(v.r.Dir, BuildScript)
+	if err != nil {
+		v.fail(BuildScript, err)
+		return
+	}
+	if fi.Mode().Perm()&0o100 == 0 {
+		v.fail(BuildScript, ErrNotExecutable)
+	}
+	crlf, err := shebangHasCR(v.abs(BuildScript))
+	if err != nil {
+		v.fail(BuildScript, err)
+	} else if crlf {
+		v.fail(BuildScript, ErrCRLF)
+	}
+}
+
+func (v *validator) meta() {
+	present, err := directory(v.r.Dir, MetaDir)
+	if err != nil {
+		v.fail(MetaDir, err)
+	}
+	if !present || err != nil {
+		return
+	}
+	v.r.HasMeta = true
+	if _, err := regularFile(v.r.Dir, MetaRunYAML); err == nil {
+		v.runYAML(MetaRunYAML)
+	} else if !errors.Is(err, ErrMissing) {
+		v.fail(MetaRunYAML, err)
+	}
+	if _, err := regularFile(v.r.Dir, MetaPackageYAML); err != nil && !errors.Is(err, ErrMissing) {
+		v.fail(MetaPackageYAML, err)
+	}
+}
+
+func (v *validator) demo() {
+	present, err := directory(v.r.Dir, DemoDir)
+	if err != nil {
+		v.fail(DemoDir, err)
+	}
+	if !present || err != nil {
+		return
+	}
+	before := len(v.errs)
+	for _, f := range []string{DemoPackageTemplate, DemoRunYAML, DemoExpectedStdout} {
+		if _, err := regularFile(v.r.Dir, f); err != nil {
+			v.fail(f, err)
+		}
+	}
+	if len(v.errs) > before {
+		return
+	}
+	v.expectedStdout()
+	v.runYAML(DemoRunYAML)
+	if len(v.errs) > before {
+		return
+	}
+	v.r.Demo = &Demo{
+		Dir:             v.abs(DemoDir),
+		PackageTemplate: v.abs(DemoPackageTemplate),
+		RunYAML:         v.abs(DemoRunYAML),
+		ExpectedStdout:  v.abs(DemoExpectedStdout),
+	}
+}
+
+func (v *validator) expectedStdout() {
+	data, err := os.ReadFile(v.abs(DemoExpectedStdout))
+	if err != nil {
+		v.fail(DemoExpectedStdout, err)
+		return
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		v.fail(DemoExpectedStdout, ErrEmptyExpected)
+	}
+}
+
+func (v *validator) runYAML(rel string) {
+	if v.opts.ValidateRunYAML == nil {
+		return
+	}
+	path := v.abs(rel)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		v.fail(rel, err)
+		return
+	}
+	if err := v.opts.ValidateRunYAML(data, path); err != nil {
+		v.fail(rel, fmt.Errorf("%w: %w", ErrInvalidConfig, err))
+	}
+}
+
+// regularFile checks that rel is a regular file, or a symlink to one that
+// stays inside the recipe (the build container sees only the recipe), and
+// returns the file's own (followed) info.
+func regularFile(dir, rel string) (fs.FileInfo, error) {
+	path := filepath.Join(dir, filepath.FromSlash(rel))
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrMissing
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		if fi, err = followInside(dir, path); err != nil {
+			return nil, err
+		}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w (it is %s)", ErrNotRegular, kind(fi.Mode()))
+	}
+	return fi, nil
+}
+
+// followInside resolves the symlink at path and checks that the target lies
+// within dir.
+func followInside(dir, path string) (fs.FileInfo, error) {
+	link, err := os.Readlink(path)
+	if err != nil {
+		return nil, err
+	}
+	target, err := filepath.EvalSymlinks(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w to %q", ErrBrokenLink, link)
+	}
+	if err != nil {
+		return nil, err
+	}
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, err
+	}
+	rel, err := filepath.Rel(root, target)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil, fmt.Errorf("%w (%q)", ErrOutsideRecipe, link)
+	}
+	return os.Stat(target)
+}
+
+// directory reports whether rel exists, and an error when it exists as
+// something other than a real directory. A symlinked meta/ or demo/ is
+// refused: meta/ is copied as-is, and a link would be copied as a link.
+func directory(dir, rel string) (bool, error) {
+	fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(rel)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return true, err
+	}
+	if !fi.IsDir() {
+		return true, fmt.Errorf("%w (it is %s)", ErrNotDir, kind(fi.Mode()))
+	}
+	return true, nil
+}
+
+func kind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m.IsRegular():
+		return "a regular file"
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	default:
+		return "a special file"
+	}
+}
+
+// shebangHasCR reports whether the file starts with "#!" and its first line
+// ends in "\r": a file saved with CRLF line endings, whose interpreter the
+// kernel would look up as e.g. "/bin/bash\r" and fail with a baffling
+// "No such file or directory".
+func shebangHasCR(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	// The kernel reads at most a few hundred bytes of a #! line.
+	buf := make([]byte, 4096)
+	n, err := io.ReadFull(f, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	head := buf[:n]
+	if !bytes.HasPrefix(head, []byte("#!")) {
+		return false, nil
+	}
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	return bytes.HasSuffix(head, []byte("\r")), nil
+}
