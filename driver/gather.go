@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -41,7 +42,16 @@ func (b *recipeBuild) gather(ctx context.Context, id string) error {
 	if err := b.addMeta(tree); err != nil {
 		return b.fail("package", err)
 	}
-	pkg, err := packager.LoadPackage(filepath.Join(tree, "meta", "package.yaml"))
+	descPath := filepath.Join(tree, "meta", "package.yaml")
+	if _, err := os.Lstat(descPath); os.IsNotExist(err) {
+		return b.fail("package", errors.New("meta/package.yaml: missing: build.sh must write it (capstan package init) or the recipe ship it in meta/"))
+	}
+	data, err := readLimited(descPath, 1<<20)
+	if err != nil {
+		return b.fail("package", fmt.Errorf("meta/package.yaml: %w", err))
+	}
+	// Parsed under its name inside the package: the staging path means nothing to users.
+	pkg, err := packager.ParsePackage(data, "meta/package.yaml")
 	if err != nil {
 		return b.fail("package", err)
 	}
@@ -67,6 +77,21 @@ func (b *recipeBuild) gather(ctx context.Context, id string) error {
 	}
 	b.res.Package = &Artifact{Path: filepath.Join("packages", name+".mpm"), SHA256: digest.SHA256, Size: digest.Size}
 	return nil
+}
+
+// readLimited reads a small regular file that came out of a container.
+func readLimited(path string, limit int64) ([]byte, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%d bytes, more than %d", fi.Size(), limit)
+	}
+	return os.ReadFile(path)
 }
 
 // sourceDateEpoch is SOURCE_DATE_EPOCH when the caller set it, else the OSv commit time.

@@ -81,15 +81,16 @@ func (b *recipeBuild) fail(phase string, err error) error {
 
 func (b *recipeBuild) build(ctx context.Context) error {
 	r, rc := b.run, b.recipe
-	if rc.Err != nil {
-		return b.fail("validate", rc.Err)
-	}
 	logf, err := os.Create(r.Layout.Log(rc.Name))
 	if err != nil {
 		return b.fail("log", err)
 	}
 	defer logf.Close()
 	out := io.MultiWriter(logf, b.tail)
+	if rc.Err != nil {
+		fmt.Fprintf(logf, "pkgdriver: the recipe is invalid, nothing was run:\n%v\n", rc.Err)
+		return b.fail("validate", rc.Err)
+	}
 
 	id, err := r.Runner.Create(ctx, b.spec())
 	if err != nil {
@@ -121,7 +122,9 @@ func (b *recipeBuild) spec() ContainerSpec {
 	r, name := b.run, b.recipe.Name
 	spec := ContainerSpec{
 		Image: r.Toolchain.ID,
-		Cmd:   []string{"/bin/sh", "-c", `cd "$RECIPE_DIR" && exec ./build.sh`},
+		// One pipe for both streams: the engine reads stdout and stderr pipes separately and
+		// can reorder lines between them; the log must keep the order they were written in.
+		Cmd: []string{"/bin/sh", "-c", `cd "$RECIPE_DIR" && exec ./build.sh 2>&1`},
 		Env: []string{
 			"RECIPE_DIR=" + path.Join(containerRecipes, name),
 			"PACKAGE_NAME=" + name,

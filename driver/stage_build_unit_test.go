@@ -1,0 +1,81 @@
+package driver
+
+import (
+	"testing"
+
+	"gotest.tools/v3/assert"
+
+	"github.com/pkgdriver/pkgdriver/recipe"
+)
+
+func TestBuildOrder(t *testing.T) {
+	t.Parallel()
+	prev := func(took map[string]float64) *Report {
+		rep := &Report{}
+		for name, d := range took {
+			rep.Recipes = append(rep.Recipes, RecipeResult{Name: name, Duration: d})
+		}
+		return rep
+	}
+	tests := []struct {
+		name string
+		sel  []string
+		prev *Report
+		want []string
+	}{
+		{name: "no previous run keeps the selection order", sel: []string{"d", "b", "a", "c"}, want: []string{"d", "b", "a", "c"}},
+		{name: "empty previous report", sel: []string{"b", "a"}, prev: &Report{}, want: []string{"b", "a"}},
+		{
+			name: "longest first, unknown ones after in their order",
+			sel:  []string{"a", "b", "c", "d", "e"},
+			prev: prev(map[string]float64{"c": 10, "a": 5, "e": 0.5, "gone": 100}),
+			want: []string{"c", "a", "e", "b", "d"},
+		},
+		{
+			name: "equal durations stay in selection order",
+			sel:  []string{"x", "y", "z"},
+			prev: prev(map[string]float64{"x": 2, "y": 2, "z": 3}),
+			want: []string{"z", "x", "y"},
+		},
+		{name: "nothing selected", sel: nil, prev: prev(map[string]float64{"a": 1}), want: []string{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var sel []*recipe.Recipe
+			for _, n := range tc.sel {
+				sel = append(sel, &recipe.Recipe{Name: n})
+			}
+			orig := append([]*recipe.Recipe(nil), sel...)
+			got := []string{}
+			for _, r := range buildOrder(sel, tc.prev) {
+				got = append(got, r.Name)
+			}
+			assert.DeepEqual(t, got, tc.want)
+			// The selection itself (the report's order) is left alone.
+			for i := range sel {
+				assert.Equal(t, sel[i], orig[i])
+			}
+		})
+	}
+}
+
+func TestRunJobs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		jobs, cpus int
+		want       int
+	}{
+		{name: "--jobs wins", jobs: 3, cpus: 8, want: 3},
+		{name: "engine CPUs by default", cpus: 8, want: 8},
+		{name: "at least one", want: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := &Run{Config: &Config{Jobs: tc.jobs}, EngineCPUs: tc.cpus}
+			assert.Equal(t, r.jobs(), tc.want)
+		})
+	}
+}
