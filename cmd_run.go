@@ -42,6 +42,8 @@ func runCommand(stopSignals func()) *cli.Command {
 		&cli.StringFlag{Name: "result-dir", Value: "result", EnvVars: []string{"PKGDRIVER_RESULT_DIR"}, Usage: "where packages/, intermediate/, log/ and mike/ go"},
 		&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "containers at once (default: the engine's CPU count)"},
 		&cli.DurationFlag{Name: "timeout", Value: 2 * time.Hour, Usage: "per recipe; the container is killed after it"},
+		&cli.DurationFlag{Name: "test-timeout", Value: 5 * time.Minute, Usage: "per demo boot; a hung unikernel is killed after it"},
+		&cli.StringFlag{Name: "test-memory", Value: "1g", Usage: "memory of a demo unikernel"},
 		&cli.Float64Flag{Name: "cpus", Usage: "CPUs per container (default: no limit)"},
 		&cli.StringFlag{Name: "memory", Usage: "memory per container, e.g. 4g (default: no limit)"},
 		&cli.Int64Flag{Name: "pids-limit", Usage: "processes per container (default: no limit)"},
@@ -54,6 +56,7 @@ func runCommand(stopSignals func()) *cli.Command {
 		&cli.StringFlag{Name: "osv-src", EnvVars: []string{"PKGDRIVER_OSV_SRC"}, Usage: "a local OSv checkout (submodules initialised) instead of cloning --osv-repo"},
 		&cli.StringFlag{Name: "osv-build-args", Value: "fs=rofs image=native-example", Usage: "arguments of OSv's scripts/build for the toolchain's kernel"},
 		&cli.StringSliceFlag{Name: "image-build-arg", Usage: "extra toolchain Dockerfile build argument KEY=VALUE (repeatable)"},
+		&cli.BoolFlag{Name: "no-cache", Usage: "rebuild every selected recipe, even when its package came from the same inputs"},
 		&cli.BoolFlag{Name: "rebuild-image", Usage: "build the toolchain image even when one from the same inputs exists"},
 		&cli.StringFlag{Name: "toolchain-repository", Value: driver.DefaultToolchainRepository, Usage: "name the toolchain image is tagged under"},
 		&cli.StringFlag{Name: "capstan-binary", Usage: "static pkgdriver binary to put in the image as capstan (default: this one)", Hidden: true},
@@ -120,6 +123,10 @@ func runConfig(c *cli.Context) (*driver.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	testMemory, err := sizeFlag(c, "test-memory")
+	if err != nil {
+		return nil, err
+	}
 	maxSize, err := sizeFlag(c, "max-package-size")
 	if err != nil {
 		return nil, err
@@ -139,11 +146,14 @@ func runConfig(c *cli.Context) (*driver.Config, error) {
 		Recipes:        sel,
 		TestRecipes:    testSel,
 		SkipTests:      bools["skip-tests"],
+		NoCache:        c.Bool("no-cache"),
 		ShareOSVDir:    bools["share-osv-dir"],
 		KeepRecipes:    bools["keep-recipes"],
 		Silent:         bools["silent"],
 		Jobs:           c.Int("jobs"),
 		Timeout:        c.Duration("timeout"),
+		TestTimeout:    c.Duration("test-timeout"),
+		TestMemory:     testMemory,
 		CPUs:           c.Float64("cpus"),
 		Memory:         memory,
 		PidsLimit:      c.Int64("pids-limit"),

@@ -28,9 +28,15 @@ type Config struct {
 	Recipes     recipe.Selection
 	TestRecipes *recipe.Selection // nil: the build selection
 	SkipTests   bool
+	// NoCache rebuilds every selected recipe even when its package came from the same inputs.
+	NoCache     bool
 	ShareOSVDir bool
 	KeepRecipes bool
 	Silent      bool
+
+	// TestTimeout bounds one demo boot; TestMemory is the unikernel's memory.
+	TestTimeout time.Duration
+	TestMemory  int64
 
 	Jobs      int // 0: the engine's CPU count
 	Timeout   time.Duration
@@ -81,6 +87,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Jobs < 0 {
 		errs = append(errs, fmt.Errorf("--jobs %d: must be 1 or more", c.Jobs))
+	}
+	if c.TestTimeout <= 0 && !c.SkipTests {
+		errs = append(errs, fmt.Errorf("--test-timeout %s: must be positive", c.TestTimeout))
 	}
 	if c.Timeout <= 0 {
 		errs = append(errs, fmt.Errorf("--timeout %s: must be positive", c.Timeout))

@@ -25,6 +25,7 @@ func (l Layout) Intermediate(name string) string {
 }
 func (l Layout) Loader() string       { return filepath.Join(l.Root, "mike", "osv-loader") }
 func (l Layout) Report() string       { return filepath.Join(l.Root, "report.json") }
+func (l Layout) JUnit() string        { return filepath.Join(l.Root, "junit.xml") }
 func (l Layout) ToolchainLog() string { return filepath.Join(l.Root, "log", "toolchain.log") }
 
 // State is pkgdriver's own corner of the result directory; staging lives there so that moving a

@@ -31,6 +31,7 @@ func stages() []Stage {
 		loaderStage{},  // mike/osv-loader from the built kernel
 		shareStage{},   // one OSv volume for every recipe, with SHARE_OSV_DIR
 		buildStage{},   // one container per recipe, in parallel
+		testStage{},    // boot each demo unikernel, match its console
 	}
 }
 

@@ -35,6 +35,7 @@ type recipeBuild struct {
 	recipe *recipe.Recipe
 	tail   *lineTail
 	res    *RecipeResult
+	key    string // the cache key, when caching is on
 }
 
 func (b *recipeBuild) Run(ctx context.Context) *RecipeResult {
@@ -44,16 +45,44 @@ func (b *recipeBuild) Run(ctx context.Context) *RecipeResult {
 		Name: rc.Name, Start: time.Now().UTC(), Log: rel,
 		ImageID: r.Toolchain.ID, OSVCommit: r.Toolchain.Commit,
 	}
-	err := b.build(ctx)
+	err := b.buildCached(ctx)
 	b.res.Duration = math.Round(time.Since(b.res.Start).Seconds()*1000) / 1000
 	b.finish(ctx, err)
+	if err == nil && b.res.Status == StatusBuilt && b.key != "" {
+		e := &cacheEntry{Key: b.key, SHA256: b.res.Package.SHA256, Size: b.res.Package.Size,
+			Built: b.res.Start, RunID: r.Config.RunID, Seconds: b.res.Duration}
+		if err := r.Layout.writeCache(rc.Name, e); err != nil {
+			r.Config.Log.Warn().Err(err).Str("recipe", rc.Name).Msg("cache entry not written")
+		}
+	}
 	return b.res
+}
+
+// buildCached skips the build when the package in packages/ came from the same inputs.
+func (b *recipeBuild) buildCached(ctx context.Context) error {
+	if b.recipe.Err != nil || b.run.Config.NoCache {
+		return b.build(ctx)
+	}
+	key, err := b.cacheKey(ctx)
+	if err != nil {
+		return b.fail("cache", err)
+	}
+	b.key, b.res.CacheKey = key, key
+	if e, ok := b.cached(key); ok {
+		b.res.Cached = true
+		b.res.Package = &Artifact{Path: filepath.Join("packages", b.recipe.Name+".mpm"), SHA256: e.SHA256, Size: e.Size}
+		return nil
+	}
+	return b.build(ctx)
 }
 
 func (b *recipeBuild) finish(ctx context.Context, err error) {
 	res := b.res
 	var timedOut errTimedOut
 	switch {
+	case err == nil && res.Cached:
+		res.Status = StatusCached
+		return
 	case err == nil:
 		res.Status = StatusBuilt
 		return

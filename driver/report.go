@@ -27,10 +27,14 @@ type Report struct {
 	Recipes   []RecipeResult `json:"recipes"`
 }
 
-// Failed reports whether any recipe did not end well.
+// Failed reports whether any recipe did not build or its test did not pass. Untested recipes
+// (no demo) and recipes only tested in this run do not fail a run.
 func (rep *Report) Failed() bool {
 	for _, r := range rep.Recipes {
-		if r.Status != StatusBuilt {
+		if !r.Status.OK() && r.Status != StatusNotBuilt {
+			return true
+		}
+		if t := r.Test; t != nil && t.Status != TestPassed && t.Status != TestCached && t.Status != TestUntested {
 			return true
 		}
 	}
@@ -51,6 +55,9 @@ func writeReport(r *Run, runErr error) (*Report, error) {
 		if res := &rep.Recipes[i]; res.Status == StatusQueued && cancelled {
 			res.Status = StatusCancelled
 		}
+	}
+	if err := writeJUnit(r.Layout.JUnit(), rep); err != nil {
+		r.Config.Log.Warn().Err(err).Msg("junit.xml")
 	}
 	switch {
 	case cancelled:
@@ -83,32 +90,68 @@ func printSummary(w io.Writer, rep *Report) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RECIPE\tSTATUS\tDURATION\tLOG")
+	fmt.Fprintln(tw, "RECIPE\tBUILD\tDURATION\tTEST\tDURATION\tLOG")
 	counts := map[Status]int{}
+	tests := map[TestStatus]int{}
 	for _, res := range rep.Recipes {
 		counts[res.Status]++
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", res.Name, res.Status, (time.Duration(res.Duration * float64(time.Second))).Round(100*time.Millisecond), res.Log)
+		test, testTook := "-", "-"
+		if res.Test != nil {
+			tests[res.Test.Status]++
+			test = string(res.Test.Status)
+			if res.Test.Duration > 0 {
+				testTook = seconds(res.Test.Duration).String()
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", res.Name, res.Status, seconds(res.Duration), test, testTook, res.Log)
 	}
 	tw.Flush()
 	for _, res := range rep.Recipes {
-		if res.Status == StatusBuilt || res.Status == StatusQueued {
-			continue
+		if !res.Status.OK() && res.Status != StatusQueued && res.Status != StatusNotBuilt {
+			printFailure(w, res.Name+" build "+string(res.Status), res.Error, res.Log, res.LogTail)
 		}
-		fmt.Fprintf(w, "\n%s %s: %s\n", res.Name, res.Status, res.Error)
-		if len(res.LogTail) > 0 {
-			fmt.Fprintf(w, "  last lines of %s:\n", res.Log)
-			for _, l := range res.LogTail {
-				fmt.Fprintf(w, "  | %s\n", l)
-			}
+		if t := res.Test; t != nil && t.Status != TestPassed && t.Status != TestCached && t.Status != TestUntested && t.Status != TestSkipped {
+			printFailure(w, res.Name+" test "+string(t.Status), t.Error, t.Log, t.LogTail)
 		}
 	}
 	var parts []string
-	for _, s := range []Status{StatusBuilt, StatusFailed, StatusTimedOut, StatusCancelled, StatusQueued} {
+	for _, s := range []Status{StatusBuilt, StatusCached, StatusFailed, StatusTimedOut, StatusCancelled, StatusQueued} {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}
 	}
+	for _, s := range []TestStatus{TestPassed, TestCached, TestFailed, TestTimedOut, TestUntested, TestSkipped, TestCancelled} {
+		if tests[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d tests %s", tests[s], s))
+		}
+	}
+	hits, misses := 0, 0
+	for _, res := range rep.Recipes {
+		switch {
+		case res.Cached:
+			hits++
+		case res.CacheKey != "":
+			misses++
+		}
+	}
+	if hits+misses > 0 {
+		parts = append(parts, fmt.Sprintf("cache: %d hits, %d misses", hits, misses))
+	}
 	fmt.Fprintf(w, "\n%s in %s\n", strings.Join(parts, ", "), time.Duration(rep.Duration*float64(time.Second)).Round(time.Second))
+}
+
+func printFailure(w io.Writer, title, msg, log string, tail []string) {
+	fmt.Fprintf(w, "\n%s: %s\n", title, msg)
+	if len(tail) > 0 {
+		fmt.Fprintf(w, "  last lines of %s:\n", log)
+		for _, l := range tail {
+			fmt.Fprintf(w, "  | %s\n", l)
+		}
+	}
+}
+
+func seconds(s float64) time.Duration {
+	return time.Duration(s * float64(time.Second)).Round(100 * time.Millisecond)
 }
 
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {

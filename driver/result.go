@@ -11,12 +11,19 @@ type Status string
 // Build outcomes. "queued" only appears in a report of a run that stopped before the recipe
 // started.
 const (
-	StatusQueued    Status = "queued"
-	StatusBuilt     Status = "built"
+	StatusQueued Status = "queued"
+	StatusBuilt  Status = "built"
+	// StatusCached is a recipe not rebuilt: its package came from the same inputs.
+	StatusCached    Status = "cached"
 	StatusFailed    Status = "failed"
 	StatusTimedOut  Status = "timed out"
 	StatusCancelled Status = "cancelled"
+	// StatusNotBuilt is a recipe tested (TEST_RECIPES) but not built in this run.
+	StatusNotBuilt Status = "not built"
 )
+
+// OK reports whether the recipe's package is good: built now or cached.
+func (s Status) OK() bool { return s == StatusBuilt || s == StatusCached }
 
 // Artifact is a delivered file.
 type Artifact struct {
@@ -27,19 +34,50 @@ type Artifact struct {
 
 // RecipeResult is one recipe's line in the summary and in report.json.
 type RecipeResult struct {
-	Name      string    `json:"name"`
-	Status    Status    `json:"status"`
-	Phase     string    `json:"phase,omitempty"`
-	Error     string    `json:"error,omitempty"`
-	Start     time.Time `json:"start,omitzero"`
-	Duration  float64   `json:"duration_seconds"`
-	ExitCode  *int      `json:"exit_code,omitempty"`
-	OOMKilled bool      `json:"oom_killed,omitempty"`
-	Log       string    `json:"log"`
-	LogTail   []string  `json:"log_tail,omitempty"`
-	Package   *Artifact `json:"package,omitempty"`
-	ImageID   string    `json:"image_id,omitempty"`
-	OSVCommit string    `json:"osv_commit,omitempty"`
+	Name      string      `json:"name"`
+	Status    Status      `json:"status"`
+	Phase     string      `json:"phase,omitempty"`
+	Error     string      `json:"error,omitempty"`
+	Start     time.Time   `json:"start,omitzero"`
+	Duration  float64     `json:"duration_seconds"`
+	ExitCode  *int        `json:"exit_code,omitempty"`
+	OOMKilled bool        `json:"oom_killed,omitempty"`
+	Cached    bool        `json:"cached,omitempty"`
+	CacheKey  string      `json:"cache_key,omitempty"`
+	Log       string      `json:"log"`
+	LogTail   []string    `json:"log_tail,omitempty"`
+	Package   *Artifact   `json:"package,omitempty"`
+	ImageID   string      `json:"image_id,omitempty"`
+	OSVCommit string      `json:"osv_commit,omitempty"`
+	Test      *TestResult `json:"test,omitempty"`
+}
+
+// TestStatus is how a recipe's demo test ended.
+type TestStatus string
+
+// Test outcomes. A recipe without a demo is untested, never passed.
+const (
+	TestPassed   TestStatus = "passed"
+	TestFailed   TestStatus = "failed"
+	TestTimedOut TestStatus = "timed out"
+	TestUntested TestStatus = "untested"
+	TestSkipped  TestStatus = "skipped"
+	// TestCached is a cached package whose demo already passed with the same inputs.
+	TestCached    TestStatus = "cached"
+	TestCancelled TestStatus = "cancelled"
+)
+
+// TestResult is the demo test of one recipe.
+type TestResult struct {
+	Status   TestStatus `json:"status"`
+	Phase    string     `json:"phase,omitempty"`
+	Reason   string     `json:"reason,omitempty"`
+	Error    string     `json:"error,omitempty"`
+	Start    time.Time  `json:"start,omitzero"`
+	Duration float64    `json:"duration_seconds"`
+	Cmdline  string     `json:"cmdline,omitempty"`
+	Log      string     `json:"log,omitempty"`
+	LogTail  []string   `json:"log_tail,omitempty"`
 }
 
 // results collects recipe results from parallel builds.
@@ -61,6 +99,29 @@ func (r *results) set(res *RecipeResult) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.by[res.Name] = res
+}
+
+// setTest records a recipe's test result.
+func (r *results) setTest(name string, t *TestResult) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if res, ok := r.by[name]; ok {
+		res.Test = t
+		return
+	}
+	r.order = append(r.order, name)
+	r.by[name] = &RecipeResult{Name: name, Status: StatusNotBuilt, Test: t}
+}
+
+// get returns a copy of one result.
+func (r *results) get(name string) (RecipeResult, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res, ok := r.by[name]
+	if !ok {
+		return RecipeResult{}, false
+	}
+	return *res, true
 }
 
 // list returns a copy in selection order.

@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 )
 
 // imageStage builds or reuses the toolchain image.
@@ -12,12 +13,13 @@ func (imageStage) String() string { return "toolchain image" }
 
 func (imageStage) Run(ctx context.Context, r *Run) error {
 	b := &ToolchainBuilder{
-		Client:  r.Engine,
-		Config:  r.Config.Image,
-		Version: r.Config.Version,
-		Capstan: r.Config.Image.Capstan,
-		LogPath: r.Layout.ToolchainLog(),
-		Log:     r.Config.Log,
+		Client:    r.Engine,
+		Config:    r.Config.Image,
+		Version:   r.Config.Version,
+		Capstan:   r.Config.Image.Capstan,
+		LogPath:   r.Layout.ToolchainLog(),
+		StatePath: filepath.Join(r.Layout.State(), "toolchain-input.json"),
+		Log:       r.Config.Log,
 	}
 	tc, err := b.Ensure(ctx)
 	if err != nil {

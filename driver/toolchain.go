@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -44,8 +45,10 @@ type ToolchainBuilder struct {
 	// Capstan is the pkgdriver binary put in the image as `capstan`; empty: this executable.
 	Capstan string
 	LogPath string
-	Log     zerolog.Logger
-	Now     func() time.Time
+	// StatePath remembers the input hash of the last context written (optional).
+	StatePath string
+	Log       zerolog.Logger
+	Now       func() time.Time
 }
 
 // Ensure returns the toolchain image for the configuration, building it when no image with the
@@ -54,6 +57,20 @@ func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 	src, err := resolveSource(ctx, b.Config)
 	if err != nil {
 		return nil, err
+	}
+	args := b.buildArgs(src)
+	// Writing the context of a large OSv tree takes seconds; when nothing it is made of changed
+	// since the last run (same files, sizes and times), its input hash is already known.
+	fp, err := b.fingerprint(src, args)
+	if err != nil {
+		return nil, err
+	}
+	if !b.Config.Rebuild {
+		if input := b.knownInput(fp); input != "" {
+			if tc, err := b.find(ctx, input); err != nil || tc != nil {
+				return tc, err
+			}
+		}
 	}
 	buildCtx, err := os.CreateTemp("", "pkgdriver-context-*.tar")
 	if err != nil {
@@ -65,8 +82,8 @@ func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 	if err != nil {
 		return nil, fmt.Errorf("toolchain build context: %w", err)
 	}
-	args := b.buildArgs(src)
 	input := inputHash(contextHash, args)
+	b.rememberInput(fp, input)
 
 	if !b.Config.Rebuild {
 		if tc, err := b.find(ctx, input); err != nil || tc != nil {
@@ -337,4 +354,66 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// fingerprint identifies the build context by file metadata instead of content.
+func (b *ToolchainBuilder) fingerprint(src *osvSource, args map[string]string) (string, error) {
+	h := sha256.New()
+	h.Write(images.ToolchainDockerfile)
+	fmt.Fprintf(h, "\nargs %s\n", inputHash("", args))
+	capstan := b.Capstan
+	if capstan == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return "", err
+		}
+		capstan = exe
+	}
+	for _, p := range append([]string{capstan}, src.paths()...) {
+		fi, err := os.Lstat(p)
+		if os.IsNotExist(err) {
+			fmt.Fprintf(h, "%q missing\n", p)
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%q %d %d %o\n", p, fi.Size(), fi.ModTime().UnixNano(), fi.Mode())
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (s *osvSource) paths() []string {
+	out := make([]string, len(s.Files))
+	for i, f := range s.Files {
+		out[i] = filepath.Join(s.Dir, f)
+	}
+	return out
+}
+
+type toolchainState struct {
+	Fingerprint string `json:"fingerprint"`
+	Input       string `json:"input"`
+}
+
+func (b *ToolchainBuilder) knownInput(fp string) string {
+	if b.StatePath == "" {
+		return ""
+	}
+	data, err := os.ReadFile(b.StatePath)
+	var st toolchainState
+	if err != nil || json.Unmarshal(data, &st) != nil || st.Fingerprint != fp {
+		return ""
+	}
+	return st.Input
+}
+
+func (b *ToolchainBuilder) rememberInput(fp, input string) {
+	if b.StatePath == "" {
+		return
+	}
+	data, _ := json.Marshal(toolchainState{Fingerprint: fp, Input: input})
+	if err := os.MkdirAll(filepath.Dir(b.StatePath), 0o755); err == nil {
+		_ = writeFileAtomic(b.StatePath, data, 0o644)
+	}
 }

@@ -1,0 +1,92 @@
+package driver
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pkgdriver/pkgdriver/recipe"
+)
+
+// cacheEntry records what produced a delivered package, so an unchanged recipe is not rebuilt.
+type cacheEntry struct {
+	Key     string    `json:"key"`
+	SHA256  string    `json:"sha256"`
+	Size    int64     `json:"size"`
+	Built   time.Time `json:"built"`
+	RunID   string    `json:"run_id"`
+	Seconds float64   `json:"build_seconds"`
+	// TestedKey is the key the package's demo last passed with.
+	TestedKey string `json:"tested_key,omitempty"`
+}
+
+func (l Layout) cacheFile(name string) string {
+	return filepath.Join(l.State(), "cache", name+".json")
+}
+
+func (l Layout) readCache(name string) (*cacheEntry, error) {
+	data, err := os.ReadFile(l.cacheFile(name))
+	if err != nil {
+		return nil, err
+	}
+	var e cacheEntry
+	if err := json.Unmarshal(data, &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+func (l Layout) writeCache(name string, e *cacheEntry) error {
+	if err := os.MkdirAll(filepath.Dir(l.cacheFile(name)), 0o755); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(e, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(l.cacheFile(name), data, 0o644)
+}
+
+// cacheKey covers everything that can change a recipe's output: its files, modes and links and
+// the common files (recipe.Hash), the toolchain image (which holds the OSv tree, its built
+// kernel and this pkgdriver as capstan), the OSv commit, the container's environment and the
+// flags that shape the build, and pkgdriver's version.
+func (b *recipeBuild) cacheKey(ctx context.Context) (string, error) {
+	r := b.run
+	content, err := recipe.Hash(ctx, b.recipe, r.Catalog.CommonDirs)
+	if err != nil {
+		return "", err
+	}
+	spec := b.spec()
+	env := append([]string(nil), spec.Env...)
+	sort.Strings(env)
+	h := sha256.New()
+	fmt.Fprintf(h, "pkgdriver %s\nrecipe %s\nimage %s\nosv %s\nenv %s\nshared %t\nprivileged %t\naccel %s\n",
+		r.Config.Version, content, r.Toolchain.ID, r.Toolchain.Commit, strings.Join(env, "\x00"),
+		r.Config.ShareOSVDir, r.Config.Privileged, r.Accel)
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// cached reports whether the package in packages/ came from the same key and is intact.
+func (b *recipeBuild) cached(key string) (*cacheEntry, bool) {
+	l := b.run.Layout
+	e, err := l.readCache(b.recipe.Name)
+	if err != nil || e.Key != key {
+		return nil, false
+	}
+	sum, err := fileSHA256(l.MPM(b.recipe.Name))
+	if err != nil || sum != e.SHA256 {
+		return nil, false
+	}
+	if _, err := os.Stat(l.Descriptor(b.recipe.Name)); err != nil {
+		return nil, false
+	}
+	return e, true
+}

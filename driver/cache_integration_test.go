@@ -1,0 +1,73 @@
+package driver_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/internal/testutil"
+)
+
+// TestIncrementalRebuild: an unchanged recipe is not rebuilt; a change to a file's content or
+// mode, a damaged package, or --no-cache rebuilds it; two clean runs give identical packages.
+func TestIncrementalRebuild(t *testing.T) {
+	cli := testutil.Engine(t)
+	ctx := context.Background()
+	recipes, result := t.TempDir(), t.TempDir()
+	aDir := testutil.Recipe(t, recipes, "alpha", script(`date +%s%N > "$PACKAGE_RESULT_DIR/stamp"`, `cp data.txt "$PACKAGE_RESULT_DIR/"`, packageInit), map[string]string{"data.txt": "a\n"})
+	bDir := testutil.Recipe(t, recipes, "beta", script(`cp data.txt "$PACKAGE_RESULT_DIR/"`, packageInit), map[string]string{"data.txt": "b\n"})
+
+	statuses := func(rep *driver.Report) map[string]driver.Status {
+		m := map[string]driver.Status{}
+		for _, r := range rep.Recipes {
+			m[r.Name] = r.Status
+		}
+		return m
+	}
+	run := func(noCache bool) (*driver.Report, string) {
+		t.Helper()
+		cfg, out := testConfig(t, recipes, result)
+		cfg.NoCache = noCache
+		rep, err := execute(t, ctx, cli, cfg)
+		assert.NilError(t, err)
+		return rep, out.String()
+	}
+
+	rep, out := run(false)
+	assert.Check(t, is.DeepEqual(statuses(rep), map[string]driver.Status{"alpha": driver.StatusBuilt, "beta": driver.StatusBuilt}))
+	assert.Check(t, is.Contains(out, "cache: 0 hits, 2 misses"))
+	alpha := readFile(t, filepath.Join(result, "packages", "alpha.mpm"))
+
+	rep, out = run(false)
+	assert.Check(t, is.DeepEqual(statuses(rep), map[string]driver.Status{"alpha": driver.StatusCached, "beta": driver.StatusCached}))
+	assert.Check(t, is.Contains(out, "cache: 2 hits, 0 misses"))
+	assert.Equal(t, readFile(t, filepath.Join(result, "packages", "alpha.mpm")), alpha, "a cached package is not touched")
+	assert.Check(t, !rep.Failed())
+
+	assert.NilError(t, os.WriteFile(filepath.Join(bDir, "data.txt"), []byte("b2\n"), 0o644))
+	rep, _ = run(false)
+	assert.Check(t, is.DeepEqual(statuses(rep), map[string]driver.Status{"alpha": driver.StatusCached, "beta": driver.StatusBuilt}))
+
+	assert.NilError(t, os.Chmod(filepath.Join(aDir, "data.txt"), 0o600))
+	rep, _ = run(false)
+	assert.Check(t, is.DeepEqual(statuses(rep), map[string]driver.Status{"alpha": driver.StatusBuilt, "beta": driver.StatusCached}))
+
+	assert.NilError(t, os.WriteFile(filepath.Join(result, "packages", "beta.mpm"), []byte("damaged"), 0o644))
+	rep, _ = run(false)
+	assert.Check(t, is.DeepEqual(statuses(rep), map[string]driver.Status{"alpha": driver.StatusCached, "beta": driver.StatusBuilt}))
+
+	rep, _ = run(true)
+	assert.Check(t, is.DeepEqual(statuses(rep), map[string]driver.Status{"alpha": driver.StatusBuilt, "beta": driver.StatusBuilt}))
+
+	// Reproducible: beta in a fresh result directory gives the same bytes.
+	other := t.TempDir()
+	cfg, _ := testConfig(t, recipes, other)
+	_, err := execute(t, ctx, cli, cfg)
+	assert.NilError(t, err)
+	assert.Equal(t, readFile(t, filepath.Join(other, "packages", "beta.mpm")), readFile(t, filepath.Join(result, "packages", "beta.mpm")))
+}

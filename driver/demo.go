@@ -1,0 +1,208 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pkgdriver/pkgdriver/packager"
+	"github.com/pkgdriver/pkgdriver/recipe"
+)
+
+// bootstrapPackage is what Capstan adds to every composed image: the base files of OSv's root
+// file system. Added when the result directory has it.
+const bootstrapPackage = "osv.bootstrap"
+
+// demoTest composes one recipe's demo unikernel from the packages in packages/ and boots it.
+type demoTest struct {
+	run    *Run
+	recipe *recipe.Recipe
+	res    *TestResult
+	stage  string
+}
+
+func (d *demoTest) Run(ctx context.Context) *TestResult {
+	r, name := d.run, d.recipe.Name
+	d.res = &TestResult{Start: time.Now().UTC(), Log: filepath.Join("log", name+".test.log")}
+	d.stage = filepath.Join(r.Layout.Staging(r.Config.RunID), "test-"+name)
+	err := d.test(ctx)
+	_ = os.RemoveAll(d.stage)
+	d.res.Duration = math.Round(time.Since(d.res.Start).Seconds()*1000) / 1000
+
+	var timedOut errTimedOut
+	var mismatch *recipe.Mismatch
+	switch {
+	case err == nil:
+		d.res.Status = TestPassed
+		return d.res
+	case errors.As(err, &timedOut):
+		d.res.Status = TestTimedOut
+	case ctx.Err() != nil:
+		d.res.Status = TestCancelled
+	case errors.As(err, &mismatch):
+		d.res.Status = TestFailed
+	default:
+		d.res.Status = TestFailed
+	}
+	d.res.Error = err.Error()
+	r.Config.Log.Error().Str("recipe", name).Str("phase", d.res.Phase).Msg("test " + string(d.res.Status) + ": " + firstLine(d.res.Error))
+	return d.res
+}
+
+func (d *demoTest) fail(phase string, err error) error {
+	d.res.Phase = phase
+	return fmt.Errorf("recipe %s: demo: %w", d.recipe.Name, err)
+}
+
+func (d *demoTest) test(ctx context.Context) error {
+	demo := d.recipe.Demo
+	expected, err := os.ReadFile(demo.ExpectedStdout)
+	if err != nil {
+		return d.fail("prepare", err)
+	}
+	matcher, err := recipe.NewMatcher(string(expected))
+	if err != nil {
+		return d.fail("prepare", fmt.Errorf("demo/expected-stdout.txt: %w", err))
+	}
+	image, err := d.compose(ctx)
+	if err != nil {
+		return err
+	}
+	return d.boot(ctx, image, matcher)
+}
+
+// compose renders the demo package, gathers every package it requires, resolves the boot
+// command, and writes the image.
+func (d *demoTest) compose(ctx context.Context) (string, error) {
+	r := d.run
+	demoPkg := filepath.Join(d.stage, "demo")
+	if err := os.MkdirAll(d.stage, 0o755); err != nil {
+		return "", d.fail("prepare", err)
+	}
+	if err := copyTree(filepath.Join(d.recipe.Demo.Dir, "pkg"), d.stage, "demo"); err != nil {
+		return "", d.fail("prepare", err)
+	}
+	templ, err := os.ReadFile(d.recipe.Demo.PackageTemplate)
+	if err != nil {
+		return "", d.fail("prepare", err)
+	}
+	rendered := strings.ReplaceAll(string(templ), "${PACKAGE_NAME}", d.recipe.Name)
+	pkg, err := packager.ParsePackage([]byte(rendered), "demo/pkg/meta/package.yaml.templ")
+	if err != nil {
+		return "", d.fail("prepare", err)
+	}
+	_ = os.Remove(filepath.Join(demoPkg, "meta", "package.yaml.templ"))
+	if err := os.WriteFile(filepath.Join(demoPkg, "meta", "package.yaml"), []byte(rendered), 0o644); err != nil {
+		return "", d.fail("prepare", err)
+	}
+	runData, err := os.ReadFile(d.recipe.Demo.RunYAML)
+	if err != nil {
+		return "", d.fail("prepare", err)
+	}
+	runCfg, err := packager.ParseRunConfig(runData, "demo/pkg/meta/run.yaml")
+	if err != nil {
+		return "", d.fail("prepare", err)
+	}
+
+	direct := pkg.Require
+	if _, err := os.Stat(r.Layout.MPM(bootstrapPackage)); err == nil && pkg.Name != bootstrapPackage {
+		direct = append([]string{bootstrapPackage}, direct...)
+	}
+	order, err := resolveRequires(pkg.Name, direct, func(name string) ([]string, bool, error) {
+		p, err := packager.LoadPackage(r.Layout.Descriptor(name))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		return p.Require, true, nil
+	})
+	if err != nil {
+		return "", d.fail("require", err)
+	}
+	root := filepath.Join(d.stage, "root")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", d.fail("compose", err)
+	}
+	for _, name := range order {
+		dir, err := d.unpack(ctx, name)
+		if err != nil {
+			return "", d.fail("compose", err)
+		}
+		if err := mergeTree(dir, root); err != nil {
+			return "", d.fail("compose", fmt.Errorf("package %s: %w", name, err))
+		}
+	}
+	if err := mergeTree(demoPkg, root); err != nil {
+		return "", d.fail("compose", fmt.Errorf("demo package: %w", err))
+	}
+
+	cmdline, err := runCfg.Resolve("", func(name string) (*packager.RunConfig, error) {
+		data, err := os.ReadFile(filepath.Join(d.stage, "pkgs", name, "meta", "run.yaml"))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return packager.ParseRunConfig(data, name+":meta/run.yaml")
+	})
+	if err != nil {
+		return "", d.fail("run.yaml", err)
+	}
+	d.res.Cmdline = "--rootfs=rofs " + cmdline
+	image := filepath.Join(d.stage, "image.raw")
+	loader := filepath.Join(r.Layout.Loader(), "osv-loader.qemu")
+	if err := packager.Compose(ctx, loader, root, d.res.Cmdline, image); err != nil {
+		return "", d.fail("compose", err)
+	}
+	return image, nil
+}
+
+// unpack extracts packages/<name>.mpm into the test's staging.
+func (d *demoTest) unpack(ctx context.Context, name string) (string, error) {
+	dir := filepath.Join(d.stage, "pkgs", name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	f, err := os.Open(d.run.Layout.MPM(name))
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if err := packager.Extract(ctx, f, dir, packager.ExtractOptions{PackageRooted: true}); err != nil {
+		return "", fmt.Errorf("packages/%s.mpm: %w", name, err)
+	}
+	return dir, nil
+}
+
+// mergeTree adds a package's files (not its meta/) to the image's root.
+func mergeTree(pkgDir, root string) error {
+	entries, err := os.ReadDir(pkgDir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Name() == "meta" {
+			continue
+		}
+		if err := copyTree(filepath.Join(pkgDir, e.Name()), root, e.Name()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+var _ io.Writer = (*consoleWatch)(nil)

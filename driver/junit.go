@@ -1,0 +1,89 @@
+package driver
+
+import (
+	"encoding/xml"
+	"fmt"
+	"strings"
+)
+
+// JUnit XML, the common subset Jenkins, GitLab and GitHub read: one suite per stage, one test
+// case per recipe, failure text and log tail inside.
+type junitSuites struct {
+	XMLName xml.Name     `xml:"testsuites"`
+	Suites  []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Time     float64     `xml:"time,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      float64       `xml:"time,attr"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
+	Skipped   *junitMessage `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr,omitempty"`
+	Text    string `xml:",chardata"`
+}
+
+func writeJUnit(path string, rep *Report) error {
+	build := junitSuite{Name: "pkgdriver.build"}
+	test := junitSuite{Name: "pkgdriver.test"}
+	for _, r := range rep.Recipes {
+		if r.Status != StatusNotBuilt {
+			c := junitCase{Name: r.Name, Classname: "pkgdriver.build", Time: r.Duration}
+			switch r.Status {
+			case StatusBuilt, StatusCached:
+			case StatusQueued, StatusCancelled:
+				c.Skipped = &junitMessage{Message: string(r.Status)}
+				build.Skipped++
+			default:
+				c.Failure = &junitMessage{Message: string(r.Status) + ": " + firstLine(r.Error), Type: string(r.Status), Text: failureText(r.Error, r.Log, r.LogTail)}
+				build.Failures++
+			}
+			build.Cases = append(build.Cases, c)
+			build.Tests++
+			build.Time += r.Duration
+		}
+		if t := r.Test; t != nil {
+			c := junitCase{Name: r.Name, Classname: "pkgdriver.test", Time: t.Duration}
+			switch t.Status {
+			case TestPassed, TestCached:
+			case TestUntested, TestSkipped, TestCancelled:
+				c.Skipped = &junitMessage{Message: string(t.Status) + ": " + t.Reason}
+				test.Skipped++
+			default:
+				c.Failure = &junitMessage{Message: string(t.Status) + ": " + firstLine(t.Error), Type: string(t.Status), Text: failureText(t.Error, t.Log, t.LogTail)}
+				test.Failures++
+			}
+			test.Cases = append(test.Cases, c)
+			test.Tests++
+			test.Time += t.Duration
+		}
+	}
+	data, err := xml.MarshalIndent(junitSuites{Suites: []junitSuite{build, test}}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, append([]byte(xml.Header), append(data, '\n')...), 0o644)
+}
+
+func failureText(msg, log string, tail []string) string {
+	var b strings.Builder
+	b.WriteString(msg)
+	if len(tail) > 0 {
+		fmt.Fprintf(&b, "\n\nlast lines of %s:\n%s", log, strings.Join(tail, "\n"))
+	}
+	return strings.ToValidUTF8(b.String(), "\uFFFD")
+}

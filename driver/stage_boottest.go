@@ -1,0 +1,65 @@
+package driver
+
+import (
+	"context"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pkgdriver/pkgdriver/recipe"
+)
+
+// testStage boots each selected recipe's demo as a unikernel and matches its console against
+// the expected output: in parallel under the same --jobs limit as builds.
+type testStage struct{}
+
+func (testStage) String() string { return "test recipes" }
+
+func (testStage) Run(ctx context.Context, r *Run) error {
+	if r.Config.SkipTests {
+		return errSkip{"SKIP_TESTS"}
+	}
+	list, err := r.Catalog.ResolveTests(r.Selected, r.Config.TestRecipes)
+	if err != nil {
+		return err
+	}
+	g := errgroup.Group{}
+	g.SetLimit(r.jobs())
+	for _, rc := range list {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			r.Results.setTest(rc.Name, r.testRecipe(ctx, rc))
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return context.Cause(ctx)
+}
+
+// testRecipe decides whether a recipe's demo can run, and runs it.
+func (r *Run) testRecipe(ctx context.Context, rc *recipe.Recipe) *TestResult {
+	res, built := r.Results.get(rc.Name)
+	switch {
+	case rc.Demo == nil:
+		return &TestResult{Status: TestUntested, Reason: "the recipe has no demo"}
+	case ctx.Err() != nil:
+		return &TestResult{Status: TestCancelled}
+	case built && !res.Status.OK() && res.Status != StatusNotBuilt:
+		return &TestResult{Status: TestSkipped, Reason: "the build " + string(res.Status)}
+	case res.Cached:
+		if e, err := r.Layout.readCache(rc.Name); err == nil && e.Key == res.CacheKey && e.TestedKey == e.Key {
+			return &TestResult{Status: TestCached, Reason: "passed before with the same inputs"}
+		}
+	}
+	t := (&demoTest{run: r, recipe: rc}).Run(ctx)
+	if t.Status == TestPassed && res.CacheKey != "" {
+		if e, err := r.Layout.readCache(rc.Name); err == nil && e.Key == res.CacheKey {
+			e.TestedKey = e.Key
+			if err := r.Layout.writeCache(rc.Name, e); err != nil {
+				r.Config.Log.Warn().Err(err).Str("recipe", rc.Name).Msg("cache entry not written")
+			}
+		}
+	}
+	return t
+}

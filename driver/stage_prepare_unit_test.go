@@ -1,0 +1,147 @@
+package driver
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/pkgdriver/pkgdriver/recipe"
+)
+
+// unitDeadPID returns the PID of a process that has exited.
+func unitDeadPID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("true")
+	assert.NilError(t, cmd.Run())
+	return cmd.ProcessState.Pid()
+}
+
+func TestRemoveDeadStaging(t *testing.T) {
+	t.Parallel()
+	l := Layout{Root: t.TempDir()}
+	staging := filepath.Join(l.State(), "staging")
+	live := "20240101T000000-" + strconv.Itoa(os.Getppid()) // `go test` itself, still running
+	dead := "20240101T000000-" + strconv.Itoa(unitDeadPID(t))
+	// A directory named after this process cannot be a live run of another process, and this
+	// process makes its own staging directory only after cleaning up.
+	own := "20240101T000000-" + strconv.Itoa(os.Getpid())
+	for _, d := range []string{live, dead, own, "no-pid-here", "20240101T000000-x"} {
+		assert.NilError(t, os.MkdirAll(filepath.Join(staging, d, "recipe", "tree"), 0o755))
+	}
+	assert.NilError(t, os.WriteFile(filepath.Join(staging, "stray-file"), nil, 0o644))
+
+	removeDeadStaging(l)
+
+	entries, err := os.ReadDir(staging)
+	assert.NilError(t, err)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	assert.DeepEqual(t, left, []string{live})
+}
+
+func TestRemoveDeadStagingNothingThere(t *testing.T) {
+	t.Parallel()
+	removeDeadStaging(Layout{Root: filepath.Join(t.TempDir(), "missing")}) // no panic, no error
+}
+
+func TestPrepareStage(t *testing.T) {
+	t.Parallel()
+	l := Layout{Root: filepath.Join(t.TempDir(), "result")}
+	assert.NilError(t, os.MkdirAll(l.Root, 0o755))
+	assert.NilError(t, os.WriteFile(l.Report(), []byte(`{"run_id":"before","recipes":[{"name":"a","status":"built","duration_seconds":12.5}]}`), 0o644))
+	r := &Run{Config: &Config{RunID: "now-1", KeepRecipes: true, Log: zerolog.Nop()}, Layout: l}
+
+	assert.NilError(t, prepareStage{}.Run(t.Context(), r))
+
+	for _, d := range []string{l.LogDir(), l.Packages(), l.Intermediates(), l.Staging("now-1")} {
+		fi, err := os.Stat(d)
+		assert.NilError(t, err)
+		assert.Check(t, fi.IsDir(), d)
+	}
+	assert.Assert(t, r.Previous != nil)
+	assert.Equal(t, r.Previous.RunID, "before")
+	assert.Equal(t, r.Previous.Recipes[0].Duration, 12.5)
+}
+
+func TestPrepareStageIgnoresBrokenReport(t *testing.T) {
+	t.Parallel()
+	l := Layout{Root: t.TempDir()}
+	assert.NilError(t, os.WriteFile(l.Report(), []byte("{not json"), 0o644))
+	r := &Run{Config: &Config{RunID: "now-1", KeepRecipes: true, Log: zerolog.Nop()}, Layout: l}
+	assert.NilError(t, prepareStage{}.Run(t.Context(), r))
+	assert.Assert(t, r.Previous == nil)
+}
+
+// dropOthers is KEEP_RECIPES=no: results of recipes outside this run go, selected ones stay
+// until their rebuild replaces them.
+func TestDropOthers(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		interactive bool
+		silent      bool
+		answer      string
+		wantErr     error
+		wantLeft    []string // packages/ after
+	}{
+		{name: "not a terminal: no question", wantLeft: []string{"keep.mpm", "keep.yaml"}},
+		{name: "silent: no question", interactive: true, silent: true, wantLeft: []string{"keep.mpm", "keep.yaml"}},
+		{name: "confirmed", interactive: true, answer: "Yes\n", wantLeft: []string{"keep.mpm", "keep.yaml"}},
+		{
+			name: "refused", interactive: true, answer: "n\n", wantErr: errInterrupted,
+			wantLeft: []string{"drop.mpm", "drop.yaml", "keep.mpm", "keep.yaml"},
+		},
+		{
+			name: "no answer", interactive: true, answer: "", wantErr: errInterrupted,
+			wantLeft: []string{"drop.mpm", "drop.yaml", "keep.mpm", "keep.yaml"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			l := Layout{Root: t.TempDir()}
+			unitInstalled(t, l, "keep", "k")
+			unitInstalled(t, l, "drop", "d")
+			var out bytes.Buffer
+			r := &Run{
+				Config: &Config{
+					RunID: "now-1", Interactive: tc.interactive, Silent: tc.silent,
+					Out: &out, In: strings.NewReader(tc.answer), Log: zerolog.Nop(),
+				},
+				Layout:   l,
+				Selected: []*recipe.Recipe{{Name: "keep"}},
+			}
+			err := dropOthers(r)
+			if tc.wantErr != nil {
+				assert.Assert(t, errors.Is(err, tc.wantErr), "%v", err)
+			} else {
+				assert.NilError(t, err)
+			}
+			if tc.interactive && !tc.silent {
+				assert.Check(t, is.Contains(out.String(), "(drop)"))
+			} else {
+				assert.Equal(t, out.String(), "")
+			}
+			entries, err := os.ReadDir(l.Packages())
+			assert.NilError(t, err)
+			var left []string
+			for _, e := range entries {
+				left = append(left, e.Name())
+			}
+			assert.DeepEqual(t, left, tc.wantLeft)
+			_, err = os.Stat(l.Intermediate("drop"))
+			assert.Equal(t, err == nil, tc.wantErr != nil, "intermediate/drop: %v", err)
+		})
+	}
+}

@@ -1,0 +1,120 @@
+package recipe
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Matcher checks a booted unikernel's console against a demo's expected-stdout.txt, as the
+// contract says: the expected text is trimmed, every run of whitespace in it matches any run of
+// whitespace, and everything else is literal (regular-expression characters included). The
+// expected text may appear anywhere in the console, which also holds the boot messages.
+type Matcher struct {
+	expected string
+	tokens   []string
+	re       *regexp.Regexp
+}
+
+// ansiEscape matches terminal control sequences (colours, cursor moves) a program or the
+// firmware may print; they are not part of what a person reads on the console.
+var ansiEscape = regexp.MustCompile(`\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])`)
+
+// NewMatcher compiles expected text. Empty (or only whitespace) expected text is an error: it
+// would match anything.
+func NewMatcher(expected string) (*Matcher, error) {
+	tokens := strings.Fields(expected)
+	if len(tokens) == 0 {
+		return nil, fmt.Errorf("%w: the expected output is empty", ErrEmptyExpected)
+	}
+	return &Matcher{expected: strings.TrimSpace(expected), tokens: tokens, re: compileTokens(tokens)}, nil
+}
+
+func compileTokens(tokens []string) *regexp.Regexp {
+	quoted := make([]string, len(tokens))
+	for i, t := range tokens {
+		quoted[i] = regexp.QuoteMeta(t)
+	}
+	return regexp.MustCompile(strings.Join(quoted, `\s+`))
+}
+
+// CleanConsole removes terminal escape sequences and NUL bytes from console output.
+func CleanConsole(output string) string {
+	return strings.ReplaceAll(ansiEscape.ReplaceAllString(output, ""), "\x00", "")
+}
+
+// Match reports whether the expected text occurs in output.
+func (m *Matcher) Match(output string) bool {
+	return m.re.MatchString(CleanConsole(output))
+}
+
+// Mismatch explains a failed match: the expected text, how much of it the output held, and the
+// part of the output closest to it.
+type Mismatch struct {
+	Expected string
+	// Matched is how many leading words of the expected text were found in a row.
+	Matched, Words int
+	// Closest is the part of the output where the longest matching prefix was found (or its
+	// end, when not even the first word occurs).
+	Closest string
+}
+
+func (e *Mismatch) Error() string {
+	if e.Matched == 0 {
+		return fmt.Sprintf("the output does not contain the expected text; not even its first word %q occurs\nexpected:\n%s\nend of the output:\n%s",
+			firstWord(e.Expected), indent(e.Expected), indent(e.Closest))
+	}
+	return fmt.Sprintf("the output matches the first %d of %d words of the expected text, then differs\nexpected:\n%s\nclosest part of the output:\n%s",
+		e.Matched, e.Words, indent(e.Expected), indent(e.Closest))
+}
+
+// Explain returns why output does not match, or nil when it does.
+func (m *Matcher) Explain(output string) *Mismatch {
+	out := CleanConsole(output)
+	if m.re.MatchString(out) {
+		return nil
+	}
+	// The longest matching prefix; prefixes match monotonically, so search by halves.
+	lo, hi := 0, len(m.tokens) // lo matches (0 trivially), hi does not
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if compileTokens(m.tokens[:mid]).MatchString(out) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	mm := &Mismatch{Expected: m.expected, Matched: lo, Words: len(m.tokens)}
+	if lo == 0 {
+		mm.Closest = tail(out, closestLen)
+		return mm
+	}
+	loc := compileTokens(m.tokens[:lo]).FindStringIndex(out)
+	end := min(len(out), loc[1]+closestLen/2)
+	mm.Closest = out[loc[0]:end]
+	if len(mm.Closest) > closestLen {
+		mm.Closest = mm.Closest[len(mm.Closest)-closestLen:]
+	}
+	return mm
+}
+
+const closestLen = 600
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+func firstWord(s string) string {
+	if f := strings.Fields(s); len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
+
+func indent(s string) string {
+	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(s, "\r", ""), "\n"), "\n")
+	return "  | " + strings.Join(lines, "\n  | ")
+}
