@@ -31,8 +31,35 @@ func runCLI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if len(args) > 0 && filepath.Base(args[0]) == "capstan" {
 		app = newCapstanApp(stdout, stderr)
 	}
+	markUsageErrors(app.Commands)
 	err := app.RunContext(ctx, args)
 	return exitStatus(ctx, err, stderr)
+}
+
+// markUsageErrors makes a bad flag or an unknown subcommand anywhere a usage error (exit 2):
+// urfave/cli only routes the app's own flag errors through App.OnUsageError, and answers an
+// unknown command with help and a status of its own.
+func markUsageErrors(cmds []*cli.Command) {
+	for _, c := range cmds {
+		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError{err} }
+		if len(c.Subcommands) > 0 && c.Action == nil {
+			c.Action = func(ctx *cli.Context) error {
+				if ctx.Args().Present() {
+					return usagef("unknown command %q", ctx.Args().First())
+				}
+				return cli.ShowSubcommandHelp(ctx)
+			}
+		}
+		markUsageErrors(c.Subcommands)
+	}
+}
+
+// appAction shows help, or refuses an unknown command.
+func appAction(c *cli.Context) error {
+	if c.Args().Present() {
+		return usagef("unknown command %q", c.Args().First())
+	}
+	return cli.ShowAppHelp(c)
 }
 
 // exitError carries an exit status without printing anything more.
@@ -79,6 +106,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, stopSignals func()) *cli.
 		Reader:  stdin, Writer: stdout, ErrWriter: stderr,
 		Flags:           logFlags(),
 		HideHelpCommand: true,
+		Action:          appAction,
 		ExitErrHandler:  func(*cli.Context, error) {}, // runCLI decides the status
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError{err}
@@ -102,6 +130,7 @@ func newCapstanApp(stdout, stderr io.Writer) *cli.App {
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
+		Action:          appAction,
 		ExitErrHandler:  func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError{err}

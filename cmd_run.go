@@ -103,10 +103,6 @@ func runConfig(c *cli.Context) (*driver.Config, error) {
 		}
 		bools[flag] = v
 	}
-	dirs, err := recipeDirs(c)
-	if err != nil {
-		return nil, err
-	}
 	sel, err := recipe.ParseSelection(c.String("recipes"))
 	if err != nil {
 		return nil, usagef("--recipes: %w", err)
@@ -142,7 +138,6 @@ func runConfig(c *cli.Context) (*driver.Config, error) {
 	now := time.Now()
 	cfg := &driver.Config{
 		ResultDir:      c.String("result-dir"),
-		RecipeDirs:     dirs,
 		Recipes:        sel,
 		TestRecipes:    testSel,
 		SkipTests:      bools["skip-tests"],
@@ -182,6 +177,10 @@ func runConfig(c *cli.Context) (*driver.Config, error) {
 		return nil, usagef("the toolchain image needs a Linux pkgdriver binary: give --capstan-binary")
 	}
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	// Only now write anything (the built-in recipes into the cache): bad settings do no I/O.
+	if cfg.RecipeDirs, err = recipeDirs(c); err != nil {
 		return nil, err
 	}
 	return cfg, nil

@@ -10,7 +10,6 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/pkgdriver/pkgdriver/packager"
@@ -130,7 +129,8 @@ func (b *recipeBuild) addMeta(tree string) error {
 }
 
 // copyTree copies regular files, directories and symlinks (as links) from src to root/sub.
-// The destination came out of a container: a symlink on the way is never followed.
+// The destination came out of a container: a symlink found where a file or directory goes is
+// replaced, never followed (the walk is top-down, so no parent of a target is a link).
 func copyTree(src, root, sub string) error {
 	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -138,9 +138,6 @@ func copyTree(src, root, sub string) error {
 		}
 		rel, _ := filepath.Rel(src, p)
 		target := filepath.Join(root, sub, rel)
-		if err := noLinkBetween(root, filepath.Dir(target)); err != nil {
-			return err
-		}
 		if fi, err := os.Lstat(target); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 			if err := os.Remove(target); err != nil {
 				return err
@@ -166,32 +163,6 @@ func copyTree(src, root, sub string) error {
 			return fmt.Errorf("%s: unsupported file type %s", p, info.Mode().Type())
 		}
 	})
-}
-
-// noLinkBetween fails when a component of dir below root is a symlink.
-func noLinkBetween(root, dir string) error {
-	rel, err := filepath.Rel(root, dir)
-	if err != nil {
-		return err
-	}
-	cur := root
-	for _, part := range filepath.SplitList(strings.ReplaceAll(rel, string(filepath.Separator), string(filepath.ListSeparator))) {
-		if part == "." || part == "" {
-			continue
-		}
-		cur = filepath.Join(cur, part)
-		fi, err := os.Lstat(cur)
-		if os.IsNotExist(err) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			return fmt.Errorf("%s is a symlink in the result; the recipe's meta/ is not written through it", strings.TrimPrefix(cur, root+"/"))
-		}
-	}
-	return nil
 }
 
 func copyFile(src, dst string, mode fs.FileMode) error {

@@ -119,27 +119,3 @@ func TestCopyTreeNeverWritesThroughLinks(t *testing.T) {
 }
 
 // noLinkBetween is the guard for a link above the entry being written.
-func TestNoLinkBetween(t *testing.T) {
-	t.Parallel()
-	root := t.TempDir()
-	assert.NilError(t, os.MkdirAll(filepath.Join(root, "a", "b"), 0o755))
-	assert.NilError(t, os.Symlink(t.TempDir(), filepath.Join(root, "a", "link")))
-	tests := []struct {
-		dir     string
-		wantErr string
-	}{
-		{dir: root},
-		{dir: filepath.Join(root, "a", "b")},
-		{dir: filepath.Join(root, "a", "b", "not-yet", "deeper")},
-		{dir: filepath.Join(root, "a", "link"), wantErr: "a/link is a symlink"},
-		{dir: filepath.Join(root, "a", "link", "x"), wantErr: "a/link is a symlink"},
-	}
-	for _, tc := range tests {
-		err := noLinkBetween(root, tc.dir)
-		if tc.wantErr == "" {
-			assert.Check(t, err == nil, "%s: %v", tc.dir, err)
-		} else {
-			assert.Check(t, is.ErrorContains(err, tc.wantErr), tc.dir)
-		}
-	}
-}

@@ -52,19 +52,37 @@ type staged struct {
 // old file or the new one, never a partial one; the old intermediate tree is moved aside before
 // the new one takes its place and deleted last.
 func (l Layout) Install(name string, s staged, trash string) error {
+	for _, p := range []string{s.Tree, s.MPM, s.Descriptor} {
+		if _, err := os.Lstat(p); err != nil {
+			return fmt.Errorf("install %s: %w", name, err)
+		}
+	}
 	dest := l.Intermediate(name)
 	old := filepath.Join(trash, name+".old")
-	if err := os.Rename(dest, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	hadOld := true
+	if err := os.Rename(dest, old); errors.Is(err, fs.ErrNotExist) {
+		hadOld = false
+	} else if err != nil {
 		return fmt.Errorf("install %s: %w", name, err)
 	}
+	undoTree := func() {
+		_ = os.Rename(dest, s.Tree)
+		if hadOld {
+			_ = os.Rename(old, dest)
+		}
+	}
 	if err := os.Rename(s.Tree, dest); err != nil {
-		_ = os.Rename(old, dest)
+		undoTree()
+		return fmt.Errorf("install %s: %w", name, err)
+	}
+	// The descriptor first: a new .mpm beside an old .yaml would describe the wrong package,
+	// while the old .mpm beside the new .yaml is repaired by the next step at once.
+	if err := os.Rename(s.Descriptor, l.Descriptor(name)); err != nil {
+		undoTree()
 		return fmt.Errorf("install %s: %w", name, err)
 	}
 	if err := os.Rename(s.MPM, l.MPM(name)); err != nil {
-		return fmt.Errorf("install %s: %w", name, err)
-	}
-	if err := os.Rename(s.Descriptor, l.Descriptor(name)); err != nil {
+		undoTree()
 		return fmt.Errorf("install %s: %w", name, err)
 	}
 	return os.RemoveAll(old)

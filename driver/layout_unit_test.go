@@ -58,9 +58,6 @@ func TestLayoutInstall(t *testing.T) {
 		// breakStaged removes part of the staged package before Install.
 		breakStaged func(staged)
 		wantErr     bool
-		// knownBug names a defect that makes the row fail today; the row then skips, and
-		// fails once the defect is fixed so that the marker gets removed.
-		knownBug string
 	}{
 		{name: "first install"},
 		{name: "replaces the previous package", previous: true},
@@ -71,12 +68,10 @@ func TestLayoutInstall(t *testing.T) {
 		{
 			name: "missing staged mpm keeps the old package", previous: true, wantErr: true,
 			breakStaged: func(s staged) { os.Remove(s.MPM) },
-			knownBug:    "Install leaves the new intermediate tree beside the old .mpm when the .mpm rename fails",
 		},
 		{
 			name: "missing staged descriptor keeps the old package", previous: true, wantErr: true,
 			breakStaged: func(s staged) { os.Remove(s.Descriptor) },
-			knownBug:    "Install leaves the new .mpm and tree beside the old .yaml when the descriptor rename fails",
 		},
 	}
 	for _, tc := range tests {
@@ -124,14 +119,7 @@ func TestLayoutInstall(t *testing.T) {
 			if !inPlace {
 				mixed = append(mixed, "intermediate/foo is not the old tree")
 			}
-			switch {
-			case tc.knownBug != "" && len(mixed) > 0:
-				t.Skipf("known bug: %s: %v", tc.knownBug, mixed)
-			case tc.knownBug != "":
-				t.Errorf("known bug %q is fixed: remove the marker", tc.knownBug)
-			default:
-				assert.Check(t, len(mixed) == 0, "old and new package mixed: %v", mixed)
-			}
+			assert.Check(t, len(mixed) == 0, "old and new package mixed: %v", mixed)
 		})
 	}
 }

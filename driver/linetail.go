@@ -56,7 +56,7 @@ func (t *lineTail) Lines() []string {
 	defer t.mu.Unlock()
 	out := append([]string(nil), t.lines...)
 	if len(t.cur) > 0 {
-		out = append(out, string(t.cur))
+		out = append(out, strings.TrimRight(string(t.cur), "\r"))
 		if len(out) > t.n {
 			out = out[len(out)-t.n:]
 		}

@@ -54,6 +54,7 @@ func writeReport(r *Run, runErr error) (*Report, error) {
 	for i := range rep.Recipes {
 		if res := &rep.Recipes[i]; res.Status == StatusQueued && cancelled {
 			res.Status = StatusCancelled
+			res.Error = "not started: the run was stopped"
 		}
 	}
 	if err := writeJUnit(r.Layout.JUnit(), rep); err != nil {

@@ -85,7 +85,7 @@ func removeDeadStaging(l Layout) {
 	for _, e := range entries {
 		i := strings.LastIndexByte(e.Name(), '-')
 		pid, err := strconv.Atoi(e.Name()[i+1:])
-		if err == nil && processAlive(pid) && pid != os.Getpid() {
+		if err == nil && pid > 0 && processAlive(pid) && pid != os.Getpid() {
 			continue
 		}
 		_ = os.RemoveAll(filepath.Join(dir, e.Name()))

@@ -163,6 +163,26 @@ static void put_dec(u32 v)
 	put_str(buf + i);
 }
 
+/* SeaBIOS's serial console (used when the VM has no display) holds back the last character it
+ * printed ("Booting from Hard Disk..." ends with one) and sends it, with the line end, from its
+ * timer interrupt: in the middle of our output. Scrolling a one-character window with AL = 0
+ * makes it flush at once and changes nothing else (with a VGA BIOS it blanks that character). */
+static void bios_console_flush(void)
+{
+	__asm__ volatile(
+		"pushal\n\t"
+		"movw $0x0600, %%ax\n\t"
+		"movb $0x07, %%bh\n\t"
+		"xorw %%cx, %%cx\n\t"
+		"xorw %%dx, %%dx\n\t"
+		"int $0x10\n\t"
+		"popal\n\t"
+		"cld"
+		:
+		:
+		: "memory", "cc");
+}
+
 static void __attribute__((noreturn)) power_off(u8 status)
 {
 	outb(DEBUG_EXIT_PORT, status);
@@ -678,6 +698,7 @@ static char *cmd_argv[MAX_ARGS];
 void __attribute__((noreturn, used)) kmain(u32 drive)
 {
 	standin_drive = (u8)drive;
+	bios_console_flush();
 	serial_init();
 	put_str("OSv " STANDIN_VERSION "\r\n");
 
