@@ -17,6 +17,7 @@ type FieldError struct {
 	Reason string
 }
 
+// Error names the file, the field and what is wrong.
 func (e *FieldError) Error() string {
 	if e.File == "" {
 		return fmt.Sprintf("field %q: %s", e.Field, e.Reason)
@@ -30,6 +31,7 @@ type ParseError struct {
 	Err  error
 }
 
+// Error names the file and the parser's complaint.
 func (e *ParseError) Error() string {
 	if e.File == "" {
 		return fmt.Sprintf("invalid YAML: %v", e.Err)
@@ -37,6 +39,7 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("%s: invalid YAML: %v", e.File, e.Err)
 }
 
+// Unwrap returns the YAML parser's error.
 func (e *ParseError) Unwrap() error { return e.Err }
 
 // UnsafeEntryError reports an archive entry that is refused because using it
@@ -48,6 +51,7 @@ type UnsafeEntryError struct {
 	Reason string
 }
 
+// Error names the entry and why it was refused.
 func (e *UnsafeEntryError) Error() string {
 	return fmt.Sprintf("unsafe archive entry %q: %s", e.Entry, e.Reason)
 }
@@ -65,6 +69,7 @@ type LimitError struct {
 	Path string
 }
 
+// Error says the size reached and the limit.
 func (e *LimitError) Error() string {
 	msg := fmt.Sprintf("%s reaches %d bytes, over the limit of %d bytes", e.What, e.Size, e.Limit)
 	if e.Path != "" {
@@ -81,6 +86,7 @@ type UnsupportedFileError struct {
 	Mode fs.FileMode
 }
 
+// Error names the path and its file type.
 func (e *UnsupportedFileError) Error() string {
 	return fmt.Sprintf("%q is a %s; a package holds only regular files, directories and symlinks",
 		e.Path, fileKind(e.Mode))

@@ -1,9 +1,6 @@
 package packager
 
 import (
-	"fmt"
-	"runtime"
-	"time"
 	"archive/tar"
 	"bytes"
 	"io/fs"
@@ -22,12 +19,6 @@ func FuzzExtract(f *testing.F) {
 		if strip < 0 || strip > 3 {
 			strip = 0
 		}
-		tm := time.AfterFunc(5*time.Second, func() {
-			buf := make([]byte, 1<<20)
-			n := runtime.Stack(buf, true)
-			os.WriteFile("/tmp/hang.txt", append(append(buf[:n:n], []byte(fmt.Sprintf("\nstrip=%d input=%q\n", strip, archive))...)), 0o644)
-		})
-		defer tm.Stop()
 		base := t.TempDir()
 		dest := filepath.Join(base, "dest")
 		outside := filepath.Join(base, "outside")

@@ -23,7 +23,7 @@ type Package struct {
 	Author  string `yaml:"author"`
 	Version string `yaml:"version,omitempty"`
 	// Require lists the packages this one needs, by name.
-	Require []string `yaml:"require,omitempty"`
+	Require []string          `yaml:"require,omitempty"`
 	Binary  map[string]string `yaml:"binary,omitempty"`
 	// Created is kept as written. Capstan reads RFC 3339 or
 	// "2006-01-02 15:04" and silently treats anything else as unknown.

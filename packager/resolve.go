@@ -22,17 +22,19 @@ type BootCommand struct {
 	Commands []string
 	// Env is the merged environment. Along a base chain the set nearer the
 	// booted one wins (Capstan only adds names not yet set); across several
-	// default sets the first wins (OSv's --env=NAME?=VALUE sets a name only
+	// default sets the first wins (as OSv's --env=NAME?=VALUE sets a name only
 	// once).
 	Env map[string]string
 }
 
 // Resolve returns the OSv command line that boots config set set (the
-// default sets when set is empty; see DefaultSets), in the form Capstan's
-// compose gives it: the merged environment as --env=NAME?=VALUE words, sorted
-// by name, then the commands joined by "; ". OSv applies the --env words and
-// expands $NAME in the commands at boot, so the program both sees the
-// variables and gets them substituted, exactly as under Capstan.
+// default sets when set is empty; see DefaultSets): the merged environment as
+// --env=NAME=VALUE words, sorted by name, then the commands joined by "; ".
+// OSv's loader puts those words into the environment before it parses the
+// commands and expands $NAME in them, so the program both sees the variables
+// and gets them substituted, as under Capstan. (Capstan writes NAME?=VALUE
+// into /run files it boots with runscript; the loader's own --env option takes
+// the word literally, so precedence is settled here and plain = is written.)
 // base references are followed through lookup.
 func (c *RunConfig) Resolve(set string, lookup func(pkg string) (*RunConfig, error)) (string, error) {
 	b, err := c.ResolveBoot(set, lookup)
@@ -130,7 +132,7 @@ func (b *BootCommand) Cmdline() string {
 	sort.Strings(names)
 	var sb strings.Builder
 	for _, k := range names {
-		fmt.Fprintf(&sb, "--env=%s?=%s ", k, b.Env[k])
+		fmt.Fprintf(&sb, "--env=%s=%s ", k, b.Env[k])
 	}
 	sb.WriteString(strings.Join(b.Commands, "; "))
 	return sb.String()

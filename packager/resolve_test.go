@@ -56,7 +56,7 @@ config_set:
 		{
 			name:     "contract example",
 			yaml:     "runtime: native\nconfig_set:\n  default:\n    bootcmd: /program.so $ARGS\n    env:\n      ARGS: --flag\nconfig_set_default: default\n",
-			want:     "--env=ARGS?=--flag /program.so $ARGS",
+			want:     "--env=ARGS=--flag /program.so $ARGS",
 			expanded: "/program.so --flag",
 		},
 		{
@@ -68,20 +68,20 @@ config_set:
 		{
 			name:     "base: the demo's env wins",
 			yaml:     "config_set:\n  default:\n    base: node:node\n    env: {PORT: \"8000\"}\n",
-			want:     "--env=NODE_ARGS?=--stack-size=1 --env=PORT?=8000 /libnode.so $NODE_ARGS /app.js",
+			want:     "--env=NODE_ARGS=--stack-size=1 --env=PORT=8000 /libnode.so $NODE_ARGS /app.js",
 			expanded: "/libnode.so --stack-size=1 /app.js",
 		},
 		{
 			name:     "base of a base",
 			yaml:     "config_set:\n  default:\n    base: node:other\n",
-			want:     "--env=DEPTH?=1 --env=EXTRA?=x /deep.so $DEPTH",
+			want:     "--env=DEPTH=1 --env=EXTRA=x /deep.so $DEPTH",
 			expanded: "/deep.so 1",
 		},
 		{
 			name: "named set and several sets",
 			yaml: "config_set:\n  a:\n    bootcmd: /a.so $X\n    env: {X: a}\n  b:\n    bootcmd: /b.so $X\n    env: {X: b, Y: b}\n",
 			set:  "b,a",
-			want: "--env=X?=b --env=Y?=b /b.so $X; /a.so $X", expanded: "/b.so b; /a.so b",
+			want: "--env=X=b --env=Y=b /b.so $X; /a.so $X", expanded: "/b.so b; /a.so b",
 		},
 		{
 			name:    "missing set",

@@ -56,7 +56,7 @@ func knownRuntime(name string) bool {
 // Capstan checks when composing: a known runtime, at least one config set,
 // each native set with a bootcmd or a base, base of the form
 // "<package>:<set>", no whitespace in env names or values (they become
-// --env=NAME?=VALUE words), and config_set_default naming defined sets.
+// --env=NAME=VALUE words), and config_set_default naming defined sets.
 // Unknown fields are ignored, as Capstan ignores them.
 func ParseRunConfig(data []byte, file string) (*RunConfig, error) {
 	root, err := parseMapping(data, file)

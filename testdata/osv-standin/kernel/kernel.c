@@ -4,7 +4,8 @@
  * boot16.S loads this flat binary from LBA 128 (64 KiB into the disk, where OSv keeps its
  * lzloader) and jumps here in 16-bit real mode. It then does, with BIOS int 13h and COM1 only:
  *
- *   1. prints "OSv <version>" (pkgdriver's KVM probe and version checks look for "OSv v");
+ *   1. prints "OSv <version>" (pkgdriver's KVM probe and version checks look for "OSv v") on a
+ *      line of its own;
  *   2. if MBR partition slot 2 is empty (the plain loader.img), powers off at once;
  *   3. prints "Cmdline: <command>" like OSv's loader (the command line at byte 512 of the disk,
  *      without its leading --options);
@@ -334,7 +335,7 @@ struct inode {
 
 static void mount_rofs(void)
 {
-	if (read_u64(part_lba, 0) != ROFS_MAGIC)
+	if (read_u32(part_lba, 0) != ROFS_MAGIC || read_u32(part_lba, 4) != 0)
 		die("partition 2 holds no ROFS file system (bad magic)");
 	if (read_u64(part_lba, 8) != 1 || read_u64(part_lba, 16) != SECTOR)
 		die("unsupported ROFS version or block size");
@@ -531,8 +532,8 @@ static void end_line(void)
 	put_str("\r\n");
 }
 
-/* Acts on line[0..len) if it is "@hang" or "@exit [N]" (trailing blanks allowed); returns
- * only if it is not a directive. */
+/* Acts on line[0..len) if it is "@hang" or "@exit [N]" (N in 0..255, trailing blanks allowed);
+ * returns only if it is not a directive. */
 static void directive(const char *line, u32 len)
 {
 	while (len && (line[len - 1] == ' ' || line[len - 1] == '\t' || line[len - 1] == '\r'))
@@ -548,7 +549,7 @@ static void directive(const char *line, u32 len)
 		i++;
 	for (; i < len && line[i] >= '0' && line[i] <= '9'; i++, digits++)
 		n = n * 10 + (u32)(line[i] - '0');
-	if (i != len || digits > 3)
+	if (i != len || digits > 3 || n > 255)
 		return;
 	power_off((u8)n);
 }
@@ -695,6 +696,51 @@ static char *next_word(void)
 
 static char *cmd_argv[MAX_ARGS];
 
+/* ---- environment: --env=NAME=VALUE sets, --env=NAME?=VALUE sets unless already set ---- */
+
+#define MAX_ENV 32
+static char *env_name[MAX_ENV], *env_value[MAX_ENV];
+static u32 env_count;
+
+static int str_eq(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
+static char *env_get(const char *name)
+{
+	for (u32 i = 0; i < env_count; i++)
+		if (str_eq(env_name[i], name))
+			return env_value[i];
+	return 0;
+}
+
+/* def is NAME=VALUE or NAME?=VALUE, NUL-terminated in place. */
+static void env_option(char *def)
+{
+	char *eq = def;
+	while (*eq && *eq != '=')
+		eq++;
+	if (!*eq || eq == def)
+		return;
+	int weak = eq[-1] == '?';
+	*(weak ? eq - 1 : eq) = 0;
+	char *value = eq + 1;
+	for (u32 i = 0; i < env_count; i++) {
+		if (str_eq(env_name[i], def)) {
+			if (!weak)
+				env_value[i] = value;
+			return;
+		}
+	}
+	if (env_count == MAX_ENV)
+		die("too many --env options");
+	env_name[env_count] = def;
+	env_value[env_count++] = value;
+}
+
 void __attribute__((noreturn, used)) kmain(u32 drive)
 {
 	standin_drive = (u8)drive;
@@ -725,8 +771,14 @@ void __attribute__((noreturn, used)) kmain(u32 drive)
 			p++;
 		if (p[0] != '-' || p[1] != '-')
 			break;
+		char *opt = p;
 		while (*p && !is_blank(*p))
 			p++;
+		if (mem_eq(opt, "--env=", 6)) {
+			if (*p)
+				*p++ = 0;
+			env_option(opt + 6);
+		}
 	}
 	u32 end = str_len(p);
 	while (end && is_blank(p[end - 1]))
@@ -746,6 +798,12 @@ void __attribute__((noreturn, used)) kmain(u32 drive)
 			if (argc == MAX_ARGS)
 				die("too many arguments");
 			cmd_argv[argc++] = word;
+		}
+		/* A word $NAME is replaced by the variable's value, as OSv does at boot. */
+		for (u32 i = 0; i < argc; i++) {
+			char *v = cmd_argv[i][0] == '$' ? env_get(cmd_argv[i] + 1) : 0;
+			if (v)
+				cmd_argv[i] = v;
 		}
 		if (argc)
 			run(cmd_argv, argc);
