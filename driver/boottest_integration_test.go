@@ -37,8 +37,8 @@ func demoRecipe(t *testing.T, recipes, name, program, expected string, demoRequi
 		`cp program "$PACKAGE_RESULT_DIR/`+name+`"`,
 		packageInit,
 	), map[string]string{
-		"program":       program,
-		"meta/run.yaml": "runtime: native\nconfig_set:\n  default:\n    bootcmd: /" + name + " $WHO\n    env:\n      WHO: nobody\nconfig_set_default: default\n",
+		"program":                          program,
+		"meta/run.yaml":                    "runtime: native\nconfig_set:\n  default:\n    bootcmd: /" + name + " $WHO\n    env:\n      WHO: nobody\nconfig_set_default: default\n",
 		"demo/pkg/meta/package.yaml.templ": "name: ${PACKAGE_NAME}-demo\ntitle: demo\nauthor: tests\n" + require,
 		"demo/pkg/meta/run.yaml":           "runtime: native\nconfig_set:\n  demo:\n    base: \"" + name + ":default\"\n    env:\n      WHO: unikernel\nconfig_set_default: demo\n",
 		"demo/pkg/etc/demo.conf":           "demo file\n",
