@@ -323,9 +323,9 @@ func TestList(t *testing.T) {
 	assert.Equal(t, res.code, exitFailed, res)
 	lines := strings.Split(strings.TrimSpace(res.stdout), "\n")
 	assert.Equal(t, len(lines), 3, res.stdout)
-	assert.Check(t, is.Regexp(`^RECIPE\s+SOURCE\s+DEMO\s+STATUS$`, lines[0]))
-	assert.Check(t, is.Regexp(`^bad\s+`+dir+`\s+no\s+.*build\.sh.*not executable`, lines[1]))
-	assert.Check(t, is.Regexp(`^good\s+`+dir+`\s+no\s+valid$`, lines[2]))
+	assert.Check(t, is.Regexp(`^RECIPE\s+SOURCE\s+DEMO\s+NETWORK\s+STATUS$`, lines[0]))
+	assert.Check(t, is.Regexp(`^bad\s+`+dir+`\s+no\s+no\s+.*build\.sh.*not executable`, lines[1]))
+	assert.Check(t, is.Regexp(`^good\s+`+dir+`\s+no\s+no\s+valid$`, lines[2]))
 
 	res = pkgdriver(t, "list", "--json", "--builtin-recipes=false", "--recipes-dir", dir)
 	assert.Equal(t, res.code, exitFailed, res)

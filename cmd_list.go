@@ -15,8 +15,10 @@ type listEntry struct {
 	Name   string `json:"name"`
 	Source string `json:"source"`
 	Demo   bool   `json:"demo"`
-	Valid  bool   `json:"valid"`
-	Error  string `json:"error,omitempty"`
+	// Network lists what the build downloads from; empty: builds offline.
+	Network []string `json:"network,omitempty"`
+	Valid   bool     `json:"valid"`
+	Error   string   `json:"error,omitempty"`
 }
 
 func listCommand() *cli.Command {
@@ -38,6 +40,9 @@ func listCommand() *cli.Command {
 			invalid := 0
 			for _, r := range cat.Recipes {
 				e := listEntry{Name: r.Name, Source: r.Source, Demo: r.Demo != nil, Valid: r.Err == nil}
+				if urls, err := r.NetworkURLs(); err == nil {
+					e.Network = urls
+				}
 				if r.Builtin {
 					e.Source = "built-in"
 				}
@@ -55,13 +60,13 @@ func listCommand() *cli.Command {
 				}
 			} else {
 				tw := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "RECIPE\tSOURCE\tDEMO\tSTATUS")
+				fmt.Fprintln(tw, "RECIPE\tSOURCE\tDEMO\tNETWORK\tSTATUS")
 				for _, e := range entries {
 					status := "valid"
 					if !e.Valid {
 						status = e.Error
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Name, e.Source, yesNo(e.Demo), status)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Name, e.Source, yesNo(e.Demo), yesNo(len(e.Network) > 0), status)
 				}
 				tw.Flush()
 			}

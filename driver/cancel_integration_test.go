@@ -26,7 +26,7 @@ func TestRunInterrupted(t *testing.T) {
 	img := imageConfig(t)
 	recipes, result := t.TempDir(), t.TempDir()
 	args := []string{"run", "--builtin-recipes=false", "--recipes-dir", recipes, "--result-dir", result,
-		"--osv-src", img.OSVSrc, "--base-image", img.BaseImage, "--image-build-arg", "OSV_DEPS=",
+		"--osv-src", img.OSVSrc, "--base-image", img.BaseImage, "--image-build-arg", "OSV_DEPS=", "--image-build-arg", "APP_PACKAGES=",
 		"--osv-build-args", img.OSVBuildArgs, "--toolchain-repository", img.Repository,
 		"--capstan-binary", bin, "--skip-tests", "--silent", "--log-format", "json"}
 

@@ -30,7 +30,7 @@ func imageConfig(t *testing.T) driver.ImageConfig {
 		BaseImage:    testutil.BaseImage,
 		OSVSrc:       testutil.StandinOSv(t),
 		OSVBuildArgs: "fs=rofs image=native-example",
-		BuildArgs:    map[string]string{"OSV_DEPS": ""},
+		BuildArgs:    map[string]string{"OSV_DEPS": "", "APP_PACKAGES": ""},
 		Capstan:      testutil.Pkgdriver(t),
 		Repository:   "pkgdriver-test/toolchain",
 	}

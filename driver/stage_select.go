@@ -37,8 +37,9 @@ func (selectStage) Run(ctx context.Context, r *Run) error {
 // own parser.
 func Discover(ctx context.Context, dirs []recipe.Dir) (*recipe.Catalog, error) {
 	return recipe.Discover(ctx, dirs, recipe.DiscoverOptions{
-		ValidateRunYAML: func(data []byte, file string) error {
-			_, err := packager.ParseRunConfig(data, file)
+		// The recipe error already names the file; the parser's message adds the field.
+		ValidateRunYAML: func(data []byte, _ string) error {
+			_, err := packager.ParseRunConfig(data, "")
 			return err
 		},
 	})
