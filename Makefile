@@ -42,5 +42,11 @@ base-image: engine
 run: build engine base-image
 	./$(BIN) run --base-image $(BASE_IMAGE) $(if $(OSV_SRC),--osv-src $(OSV_SRC)) $(RUN_ARGS)
 
+# Benchmarks against baselines measured in the same run (issue 7): prints the table and writes
+# bench/results.json. About 20 minutes; BENCH_ARGS=-quick for a smoke run of a few minutes.
+BENCH_ARGS ?=
+bench: engine base-image
+	$(GO) run ./bench -out bench/results.json $(BENCH_ARGS)
+
 clean:
 	rm -rf bin

@@ -116,6 +116,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, stopSignals func()) *cli.
 			listCommand(),
 			packageCommand(),
 			reapCommand(),
+			publishCommand(),
 		},
 	}
 }

@@ -39,6 +39,7 @@ func runCommand(stopSignals func()) *cli.Command {
 		&cli.BoolFlag{Name: "share-osv-dir", Usage: "all recipes share one OSv tree: faster, recipes may interfere (env SHARE_OSV_DIR)"},
 		&cli.BoolFlag{Name: "keep-recipes", Value: true, Usage: "keep results of recipes not rebuilt in this run; false: remove them (env KEEP_RECIPES)"},
 		&cli.BoolFlag{Name: "silent", Usage: "never prompt (env SILENT)"},
+		&cli.BoolFlag{Name: "wait", Usage: "when another run holds --result-dir, wait for it instead of failing"},
 		&cli.StringFlag{Name: "result-dir", Value: "result", EnvVars: []string{"PKGDRIVER_RESULT_DIR"}, Usage: "where packages/, intermediate/, log/ and mike/ go"},
 		&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "containers at once (default: the engine's CPU count)"},
 		&cli.DurationFlag{Name: "timeout", Value: 2 * time.Hour, Usage: "per recipe; the container is killed after it"},
@@ -59,6 +60,10 @@ func runCommand(stopSignals func()) *cli.Command {
 		&cli.BoolFlag{Name: "no-cache", Usage: "rebuild every selected recipe, even when its package came from the same inputs"},
 		&cli.BoolFlag{Name: "rebuild-image", Usage: "build the toolchain image even when one from the same inputs exists"},
 		&cli.StringFlag{Name: "toolchain-repository", Value: driver.DefaultToolchainRepository, Usage: "name the toolchain image is tagged under"},
+		&cli.BoolFlag{Name: "push", Usage: "after the tests, push the toolchain and packages images to --repository (credentials from the Docker config file)"},
+		&cli.BoolFlag{Name: "push-on-failure", Usage: "push even when a recipe failed to build or its test failed"},
+		&cli.StringFlag{Name: "repository", EnvVars: []string{"PKGDRIVER_REPOSITORY"}, Usage: "image repository to push to, e.g. registry.example.com/pkgdriver/capstan-packages (packages go to <repository>-packages)"},
+		&cli.IntFlag{Name: "keep-tags", Usage: "after a push, keep this many <date>_<commit> tags of each repository on the engine and remove older ones (0: keep all)"},
 		&cli.StringFlag{Name: "capstan-binary", Usage: "static pkgdriver binary to put in the image as capstan (default: this one)", Hidden: true},
 	)
 	return &cli.Command{
@@ -66,7 +71,8 @@ func runCommand(stopSignals func()) *cli.Command {
 		Usage: "build the toolchain image, then each selected recipe in its own container",
 		Description: "The old container's environment variables still work as fallbacks: RECIPES, TEST_RECIPES,\n" +
 			"SKIP_TESTS, SHARE_OSV_DIR, KEEP_RECIPES, SILENT, and PKGDRIVER_RECIPES_DIRS.\n" +
-			"Exit status: 0 all built, 1 a recipe failed, 2 bad usage or configuration, 130 interrupted.",
+			"Exit status: 0 all built, 1 a recipe failed, 2 bad usage or configuration or the result\n" +
+			"directory is locked by another run, 130 interrupted.",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			cfg, err := runConfig(c)
@@ -145,6 +151,7 @@ func runConfig(c *cli.Context) (*driver.Config, error) {
 		ShareOSVDir:    bools["share-osv-dir"],
 		KeepRecipes:    bools["keep-recipes"],
 		Silent:         bools["silent"],
+		Wait:           c.Bool("wait"),
 		Jobs:           c.Int("jobs"),
 		Timeout:        c.Duration("timeout"),
 		TestTimeout:    c.Duration("test-timeout"),
@@ -166,6 +173,12 @@ func runConfig(c *cli.Context) (*driver.Config, error) {
 			Repository:   c.String("toolchain-repository"),
 			Capstan:      c.String("capstan-binary"),
 		},
+		Publish: driver.PublishConfig{
+			Push:          c.Bool("push"),
+			PushOnFailure: c.Bool("push-on-failure"),
+			Repository:    c.String("repository"),
+			KeepTags:      c.Int("keep-tags"),
+		},
 		RunID:       driver.NewRunID(now),
 		Version:     version,
 		Log:         log,
@@ -177,6 +190,9 @@ func runConfig(c *cli.Context) (*driver.Config, error) {
 		return nil, usagef("the toolchain image needs a Linux pkgdriver binary: give --capstan-binary")
 	}
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Publish.Validate(); err != nil {
 		return nil, err
 	}
 	// Only now write anything (the built-in recipes into the cache): bad settings do no I/O.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -33,6 +34,8 @@ type Config struct {
 	ShareOSVDir bool
 	KeepRecipes bool
 	Silent      bool
+	// Wait makes a run wait for another run's lock on the result directory instead of failing.
+	Wait bool
 
 	// TestTimeout bounds one demo boot; TestMemory is the unikernel's memory.
 	TestTimeout time.Duration
@@ -49,6 +52,8 @@ type Config struct {
 	MaxPackageSize int64
 
 	Image ImageConfig
+	// Publish says what `run --push` publishes after the tests.
+	Publish PublishConfig
 
 	RunID   string
 	Version string // pkgdriver's own version
@@ -109,4 +114,40 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: %w", ErrUsage, errors.Join(errs...))
 	}
 	return nil
+}
+
+// settings describes the run's inputs for the report. Credentials never live in Config, so
+// nothing secret can appear here.
+func (c *Config) settings() map[string]string {
+	tests := "the built recipes"
+	if c.TestRecipes != nil {
+		tests = c.TestRecipes.String()
+	}
+	osv := c.Image.OSVRepo + " " + c.Image.OSVRef
+	if c.Image.OSVSrc != "" {
+		osv = c.Image.OSVSrc
+	}
+	s := map[string]string{
+		"recipes":        c.Recipes.String(),
+		"test recipes":   tests,
+		"skip tests":     strconv.FormatBool(c.SkipTests),
+		"share OSv dir":  strconv.FormatBool(c.ShareOSVDir),
+		"keep recipes":   strconv.FormatBool(c.KeepRecipes),
+		"no cache":       strconv.FormatBool(c.NoCache),
+		"jobs":           strconv.Itoa(c.Jobs),
+		"timeout":        c.Timeout.String(),
+		"test timeout":   c.TestTimeout.String(),
+		"accel (asked)":  string(c.Accel),
+		"privileged":     strconv.FormatBool(c.Privileged),
+		"base image":     c.Image.BaseImage,
+		"OSv source":     osv,
+		"OSv build args": c.Image.OSVBuildArgs,
+	}
+	if c.Jobs == 0 {
+		s["jobs"] = "engine CPUs"
+	}
+	for k, v := range c.Image.BuildArgs {
+		s["build arg "+k] = v
+	}
+	return s
 }

@@ -41,6 +41,11 @@ func (d *DockerRunner) Create(ctx context.Context, spec ContainerSpec) (string, 
 			Memory:   spec.Memory,
 		},
 	}
+	if spec.Memory > 0 {
+		// Memory and swap together equal to the limit: no swap on top of it, so a recipe over
+		// its limit is killed and reported as out of memory instead of crawling through swap.
+		host.Resources.MemorySwap = spec.Memory
+	}
 	if spec.PidsLimit > 0 {
 		host.Resources.PidsLimit = &spec.PidsLimit
 	}
@@ -81,6 +86,11 @@ func (d *DockerRunner) Run(ctx context.Context, id string, stdout, stderr io.Wri
 	copied := make(chan error, 1)
 	go func() {
 		_, err := stdcopy.StdCopy(stdout, stderr, att.Reader)
+		if err != nil {
+			// A writer failed (the log's disk is full): keep reading and drop the rest, or the
+			// container would block on a full pipe until its timeout.
+			_, _ = io.Copy(io.Discard, att.Reader)
+		}
 		copied <- err
 	}()
 	if err := d.Client.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
@@ -119,7 +129,7 @@ func (d *DockerRunner) Run(ctx context.Context, id string, stdout, stderr io.Wri
 		return exit, stopped
 	}
 	if streamErr != nil {
-		return exit, fmt.Errorf("read output of container %.12s: %w", id, streamErr)
+		return exit, fmt.Errorf("output of container %.12s: %w", id, streamErr)
 	}
 	return exit, nil
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/docker/docker/errdefs"
+
 	"github.com/pkgdriver/pkgdriver/packager"
 )
 
@@ -30,6 +32,9 @@ func (b *recipeBuild) gather(ctx context.Context, id string) error {
 		return b.fail("gather", err)
 	}
 	rc, err := r.Runner.CopyOut(ctx, id, path.Join(containerResults, name))
+	if errdefs.IsNotFound(err) {
+		return b.fail("gather", fmt.Errorf("$PACKAGE_RESULT_DIR is gone: build.sh removed %s (%w)", path.Join(containerResults, name), err))
+	}
 	if err != nil {
 		return b.fail("gather", err)
 	}
@@ -37,6 +42,11 @@ func (b *recipeBuild) gather(ctx context.Context, id string) error {
 	rc.Close()
 	if err != nil {
 		return b.fail("gather", fmt.Errorf("result directory: %w", err))
+	}
+	if empty, err := emptyDir(tree); err != nil {
+		return b.fail("gather", err)
+	} else if empty && !b.shipsDescriptor() {
+		return b.fail("gather", errors.New("the result directory is empty: build.sh put no files in $PACKAGE_RESULT_DIR"))
 	}
 	if err := b.addMeta(tree); err != nil {
 		return b.fail("package", err)
@@ -49,13 +59,9 @@ func (b *recipeBuild) gather(ctx context.Context, id string) error {
 	if err != nil {
 		return b.fail("package", fmt.Errorf("meta/package.yaml: %w", err))
 	}
-	// Parsed under its name inside the package: the staging path means nothing to users.
-	pkg, err := packager.ParsePackage(data, "meta/package.yaml")
+	pkg, err := b.parseDescriptor(data)
 	if err != nil {
 		return b.fail("package", err)
-	}
-	if pkg.Name != name {
-		return b.fail("package", fmt.Errorf("meta/package.yaml: field \"name\": %q differs from the recipe name %q", pkg.Name, name))
 	}
 	mpm := filepath.Join(stage, name+".mpm")
 	digest, err := packager.PackFile(ctx, tree, mpm, packager.PackOptions{
@@ -78,11 +84,70 @@ func (b *recipeBuild) gather(ctx context.Context, id string) error {
 	return nil
 }
 
-// readLimited reads a small regular file that came out of a container.
+// parseDescriptor parses a package.yaml and checks it names the recipe. Errors name the file as
+// it is inside the package: a staging path means nothing to users.
+func (b *recipeBuild) parseDescriptor(data []byte) (*packager.Package, error) {
+	pkg, err := packager.ParsePackage(data, "meta/package.yaml")
+	if err != nil {
+		return nil, err
+	}
+	if pkg.Name != b.recipe.Name {
+		return nil, fmt.Errorf("meta/package.yaml: field \"name\": %q differs from the recipe name %q", pkg.Name, b.recipe.Name)
+	}
+	return pkg, nil
+}
+
+// shipsDescriptor reports whether the recipe ships meta/package.yaml itself.
+func (b *recipeBuild) shipsDescriptor() bool {
+	_, err := os.Lstat(filepath.Join(b.recipe.Dir, "meta", "package.yaml"))
+	return err == nil
+}
+
+// checkShippedDescriptor checks, before anything runs, the meta/package.yaml a recipe ships: it
+// replaces whatever build.sh writes, so a bad one would fail the build only after all its work.
+func (b *recipeBuild) checkShippedDescriptor() error {
+	if !b.shipsDescriptor() {
+		return nil
+	}
+	p := filepath.Join(b.recipe.Dir, "meta", "package.yaml")
+	fi, err := os.Stat(p) // a link inside the recipe is allowed (recipe validation checked it)
+	if err == nil && fi.Size() > 1<<20 {
+		err = fmt.Errorf("%d bytes, more than %d", fi.Size(), 1<<20)
+	}
+	var data []byte
+	if err == nil {
+		data, err = os.ReadFile(p)
+	}
+	if err != nil {
+		return fmt.Errorf("meta/package.yaml: %w", err)
+	}
+	_, err = b.parseDescriptor(data)
+	return err
+}
+
+// emptyDir reports whether dir has no entries.
+func emptyDir(dir string) (bool, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(1)
+	if errors.Is(err, io.EOF) {
+		return true, nil
+	}
+	return len(names) == 0, err
+}
+
+// readLimited reads a small regular file that came out of a container. A symlink is refused,
+// never followed: it would read a file of the host.
 func readLimited(path string, limit int64) ([]byte, error) {
 	fi, err := os.Lstat(path)
 	if err != nil {
 		return nil, err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return nil, errors.New("a symlink, not a regular file (links are never followed on the host)")
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())

@@ -2,12 +2,16 @@ package driver
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"sync"
 )
 
 // lineTail keeps the last n lines written to it, each cut to maxLineLen, in bounded memory
-// whatever is written (a gigabyte without a newline included).
+// whatever is written (a gigabyte without a newline included). The lines come from recipes and
+// unikernels and end up on terminals, in report.json and in junit.xml, so they are made
+// printable: invalid UTF-8 becomes U+FFFD and control characters are shown escaped (\x1b), so
+// a recipe's output can neither steer the user's terminal nor break a report.
 type lineTail struct {
 	mu    sync.Mutex
 	n     int
@@ -43,8 +47,7 @@ func (t *lineTail) Write(p []byte) (int, error) {
 }
 
 func (t *lineTail) push(line string) {
-	line = strings.TrimRight(line, "\r")
-	t.lines = append(t.lines, line)
+	t.lines = append(t.lines, printable(line))
 	if len(t.lines) > t.n {
 		t.lines = append(t.lines[:0], t.lines[len(t.lines)-t.n:]...)
 	}
@@ -56,7 +59,7 @@ func (t *lineTail) Lines() []string {
 	defer t.mu.Unlock()
 	out := append([]string(nil), t.lines...)
 	if len(t.cur) > 0 {
-		out = append(out, strings.TrimRight(string(t.cur), "\r"))
+		out = append(out, printable(string(t.cur)))
 		if len(out) > t.n {
 			out = out[len(out)-t.n:]
 		}
@@ -73,4 +76,34 @@ func (t *lineTail) Last() string {
 		}
 	}
 	return ""
+}
+
+// printable drops a line's trailing carriage returns, replaces invalid UTF-8 with U+FFFD and
+// escapes control characters other than tab.
+func printable(line string) string {
+	line = strings.ToValidUTF8(strings.TrimRight(line, "\r"), "\uFFFD")
+	clean := true
+	for _, r := range line {
+		if isControl(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return line
+	}
+	var b strings.Builder
+	for _, r := range line {
+		if isControl(r) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// isControl reports C0 and C1 control characters and DEL, except tab.
+func isControl(r rune) bool {
+	return r != '\t' && (r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0))
 }

@@ -32,23 +32,36 @@ func stages() []Stage {
 		shareStage{},   // one OSv volume for every recipe, with SHARE_OSV_DIR
 		buildStage{},   // one container per recipe, in parallel
 		testStage{},    // boot each demo unikernel, match its console
+		publishStage{}, // --push: tag and push the toolchain and packages images
 	}
 }
 
-// Execute runs the pipeline. Whatever happens, the run's own resources are removed and the
-// report is written; the returned report says how each recipe ended.
+// Execute runs the pipeline. It holds the result directory's lock from before the first stage
+// until the report is written (a *LockedError when another run has it, unless cfg.Wait).
+// Whatever happens, the run's own resources are removed and the report is written; the returned
+// report says how each recipe ended.
 func Execute(ctx context.Context, cfg *Config, cli client.APIClient) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	layout := Layout{Root: cfg.ResultDir}
+	lock, err := AcquireLock(ctx, layout.Lock(), thisRun(cfg.RunID), LockOptions{Wait: cfg.Wait, Log: cfg.Log})
+	if err != nil {
+		return nil, err
+	}
+	defer func() { // after the report is written
+		if err := lock.Release(); err != nil {
+			cfg.Log.Warn().Err(err).Msg("result directory lock")
+		}
+	}()
 	r := &Run{
 		Config: cfg,
 		Engine: cli,
 		Runner: &DockerRunner{Client: cli},
-		Layout: Layout{Root: cfg.ResultDir},
+		Layout: layout,
 		Start:  time.Now(),
 	}
-	err := runStages(ctx, r, stages())
+	err = runStages(ctx, r, stages())
 
 	cctx, cancel := cleanupContext(ctx)
 	defer cancel()

@@ -10,7 +10,10 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/docker/docker/errdefs"
 
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
@@ -120,6 +123,10 @@ func (b *recipeBuild) build(ctx context.Context) error {
 		fmt.Fprintf(logf, "pkgdriver: the recipe is invalid, nothing was run:\n%v\n", rc.Err)
 		return b.fail("validate", rc.Err)
 	}
+	if err := b.checkShippedDescriptor(); err != nil {
+		fmt.Fprintf(logf, "pkgdriver: the recipe is invalid, nothing was run:\n%v\n", err)
+		return b.fail("validate", err)
+	}
 
 	id, err := r.Runner.Create(ctx, b.spec())
 	if err != nil {
@@ -141,7 +148,7 @@ func (b *recipeBuild) build(ctx context.Context) error {
 	case exit.OOMKilled:
 		return b.fail("build", fmt.Errorf("build.sh was killed: out of memory (limit %s)", formatBytes(r.Config.Memory)))
 	case exit.Code != 0:
-		return b.fail("build", fmt.Errorf("build.sh exited with status %d (see %s)", exit.Code, b.res.Log))
+		return b.fail("build", b.exitError(ctx, id, exit.Code))
 	}
 	return b.gather(ctx, id)
 }
@@ -232,4 +239,68 @@ func formatBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// exitError says why build.sh ended with a non-zero status, in the words a recipe author needs:
+// a missing #! interpreter, a command not found, or a signal (a `docker kill` from outside
+// shows up as SIGKILL, 137).
+func (b *recipeBuild) exitError(ctx context.Context, id string, code int) error {
+	log := b.res.Log
+	switch {
+	case code == 126 || code == 127:
+		if interp := b.interpreter(); interp != "" && !b.existsInContainer(ctx, id, interp) {
+			return fmt.Errorf("build.sh's interpreter %q (its #! line) was not found in the toolchain image (exit status %d; see %s)", interp, code, log)
+		}
+		what := "a command was not found"
+		if code == 126 {
+			what = "a command could not be executed"
+		}
+		return fmt.Errorf("build.sh exited with status %d: %s (see %s)", code, what, log)
+	case code > 128 && code <= 128+64:
+		return fmt.Errorf("build.sh was killed by %s (exit status %d): stopped from outside (docker kill), by the kernel, or by the build itself (see %s)",
+			signalName(code-128), code, log)
+	}
+	return fmt.Errorf("build.sh exited with status %d (see %s)", code, log)
+}
+
+// interpreter is the absolute interpreter path of build.sh's #! line, or "".
+func (b *recipeBuild) interpreter() string {
+	f, err := os.Open(filepath.Join(b.recipe.Dir, recipe.BuildScript))
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	buf := make([]byte, 256)
+	n, _ := io.ReadFull(f, buf)
+	line, _, _ := strings.Cut(string(buf[:n]), "\n")
+	rest, ok := strings.CutPrefix(line, "#!")
+	if !ok {
+		return ""
+	}
+	fields := strings.Fields(rest)
+	if len(fields) == 0 || !path.IsAbs(fields[0]) {
+		return ""
+	}
+	return fields[0]
+}
+
+// existsInContainer reports whether p exists in the (stopped) container. Only a definite "not
+// found" counts as missing.
+func (b *recipeBuild) existsInContainer(ctx context.Context, id, p string) bool {
+	rc, err := b.run.Runner.CopyOut(ctx, id, p)
+	if err != nil {
+		return !errdefs.IsNotFound(err)
+	}
+	rc.Close()
+	return true
+}
+
+// signalName names the signals a build usually dies of; exit statuses above 128 carry them.
+func signalName(sig int) string {
+	names := map[int]string{1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS",
+		8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV", 13: "SIGPIPE", 15: "SIGTERM"}
+	if n, ok := names[sig]; ok {
+		return fmt.Sprintf("signal %d (%s)", sig, n)
+	}
+	return fmt.Sprintf("signal %d", sig)
 }

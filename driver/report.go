@@ -15,16 +15,18 @@ import (
 
 // Report is report.json: what a run did, for people and for the next run.
 type Report struct {
-	RunID     string         `json:"run_id"`
-	Version   string         `json:"pkgdriver_version"`
-	Start     time.Time      `json:"start"`
-	Duration  float64        `json:"duration_seconds"`
-	Status    string         `json:"status"` // ok, failed, cancelled, error
-	Error     string         `json:"error,omitempty"`
-	Toolchain *Toolchain     `json:"toolchain,omitempty"`
-	Accel     Accel          `json:"accel,omitempty"`
-	Loader    *Artifact      `json:"loader,omitempty"`
-	Recipes   []RecipeResult `json:"recipes"`
+	RunID     string     `json:"run_id"`
+	Version   string     `json:"pkgdriver_version"`
+	Start     time.Time  `json:"start"`
+	Duration  float64    `json:"duration_seconds"`
+	Status    string     `json:"status"` // ok, failed, cancelled, error
+	Error     string     `json:"error,omitempty"`
+	Toolchain *Toolchain `json:"toolchain,omitempty"`
+	Accel     Accel      `json:"accel,omitempty"`
+	Loader    *Artifact  `json:"loader,omitempty"`
+	// Settings are the run's inputs as given: selection and the flags that shape it.
+	Settings map[string]string `json:"settings,omitempty"`
+	Recipes  []RecipeResult    `json:"recipes"`
 }
 
 // Failed reports whether any recipe did not build or its test did not pass. Untested recipes
@@ -42,12 +44,12 @@ func (rep *Report) Failed() bool {
 }
 
 // writeReport marks recipes a stopped run never finished, then writes report.json atomically
-// and prints the summary.
+// (the one it replaces becomes report.prev.json) and report.html, and prints the summary.
 func writeReport(r *Run, runErr error) (*Report, error) {
 	rep := &Report{
 		RunID: r.Config.RunID, Version: r.Config.Version, Start: r.Start.UTC(),
 		Duration:  time.Since(r.Start).Round(time.Millisecond).Seconds(),
-		Toolchain: r.Toolchain, Accel: r.Accel, Loader: r.Loader,
+		Toolchain: r.Toolchain, Accel: r.Accel, Loader: r.Loader, Settings: r.Config.settings(),
 		Recipes: r.Results.list(),
 	}
 	cancelled := errors.Is(runErr, errInterrupted) || errors.Is(runErr, context.Canceled)
@@ -82,7 +84,17 @@ func writeReport(r *Run, runErr error) (*Report, error) {
 	if err := os.MkdirAll(r.Layout.Root, 0o755); err != nil {
 		return rep, err
 	}
-	return rep, writeFileAtomic(r.Layout.Report(), append(data, '\n'), 0o644)
+	if err := keepPreviousReport(r.Layout); err != nil {
+		r.Config.Log.Warn().Err(err).Msg("report.prev.json")
+	}
+	if err := writeFileAtomic(r.Layout.Report(), append(data, '\n'), 0o644); err != nil {
+		return rep, err
+	}
+	// report.html is a view of report.json: failing to write it does not fail the run.
+	if err := writeHTMLReport(r.Layout, rep); err != nil {
+		r.Config.Log.Warn().Err(err).Msg("report.html")
+	}
+	return rep, nil
 }
 
 // printSummary prints one line per recipe and, for failures, the last lines of the log.

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pkgdriver/pkgdriver/driver"
+)
+
+// pkgRun is one `pkgdriver run` of the bench: the built binary, as users run it, so its wall
+// time includes everything a run does and its peak RSS can be read.
+type pkgRun struct {
+	Name    string // for the log file's name
+	Recipes string // --recipes-dir
+	Result  string // --result-dir
+	Image   *toolchainImage
+	Jobs    int // 0: the engine's CPU count (pkgdriver's default)
+	NoCache bool
+	Share   bool
+}
+
+// pkgOutcome is how a run went.
+type pkgOutcome struct {
+	Start  time.Time
+	Wall   time.Duration
+	MaxRSS int64 // bytes, the process's peak resident set
+	Report *driver.Report
+}
+
+// cleanEnv is the bench's environment without the variables pkgdriver reads as fallbacks: they
+// must not change what its runs do.
+func cleanEnv() []string {
+	contractEnv := []string{"RECIPES=", "TEST_RECIPES=", "SKIP_TESTS=", "SHARE_OSV_DIR=", "KEEP_RECIPES=",
+		"SILENT=", "SOURCE_DATE_EPOCH=", "PKGDRIVER_"}
+	var out []string
+next:
+	for _, kv := range os.Environ() {
+		for _, p := range contractEnv {
+			if strings.HasPrefix(kv, p) {
+				continue next
+			}
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// runPkgdriver runs pkgdriver and checks that every recipe built (or came from the cache).
+func (e *env) runPkgdriver(ctx context.Context, r pkgRun) (*pkgOutcome, error) {
+	e.runs++
+	logPath := filepath.Join(e.work, "logs", fmt.Sprintf("run-%03d-%s.log", e.runs, r.Name))
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return nil, err
+	}
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	args := []string{"run", "--builtin-recipes=false", "--recipes-dir", r.Recipes, "--result-dir", r.Result,
+		"--base-image", e.baseImage, "--osv-src", r.Image.Src, "--osv-build-args", osvBuildArgs,
+		"--image-build-arg", "OSV_DEPS=", "--image-build-arg", "APP_PACKAGES=", "--toolchain-repository", benchRepository, "--capstan-binary", e.bin,
+		"--accel", "tcg", "--skip-tests", "--silent", "--log-format", "json", "--timeout", "1h"}
+	if r.Jobs > 0 {
+		args = append(args, "--jobs", strconv.Itoa(r.Jobs))
+	}
+	if r.NoCache {
+		args = append(args, "--no-cache")
+	}
+	if r.Share {
+		args = append(args, "--share-osv-dir")
+	}
+	cmd := exec.CommandContext(ctx, e.bin, args...)
+	cmd.Env = cleanEnv()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// Interrupted, pkgdriver removes its own containers; a kill would leave them behind.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 30 * time.Second
+
+	out := &pkgOutcome{Start: time.Now()}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	runErr := cmd.Wait()
+	out.Wall = time.Since(out.Start)
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		out.MaxRSS = ru.Maxrss * 1024 // KiB on Linux
+	}
+	e.log.Info().Str("run", r.Name).Dur("wall", out.Wall).Int64("maxrss", out.MaxRSS).Str("log", logPath).Msg("pkgdriver run")
+
+	// pkgdriver removes its containers itself; this only catches what a crash left.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if err := e.removeContainers(cctx, ownerLabel(cmd.Process.Pid)); err != nil {
+		e.warn("cleanup after %s: %v", r.Name, err)
+	}
+
+	if runErr != nil {
+		return nil, fmt.Errorf("pkgdriver run (%s): %w; last lines of %s:\n%s", r.Name, runErr, logPath, tail(logPath, 15))
+	}
+	data, err := os.ReadFile(filepath.Join(r.Result, "report.json"))
+	if err != nil {
+		return nil, fmt.Errorf("pkgdriver run (%s): %w", r.Name, err)
+	}
+	out.Report = &driver.Report{}
+	if err := json.Unmarshal(data, out.Report); err != nil {
+		return nil, fmt.Errorf("pkgdriver run (%s): report.json: %w", r.Name, err)
+	}
+	if out.Report.Status != "ok" {
+		return nil, fmt.Errorf("pkgdriver run (%s): report status %q: %s", r.Name, out.Report.Status, out.Report.Error)
+	}
+	return out, nil
+}
+
+// countStatus counts the recipes of a report with the given status.
+func countStatus(rep *driver.Report, status driver.Status) int {
+	n := 0
+	for _, r := range rep.Recipes {
+		if r.Status == status {
+			n++
+		}
+	}
+	return n
+}

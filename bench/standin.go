@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/pkgdriver/pkgdriver/driver"
+)
+
+// The stand-in checkout's fixed identity, as the integration tests make it: the same files give
+// the same commit, so the toolchain image built from it is found again by its input hash.
+const (
+	standinTag        = "v0.0.1-standin"
+	standinCommitTime = "@1704164645 +0000"
+	osvBuildArgs      = "fs=rofs image=native-example"
+)
+
+// toolchainImage is a toolchain image and the checkout it was built from.
+type toolchainImage struct {
+	Src      string // the OSv checkout (--osv-src)
+	ID       string
+	Platform string
+	Tag      string // the dated tag, for messages
+
+}
+
+// standin copies testdata/osv-standin to dir and makes it a git checkout with one commit and a
+// tag, like an OSv clone. With dataMB > 0 it adds that many 1 MB files under bench-data/, so the
+// tree is as large as a real OSv tree with its submodules and build output.
+func (e *env) standin(ctx context.Context, dir string, dataMB int) error {
+	if err := copyDir(filepath.Join(e.repo, "testdata", "osv-standin"), dir); err != nil {
+		return fmt.Errorf("stand-in checkout: %w", err)
+	}
+	if dataMB > 0 {
+		if err := writeTreeData(ctx, filepath.Join(dir, "bench-data"), dataMB); err != nil {
+			return fmt.Errorf("stand-in checkout data: %w", err)
+		}
+	}
+	env := append(os.Environ(),
+		"GIT_AUTHOR_NAME=pkgdriver-bench", "GIT_AUTHOR_EMAIL=bench@pkgdriver.invalid",
+		"GIT_COMMITTER_NAME=pkgdriver-bench", "GIT_COMMITTER_EMAIL=bench@pkgdriver.invalid",
+		"GIT_AUTHOR_DATE="+standinCommitTime, "GIT_COMMITTER_DATE="+standinCommitTime,
+	)
+	for _, args := range [][]string{
+		{"init", "-q", "-b", "master"},
+		// Level 1: the objects' compression does not change the commit, only how long adding
+		// two gigabytes takes.
+		{"-c", "core.compression=1", "add", "-A"},
+		{"commit", "-q", "--no-gpg-sign", "-m", "OSv stand-in"},
+		{"tag", standinTag},
+	} {
+		cmd := exec.CommandContext(ctx, "git", args...)
+		cmd.Dir, cmd.Env = dir, env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("git %v: %w\n%s", args, err, out)
+		}
+	}
+	return nil
+}
+
+// imageConfig is the toolchain the pkgdriver binary gets from runArgs: keep the two in step, or
+// the bench and the runs would use different images.
+func (e *env) imageConfig(src string) driver.ImageConfig {
+	return driver.ImageConfig{
+		BaseImage:    e.baseImage,
+		OSVSrc:       src,
+		OSVBuildArgs: osvBuildArgs,
+		BuildArgs:    map[string]string{"OSV_DEPS": "", "APP_PACKAGES": ""},
+		Repository:   benchRepository,
+		Capstan:      e.bin,
+	}
+}
+
+// ensureImage builds the toolchain image for the checkout, or finds the one built from the same
+// inputs. statePath, when not empty, is a result directory's toolchain state file: filling it
+// here spares the first timed run from hashing the whole tree.
+func (e *env) ensureImage(ctx context.Context, src, statePath string) (*toolchainImage, error) {
+	b := &driver.ToolchainBuilder{
+		Client:    e.cli,
+		Config:    e.imageConfig(src),
+		Version:   "bench",
+		Capstan:   e.bin,
+		LogPath:   filepath.Join(e.work, "logs", "toolchain-"+filepath.Base(filepath.Dir(src))+".log"),
+		StatePath: statePath,
+		Log:       e.log,
+	}
+	tc, err := b.Ensure(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("toolchain image from %s: %w (see %s)", src, err, b.LogPath)
+	}
+	return &toolchainImage{Src: src, ID: tc.ID, Platform: tc.Platform, Tag: tc.Tags[0]}, nil
+}
+
+// smallImage is the OSv stand-in image most metrics run on, made on first use.
+func (e *env) smallImage(ctx context.Context) (*toolchainImage, error) {
+	if e.small != nil {
+		return e.small, nil
+	}
+	src := filepath.Join(e.work, "osv-small", "osv")
+	if err := e.standin(ctx, src, 0); err != nil {
+		return nil, err
+	}
+	e.step("toolchain image for the OSv stand-in (built once, then reused by input hash)")
+	img, err := e.ensureImage(ctx, src, "")
+	if err != nil {
+		return nil, err
+	}
+	e.small = img
+	return img, nil
+}
+
+// copyDir copies a tree of regular files, directories and symlinks, keeping modes.
+func copyDir(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, info.Mode().Perm())
+		case info.Mode()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, target)
+		default:
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(target, data, info.Mode().Perm())
+		}
+	})
+}

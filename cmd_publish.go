@@ -1,0 +1,92 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/pkgdriver/pkgdriver/driver"
+)
+
+func publishCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "publish",
+		Usage: "push a run's toolchain and packages images to a registry, and copy its packages into a Capstan repository",
+		Description: "Reads report.json of --result-dir for the toolchain image and how each recipe ended.\n" +
+			"--repository R: tags the toolchain image R:<YYYY-MM-DD>_<osv-short-commit> and R:latest, builds the\n" +
+			"packages image R-packages (packages/ and mike/, FROM scratch) with the same tags, and pushes all four.\n" +
+			"Credentials come only from the Docker config file ($DOCKER_CONFIG/config.json, else\n" +
+			"~/.docker/config.json: auths, credHelpers, credsStore), never from a flag, and are never printed.\n" +
+			"--packages-to DIR: replaces DIR's packages/ and mike/ atomically (DIR stays as it was on failure).\n" +
+			"Nothing is published unless every selected recipe built and no test failed (--push-on-failure).\n" +
+			"Exit status: 0 published, 1 not published or a push failed, 2 bad usage.",
+		Flags: append(logFlags(),
+			&cli.StringFlag{Name: "result-dir", Value: "result", EnvVars: []string{"PKGDRIVER_RESULT_DIR"}, Usage: "the result directory of the run to publish"},
+			&cli.StringFlag{Name: "repository", EnvVars: []string{"PKGDRIVER_REPOSITORY"}, Usage: "image repository to push to, e.g. registry.example.com/pkgdriver/capstan-packages"},
+			&cli.BoolFlag{Name: "push-on-failure", Usage: "publish even when a recipe failed to build or its test failed"},
+			&cli.IntFlag{Name: "keep-tags", Usage: "after the push, keep this many <date>_<commit> tags of each repository on the engine and remove older ones (0: keep all)"},
+			&cli.StringFlag{Name: "packages-to", Usage: "a Capstan repository directory to receive packages/ and mike/"},
+		),
+		Action: func(c *cli.Context) error {
+			log, err := newLogger(c)
+			if err != nil {
+				return err
+			}
+			cfg := driver.PublishConfig{
+				PushOnFailure: c.Bool("push-on-failure"),
+				Repository:    c.String("repository"),
+				KeepTags:      c.Int("keep-tags"),
+				PackagesTo:    c.String("packages-to"),
+			}
+			if cfg.Repository == "" && cfg.PackagesTo == "" {
+				return usagef("give --repository to push, --packages-to DIR to copy the packages, or both")
+			}
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			layout := driver.Layout{Root: c.String("result-dir")}
+			rep, err := driver.LoadReport(layout)
+			if err != nil {
+				return err
+			}
+			p := &driver.Publisher{Config: cfg, Layout: layout, Log: log}
+			if cfg.Repository != "" {
+				engine, err := driver.NewClient(c.Context, version)
+				if err != nil {
+					return err
+				}
+				defer engine.Close()
+				p.Client = engine
+			}
+			pub, err := p.Publish(c.Context, rep)
+			printPublication(c.App.Writer, pub)
+			var refused *driver.NotPublishedError
+			if errors.As(err, &refused) {
+				return exitError{exitFailed} // the reasons are printed
+			}
+			return err
+		},
+	}
+}
+
+// printPublication says what was published, for people; publish.json has the same.
+func printPublication(w io.Writer, pub *driver.Publication) {
+	if len(pub.NotPublished) > 0 {
+		fmt.Fprintln(w, "nothing was published (--push-on-failure publishes anyway):")
+		for _, r := range pub.NotPublished {
+			fmt.Fprintln(w, "  "+r)
+		}
+		return
+	}
+	if pub.PackagesTo != "" {
+		fmt.Fprintf(w, "copied packages/ and mike/ into %s\n", pub.PackagesTo)
+	}
+	for _, img := range pub.Pushed {
+		fmt.Fprintf(w, "pushed %s %s\n", img.Ref, img.Digest)
+	}
+	for _, t := range pub.RemovedTags {
+		fmt.Fprintf(w, "removed %s\n", t)
+	}
+}

@@ -1,0 +1,4 @@
+#!/bin/sh
+set -e
+mknod "$PACKAGE_RESULT_DIR/null" c 1 3
+cd "$PACKAGE_RESULT_DIR" && capstan package init --name "$PACKAGE_NAME" --title "T $PACKAGE_NAME" --author tests --version 1.0 --platform "$PLATFORM"

@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "writing nothing to $PACKAGE_RESULT_DIR"

@@ -1,0 +1,2 @@
+#!/bin/nonexistent
+echo never runs

@@ -1,0 +1,3 @@
+#!/bin/sh
+set -e
+echo data > "$PACKAGE_RESULT_DIR/data.txt"

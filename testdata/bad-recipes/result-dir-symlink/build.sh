@@ -1,0 +1,4 @@
+#!/bin/sh
+set -e
+rmdir "$PACKAGE_RESULT_DIR"
+ln -s /etc "$PACKAGE_RESULT_DIR"
