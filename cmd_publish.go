@@ -24,6 +24,7 @@ func publishCommand() *cli.Command {
 			"Exit status: 0 published, 1 not published or a push failed, 2 bad usage.",
 		Flags: append(logFlags(),
 			&cli.StringFlag{Name: "result-dir", Value: "result", EnvVars: []string{"PKGDRIVER_RESULT_DIR"}, Usage: "the result directory of the run to publish"},
+			&cli.BoolFlag{Name: "wait", Usage: "wait while a run holds the result directory, instead of failing at once"},
 			&cli.StringFlag{Name: "repository", EnvVars: []string{"PKGDRIVER_REPOSITORY"}, Usage: "image repository to push to, e.g. registry.example.com/pkgdriver/capstan-packages"},
 			&cli.BoolFlag{Name: "push-on-failure", Usage: "publish even when a recipe failed to build or its test failed"},
 			&cli.IntFlag{Name: "keep-tags", Usage: "after the push, keep this many <date>_<commit> tags of each repository on the engine and remove older ones (0: keep all)"},
@@ -47,6 +48,12 @@ func publishCommand() *cli.Command {
 				return err
 			}
 			layout := driver.Layout{Root: c.String("result-dir")}
+			// Never read packages/ while a run is replacing them.
+			lock, err := driver.AcquireLock(c.Context, layout.Lock(), driver.ThisProcess("publish"), driver.LockOptions{Wait: c.Bool("wait"), Log: log})
+			if err != nil {
+				return err
+			}
+			defer lock.Release()
 			rep, err := driver.LoadReport(layout)
 			if err != nil {
 				return err

@@ -7,8 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-
-	"github.com/pkgdriver/pkgdriver/driver"
 )
 
 // The stand-in checkout's fixed identity, as the integration tests make it: the same files give
@@ -25,7 +23,6 @@ type toolchainImage struct {
 	ID       string
 	Platform string
 	Tag      string // the dated tag, for messages
-
 }
 
 // standin copies testdata/osv-standin to dir and makes it a git checkout with one commit and a
@@ -62,37 +59,29 @@ func (e *env) standin(ctx context.Context, dir string, dataMB int) error {
 	return nil
 }
 
-// imageConfig is the toolchain the pkgdriver binary gets from runArgs: keep the two in step, or
-// the bench and the runs would use different images.
-func (e *env) imageConfig(src string) driver.ImageConfig {
-	return driver.ImageConfig{
-		BaseImage:    e.baseImage,
-		OSVSrc:       src,
-		OSVBuildArgs: osvBuildArgs,
-		BuildArgs:    map[string]string{"OSV_DEPS": "", "APP_PACKAGES": ""},
-		Repository:   benchRepository,
-		Capstan:      e.bin,
+// ensureImage makes sure the toolchain image of the checkout exists, through the pkgdriver
+// binary itself (a run that selects no recipe), so the image is exactly the one the timed runs
+// find by input hash. result is the result directory later runs use: this run leaves the
+// checkout's input hash in its state, which spares the first timed run from hashing the tree.
+func (e *env) ensureImage(ctx context.Context, src, result string) (*toolchainImage, error) {
+	empty := filepath.Join(e.work, "no-recipes")
+	if err := os.MkdirAll(empty, 0o755); err != nil {
+		return nil, err
 	}
-}
-
-// ensureImage builds the toolchain image for the checkout, or finds the one built from the same
-// inputs. statePath, when not empty, is a result directory's toolchain state file: filling it
-// here spares the first timed run from hashing the whole tree.
-func (e *env) ensureImage(ctx context.Context, src, statePath string) (*toolchainImage, error) {
-	b := &driver.ToolchainBuilder{
-		Client:    e.cli,
-		Config:    e.imageConfig(src),
-		Version:   "bench",
-		Capstan:   e.bin,
-		LogPath:   filepath.Join(e.work, "logs", "toolchain-"+filepath.Base(filepath.Dir(src))+".log"),
-		StatePath: statePath,
-		Log:       e.log,
-	}
-	tc, err := b.Ensure(ctx)
+	img := &toolchainImage{Src: src}
+	out, err := e.runPkgdriver(ctx, pkgRun{Name: "toolchain", Recipes: empty, Result: result, Image: img})
 	if err != nil {
-		return nil, fmt.Errorf("toolchain image from %s: %w (see %s)", src, err, b.LogPath)
+		return nil, fmt.Errorf("toolchain image from %s: %w", src, err)
 	}
-	return &toolchainImage{Src: src, ID: tc.ID, Platform: tc.Platform, Tag: tc.Tags[0]}, nil
+	tc := out.Report.Toolchain
+	if tc == nil || tc.ID == "" {
+		return nil, fmt.Errorf("toolchain image from %s: the report names no image", src)
+	}
+	img.ID, img.Platform = tc.ID, tc.Platform
+	if len(tc.Tags) > 0 {
+		img.Tag = tc.Tags[0]
+	}
+	return img, nil
 }
 
 // smallImage is the OSv stand-in image most metrics run on, made on first use.
@@ -105,7 +94,7 @@ func (e *env) smallImage(ctx context.Context) (*toolchainImage, error) {
 		return nil, err
 	}
 	e.step("toolchain image for the OSv stand-in (built once, then reused by input hash)")
-	img, err := e.ensureImage(ctx, src, "")
+	img, err := e.ensureImage(ctx, src, filepath.Join(e.work, "osv-small", "result"))
 	if err != nil {
 		return nil, err
 	}

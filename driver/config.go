@@ -110,6 +110,9 @@ func (c *Config) Validate() error {
 	if c.Image.OSVSrc == "" && c.Image.OSVRepo == "" {
 		errs = append(errs, errors.New("give --osv-src DIR or --osv-repo URL"))
 	}
+	if err := c.Publish.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %w", ErrUsage, errors.Join(errs...))
 	}

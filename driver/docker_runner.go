@@ -2,8 +2,11 @@ package driver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
+	"syscall"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
@@ -62,7 +65,7 @@ func (d *DockerRunner) Create(ctx context.Context, spec ContainerSpec) (string, 
 	}
 	resp, err := d.Client.ContainerCreate(ctx, cfg, host, nil, nil, "")
 	if err != nil {
-		return "", fmt.Errorf("create container from %s: %w", spec.Image, err)
+		return "", engineErr(fmt.Errorf("create container from %s: %w", spec.Image, err))
 	}
 	return resp.ID, nil
 }
@@ -70,7 +73,7 @@ func (d *DockerRunner) Create(ctx context.Context, spec ContainerSpec) (string, 
 // CopyIn extracts a tar stream under dir inside the container.
 func (d *DockerRunner) CopyIn(ctx context.Context, id, dir string, content io.Reader) error {
 	if err := d.Client.CopyToContainer(ctx, id, dir, content, container.CopyToContainerOptions{}); err != nil {
-		return fmt.Errorf("copy into container %.12s: %w", id, err)
+		return engineErr(fmt.Errorf("copy into container %.12s: %w", id, err))
 	}
 	return nil
 }
@@ -80,7 +83,7 @@ func (d *DockerRunner) CopyIn(ctx context.Context, id, dir string, content io.Re
 func (d *DockerRunner) Run(ctx context.Context, id string, stdout, stderr io.Writer) (Exit, error) {
 	att, err := d.Client.ContainerAttach(ctx, id, container.AttachOptions{Stream: true, Stdout: true, Stderr: true})
 	if err != nil {
-		return Exit{}, fmt.Errorf("attach to container %.12s: %w", id, err)
+		return Exit{}, engineErr(fmt.Errorf("attach to container %.12s: %w", id, err))
 	}
 	defer att.Close()
 	copied := make(chan error, 1)
@@ -94,7 +97,7 @@ func (d *DockerRunner) Run(ctx context.Context, id string, stdout, stderr io.Wri
 		copied <- err
 	}()
 	if err := d.Client.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
-		return Exit{}, fmt.Errorf("start container %.12s: %w", id, err)
+		return Exit{}, engineErr(fmt.Errorf("start container %.12s: %w", id, err))
 	}
 
 	waitCtx, cancelWait := context.WithCancel(context.WithoutCancel(ctx))
@@ -112,7 +115,7 @@ func (d *DockerRunner) Run(ctx context.Context, id string, stdout, stderr io.Wri
 		case <-waitErr:
 		}
 	case err := <-waitErr:
-		return Exit{}, fmt.Errorf("wait for container %.12s: %w", id, err)
+		return Exit{}, engineErr(fmt.Errorf("wait for container %.12s: %w", id, err))
 	case <-waited:
 	}
 	// The attach stream ends once the container has exited; all output is in the log after this.
@@ -122,7 +125,7 @@ func (d *DockerRunner) Run(ctx context.Context, id string, stdout, stderr io.Wri
 	defer cancel()
 	info, err := d.Client.ContainerInspect(ictx, id)
 	if err != nil {
-		return Exit{}, fmt.Errorf("inspect container %.12s: %w", id, err)
+		return Exit{}, engineErr(fmt.Errorf("inspect container %.12s: %w", id, err))
 	}
 	exit := Exit{Code: info.State.ExitCode, OOMKilled: info.State.OOMKilled}
 	if stopped != nil {
@@ -138,7 +141,7 @@ func (d *DockerRunner) Run(ctx context.Context, id string, stdout, stderr io.Wri
 func (d *DockerRunner) CopyOut(ctx context.Context, id, path string) (io.ReadCloser, error) {
 	rc, _, err := d.Client.CopyFromContainer(ctx, id, path)
 	if err != nil {
-		return nil, fmt.Errorf("copy %s out of container %.12s: %w", path, id, err)
+		return nil, engineErr(fmt.Errorf("copy %s out of container %.12s: %w", path, id, err))
 	}
 	return rc, nil
 }
@@ -147,7 +150,25 @@ func (d *DockerRunner) CopyOut(ctx context.Context, id, path string) (io.ReadClo
 func (d *DockerRunner) Remove(ctx context.Context, id string) error {
 	err := d.Client.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
 	if err = ignoreGone(err); err != nil {
-		return fmt.Errorf("remove container %.12s: %w", id, err)
+		return engineErr(fmt.Errorf("remove container %.12s: %w", id, err))
 	}
 	return nil
+}
+
+// engineErr marks a failed engine call whose cause is a lost connection to the engine, so the
+// report says so plainly: what the run made on the engine stays there until the next run on
+// this host reaps it.
+func engineErr(err error) error {
+	if !connectionBroke(err) {
+		return err
+	}
+	return fmt.Errorf("the connection to the Docker engine broke (%w); the containers of this run may still exist: the next run on this host removes them", err)
+}
+
+// connectionBroke tells a lost connection to the engine (it stopped, restarted, or the network
+// to it went) from an answer of the engine.
+func connectionBroke(err error) bool {
+	var netErr net.Error
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || client.IsErrConnectionFailed(err) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.As(err, &netErr)
 }

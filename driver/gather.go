@@ -27,21 +27,28 @@ func (b *recipeBuild) gather(ctx context.Context, id string) error {
 		return b.fail("gather", err)
 	}
 	defer os.RemoveAll(stage)
-	tree := filepath.Join(stage, "tree")
-	if err := os.MkdirAll(tree, 0o755); err != nil {
+	// Extracted with its top entry, so that what build.sh left at $PACKAGE_RESULT_DIR itself is
+	// seen: the engine sends a symlink or a file there as it is.
+	out := filepath.Join(stage, "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
 		return b.fail("gather", err)
 	}
-	rc, err := r.Runner.CopyOut(ctx, id, path.Join(containerResults, name))
+	resultDir := path.Join(containerResults, name)
+	rc, err := r.Runner.CopyOut(ctx, id, resultDir)
 	if errdefs.IsNotFound(err) {
-		return b.fail("gather", fmt.Errorf("$PACKAGE_RESULT_DIR is gone: build.sh removed %s (%w)", path.Join(containerResults, name), err))
+		return b.fail("gather", fmt.Errorf("$PACKAGE_RESULT_DIR is gone: build.sh removed %s", resultDir))
 	}
 	if err != nil {
 		return b.fail("gather", err)
 	}
-	err = packager.Extract(ctx, rc, tree, packager.ExtractOptions{StripComponents: 1, MaxSize: r.Config.MaxPackageSize})
+	err = packager.Extract(ctx, rc, out, packager.ExtractOptions{MaxSize: r.Config.MaxPackageSize})
 	rc.Close()
 	if err != nil {
 		return b.fail("gather", fmt.Errorf("result directory: %w", err))
+	}
+	tree := filepath.Join(out, name)
+	if err := checkResultDir(tree, resultDir); err != nil {
+		return b.fail("gather", err)
 	}
 	if empty, err := emptyDir(tree); err != nil {
 		return b.fail("gather", err)
@@ -125,6 +132,37 @@ func (b *recipeBuild) checkShippedDescriptor() error {
 	return err
 }
 
+// checkResultDir insists that $PACKAGE_RESULT_DIR came back as a directory.
+func checkResultDir(tree, resultDir string) error {
+	fi, err := os.Lstat(tree)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("the engine sent nothing for %s", resultDir)
+	case err != nil:
+		return err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		link, _ := os.Readlink(tree)
+		return fmt.Errorf("$PACKAGE_RESULT_DIR must stay a directory: build.sh replaced %s with a symlink to %q", resultDir, link)
+	case !fi.IsDir():
+		return fmt.Errorf("$PACKAGE_RESULT_DIR must stay a directory: build.sh replaced %s with a %s", resultDir, fileKind(fi.Mode()))
+	}
+	return nil
+}
+
+// fileKind names a file type for messages.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "regular file"
+	case m&fs.ModeSymlink != 0:
+		return "symlink"
+	case m.IsDir():
+		return "directory"
+	default:
+		return "special file (" + m.Type().String() + ")"
+	}
+}
+
 // emptyDir reports whether dir has no entries.
 func emptyDir(dir string) (bool, error) {
 	f, err := os.Open(dir)
@@ -150,7 +188,7 @@ func readLimited(path string, limit int64) ([]byte, error) {
 		return nil, errors.New("a symlink, not a regular file (links are never followed on the host)")
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+		return nil, fmt.Errorf("a %s, not a regular file", fileKind(fi.Mode()))
 	}
 	if fi.Size() > limit {
 		return nil, fmt.Errorf("%d bytes, more than %d", fi.Size(), limit)

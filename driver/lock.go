@@ -52,6 +52,9 @@ func (i LockInfo) String() string {
 }
 
 // thisRun describes the calling process as a lock holder.
+// ThisProcess is the lock information of the running process for a run (or other work) id.
+func ThisProcess(runID string) LockInfo { return thisRun(runID) }
+
 func thisRun(runID string) LockInfo {
 	host, _ := os.Hostname()
 	return LockInfo{PID: os.Getpid(), Host: host, Start: time.Now().UTC(), RunID: runID}

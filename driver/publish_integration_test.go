@@ -512,12 +512,19 @@ func TestPublishKeepTags(t *testing.T) {
 	_, err = cli.ImageInspect(ctx, older)
 	assert.Check(t, err, "an image with other tags stays")
 
-	// KeepTags 1 with the same night again: only tonight's tag of each repository is left.
+	// KeepTags 1 with the same night again, a package rebuilt meanwhile: only tonight's tag of
+	// each repository is left, and the packages image the first publish built, now without tags,
+	// is gone.
+	first, err := cli.ImageInspect(ctx, pkgRepo+":"+publishTag)
+	assert.NilError(t, err)
+	assert.NilError(t, os.WriteFile(filepath.Join(l.Packages(), "a.mpm"), []byte("package a, rebuilt\n"), 0o644))
 	p.Config.KeepTags = 1
 	pub, err = p.Publish(ctx, rep)
 	assert.NilError(t, err)
 	slices.Sort(pub.RemovedTags)
 	assert.DeepEqual(t, pub.RemovedTags, []string{pkgRepo + ":2023-12-31_2222222", repo + ":2024-01-01_3333333"})
+	_, err = cli.ImageInspect(ctx, first.ID)
+	assert.Check(t, cerrdefs.IsNotFound(err), "the replaced packages image is left: %v", err)
 }
 
 // TestPublishCommandNeverShowsSecrets runs the real `pkgdriver publish` binary with debug logs in

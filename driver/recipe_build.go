@@ -105,8 +105,9 @@ func (b *recipeBuild) finish(ctx context.Context, err error) {
 func (b *recipeBuild) fail(phase string, err error) error {
 	b.res.Phase = phase
 	var rerr *recipe.Error
-	if errors.As(err, &rerr) {
-		return err // already names the recipe and the file
+	var dup *recipe.DuplicateError
+	if errors.As(err, &rerr) || errors.As(err, &dup) {
+		return err // already names the recipe (and the file)
 	}
 	return fmt.Errorf("recipe %s: %w", b.recipe.Name, err)
 }

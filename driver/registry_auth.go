@@ -153,8 +153,11 @@ func (s CredentialSource) Lookup(ctx context.Context, repository string) (Creden
 		return Credentials{}, err
 	}
 	cfg, err := s.load()
-	if err != nil || cfg == nil {
-		return Credentials{ServerAddress: key}, err
+	if err != nil {
+		return Credentials{}, err
+	}
+	if cfg == nil {
+		return Credentials{ServerAddress: key, Source: "no docker config file"}, nil
 	}
 	if helper := cfg.helperFor(key); helper != "" {
 		return helperGet(ctx, helper, key)
