@@ -117,6 +117,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, stopSignals func()) *cli.
 			packageCommand(),
 			reapCommand(),
 			publishCommand(),
+			verifyReproducibleCommand(),
 		},
 	}
 }

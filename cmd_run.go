@@ -32,7 +32,40 @@ func recipeDirFlags() []cli.Flag {
 }
 
 func runCommand(stopSignals func()) *cli.Command {
-	flags := append(append(recipeDirFlags(), logFlags()...),
+	flags := runFlags()
+	return &cli.Command{
+		Name:  "run",
+		Usage: "build the toolchain image, then each selected recipe in its own container",
+		Description: "The old container's environment variables still work as fallbacks: RECIPES, TEST_RECIPES,\n" +
+			"SKIP_TESTS, SHARE_OSV_DIR, KEEP_RECIPES, SILENT, and PKGDRIVER_RECIPES_DIRS.\n" +
+			"Exit status: 0 all built, 1 a recipe failed, 2 bad usage or configuration or the result\n" +
+			"directory is locked by another run, 130 interrupted.",
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			cfg, err := runConfig(c)
+			if err != nil {
+				return err
+			}
+			cli, err := driver.NewClient(c.Context, version)
+			if err != nil {
+				return err
+			}
+			defer cli.Close()
+			rep, err := driver.Execute(c.Context, cfg, cli)
+			if err != nil {
+				return err
+			}
+			if rep.Failed() {
+				return exitError{exitFailed}
+			}
+			return nil
+		},
+	}
+}
+
+// runFlags are the flags of run, also taken by verify-reproducible.
+func runFlags() []cli.Flag {
+	return append(append(recipeDirFlags(), logFlags()...),
 		&cli.StringFlag{Name: "recipes", Value: "all", EnvVars: []string{"RECIPES"}, Usage: "recipes to build: all, [] or a comma list"},
 		&cli.StringFlag{Name: "test-recipes", EnvVars: []string{"TEST_RECIPES"}, Usage: "recipes to test, same syntax (default: the built ones)"},
 		&cli.BoolFlag{Name: "skip-tests", Usage: "build only (env SKIP_TESTS)"},
@@ -66,34 +99,6 @@ func runCommand(stopSignals func()) *cli.Command {
 		&cli.IntFlag{Name: "keep-tags", Usage: "after a push, keep this many <date>_<commit> tags of each repository on the engine and remove older ones (0: keep all)"},
 		&cli.StringFlag{Name: "capstan-binary", Usage: "static pkgdriver binary to put in the image as capstan (default: this one)", Hidden: true},
 	)
-	return &cli.Command{
-		Name:  "run",
-		Usage: "build the toolchain image, then each selected recipe in its own container",
-		Description: "The old container's environment variables still work as fallbacks: RECIPES, TEST_RECIPES,\n" +
-			"SKIP_TESTS, SHARE_OSV_DIR, KEEP_RECIPES, SILENT, and PKGDRIVER_RECIPES_DIRS.\n" +
-			"Exit status: 0 all built, 1 a recipe failed, 2 bad usage or configuration or the result\n" +
-			"directory is locked by another run, 130 interrupted.",
-		Flags: flags,
-		Action: func(c *cli.Context) error {
-			cfg, err := runConfig(c)
-			if err != nil {
-				return err
-			}
-			cli, err := driver.NewClient(c.Context, version)
-			if err != nil {
-				return err
-			}
-			defer cli.Close()
-			rep, err := driver.Execute(c.Context, cfg, cli)
-			if err != nil {
-				return err
-			}
-			if rep.Failed() {
-				return exitError{exitFailed}
-			}
-			return nil
-		},
-	}
 }
 
 func runConfig(c *cli.Context) (*driver.Config, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"gotest.tools/v3/assert"
@@ -70,4 +71,36 @@ func TestIncrementalRebuild(t *testing.T) {
 	_, err := execute(t, ctx, cli, cfg)
 	assert.NilError(t, err)
 	assert.Equal(t, readFile(t, filepath.Join(other, "packages", "beta.mpm")), readFile(t, filepath.Join(result, "packages", "beta.mpm")))
+}
+
+// TestVerifyReproducible: a recipe with deterministic output rebuilds byte-identical; one that
+// stamps the time is reported with the entry that differs.
+func TestVerifyReproducible(t *testing.T) {
+	cli := testutil.Engine(t)
+	ctx := context.Background()
+	recipes, result := t.TempDir(), t.TempDir()
+	testutil.Recipe(t, recipes, "steady", script(`printf 'same\n' > "$PACKAGE_RESULT_DIR/data"`, packageInit), nil)
+	testutil.Recipe(t, recipes, "stamped", script(`mkdir -p "$PACKAGE_RESULT_DIR/etc"`, `date +%s%N > "$PACKAGE_RESULT_DIR/etc/stamp"`, packageInit), nil)
+	cfg, _ := testConfig(t, recipes, result)
+	_, err := execute(t, ctx, cli, cfg)
+	assert.NilError(t, err)
+
+	cfg2, _ := testConfig(t, recipes, result)
+	verdicts, err := driver.VerifyReproducible(ctx, cfg2, cli, []string{"stamped", "steady"})
+	assert.NilError(t, err)
+	assert.Equal(t, len(verdicts), 2)
+	got := map[string]driver.Reproduction{}
+	for _, v := range verdicts {
+		got[v.Recipe] = v
+	}
+	assert.Check(t, got["steady"].Reproducible, "%+v", got["steady"])
+	assert.Check(t, !got["stamped"].Reproducible)
+	assert.Check(t, is.DeepEqual(got["stamped"].Differences, []driver.Difference{{Entry: "/etc/stamp", Reason: "content differs"}}))
+	entries, _ := os.ReadDir(filepath.Join(result, ".pkgdriver"))
+	for _, e := range entries {
+		assert.Check(t, !strings.HasPrefix(e.Name(), "reproduce-"), "scratch left: %s", e.Name())
+	}
+
+	_, err = driver.VerifyReproducible(ctx, cfg2, cli, []string{"never-built"})
+	assert.Check(t, is.ErrorContains(err, "no packages/never-built.mpm"))
 }
