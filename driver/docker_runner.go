@@ -92,7 +92,7 @@ func (d *DockerRunner) Run(ctx context.Context, id string, stdout, stderr io.Wri
 		if err != nil {
 			// A writer failed (the log's disk is full): keep reading and drop the rest, or the
 			// container would block on a full pipe until its timeout.
-			// drain disabled
+			_, _ = io.Copy(io.Discard, att.Reader)
 		}
 		copied <- err
 	}()

@@ -19,8 +19,6 @@ type Run struct {
 
 	Catalog  *recipe.Catalog
 	Selected []*recipe.Recipe
-	// Previous is the report of the last run in this result directory, if any.
-	Previous *Report
 
 	Toolchain *Toolchain
 	// Accel is the acceleration chosen for QEMU, and Devices what containers get for it.

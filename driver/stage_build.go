@@ -2,6 +2,9 @@ package driver
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"sort"
 
 	"golang.org/x/sync/errgroup"
@@ -16,7 +19,8 @@ type buildStage struct{}
 func (buildStage) String() string { return "build recipes" }
 
 func (buildStage) Run(ctx context.Context, r *Run) error {
-	queue := buildOrder(r.Selected, r.Previous)
+	history := r.Layout.readDurations()
+	queue := buildOrder(r.Selected, history)
 	view := newLiveView(r, len(queue))
 	defer view.Stop()
 
@@ -39,6 +43,14 @@ func (buildStage) Run(ctx context.Context, r *Run) error {
 		})
 	}
 	_ = g.Wait()
+	for _, res := range r.Results.list() {
+		if res.Duration > 0 && res.Status != StatusCancelled && !res.Cached {
+			history[res.Name] = res.Duration
+		}
+	}
+	if err := r.Layout.writeDurations(history); err != nil {
+		r.Config.Log.Warn().Err(err).Msg("build durations not recorded")
+	}
 	return context.Cause(ctx)
 }
 
@@ -55,14 +67,28 @@ func (r *Run) jobs() int {
 
 // buildOrder starts the recipes that took longest last time first, so a long one does not start
 // last and stretch the run; recipes without history keep their place after them.
-func buildOrder(sel []*recipe.Recipe, prev *Report) []*recipe.Recipe {
-	took := map[string]float64{}
-	if prev != nil {
-		for _, res := range prev.Recipes {
-			took[res.Name] = res.Duration
-		}
-	}
+func buildOrder(sel []*recipe.Recipe, took map[string]float64) []*recipe.Recipe {
 	out := append([]*recipe.Recipe(nil), sel...)
 	sort.SliceStable(out, func(i, j int) bool { return took[out[i].Name] > took[out[j].Name] })
 	return out
+}
+
+// Build durations are kept across runs in the state directory: a run that stopped early (or
+// only hit the cache) must not make pkgdriver forget how long each recipe takes.
+func (l Layout) durationsFile() string { return filepath.Join(l.State(), "durations.json") }
+
+func (l Layout) readDurations() map[string]float64 {
+	m := map[string]float64{}
+	if data, err := os.ReadFile(l.durationsFile()); err == nil {
+		_ = json.Unmarshal(data, &m)
+	}
+	return m
+}
+
+func (l Layout) writeDurations(m map[string]float64) error {
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(l.durationsFile(), data, 0o644)
 }

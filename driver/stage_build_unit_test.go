@@ -10,21 +10,15 @@ import (
 
 func TestBuildOrder(t *testing.T) {
 	t.Parallel()
-	prev := func(took map[string]float64) *Report {
-		rep := &Report{}
-		for name, d := range took {
-			rep.Recipes = append(rep.Recipes, RecipeResult{Name: name, Duration: d})
-		}
-		return rep
-	}
+	prev := func(took map[string]float64) map[string]float64 { return took }
 	tests := []struct {
 		name string
 		sel  []string
-		prev *Report
+		prev map[string]float64
 		want []string
 	}{
 		{name: "no previous run keeps the selection order", sel: []string{"d", "b", "a", "c"}, want: []string{"d", "b", "a", "c"}},
-		{name: "empty previous report", sel: []string{"b", "a"}, prev: &Report{}, want: []string{"b", "a"}},
+		{name: "empty history", sel: []string{"b", "a"}, prev: map[string]float64{}, want: []string{"b", "a"}},
 		{
 			name: "longest first, unknown ones after in their order",
 			sel:  []string{"a", "b", "c", "d", "e"},

@@ -3,7 +3,6 @@ package driver
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,8 +11,8 @@ import (
 	"strings"
 )
 
-// prepareStage makes the result directory ready: its layout, the previous report (for ordering
-// and comparison), stale staging of dead runs, and KEEP_RECIPES=no.
+// prepareStage makes the result directory ready: its layout, stale staging of dead runs, and
+// KEEP_RECIPES=no.
 type prepareStage struct{}
 
 func (prepareStage) String() string { return "prepare result directory" }
@@ -22,12 +21,6 @@ func (prepareStage) Run(ctx context.Context, r *Run) error {
 	l := r.Layout
 	if err := l.Create(); err != nil {
 		return err
-	}
-	if data, err := os.ReadFile(l.Report()); err == nil {
-		var prev Report
-		if json.Unmarshal(data, &prev) == nil {
-			r.Previous = &prev
-		}
 	}
 	removeDeadStaging(l)
 	if err := os.MkdirAll(l.Staging(r.Config.RunID), 0o755); err != nil {

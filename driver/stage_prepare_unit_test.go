@@ -59,7 +59,6 @@ func TestPrepareStage(t *testing.T) {
 	t.Parallel()
 	l := Layout{Root: filepath.Join(t.TempDir(), "result")}
 	assert.NilError(t, os.MkdirAll(l.Root, 0o755))
-	assert.NilError(t, os.WriteFile(l.Report(), []byte(`{"run_id":"before","recipes":[{"name":"a","status":"built","duration_seconds":12.5}]}`), 0o644))
 	r := &Run{Config: &Config{RunID: "now-1", KeepRecipes: true, Log: zerolog.Nop()}, Layout: l}
 
 	assert.NilError(t, prepareStage{}.Run(t.Context(), r))
@@ -69,18 +68,17 @@ func TestPrepareStage(t *testing.T) {
 		assert.NilError(t, err)
 		assert.Check(t, fi.IsDir(), d)
 	}
-	assert.Assert(t, r.Previous != nil)
-	assert.Equal(t, r.Previous.RunID, "before")
-	assert.Equal(t, r.Previous.Recipes[0].Duration, 12.5)
 }
 
-func TestPrepareStageIgnoresBrokenReport(t *testing.T) {
+func TestDurationsHistory(t *testing.T) {
 	t.Parallel()
 	l := Layout{Root: t.TempDir()}
-	assert.NilError(t, os.WriteFile(l.Report(), []byte("{not json"), 0o644))
-	r := &Run{Config: &Config{RunID: "now-1", KeepRecipes: true, Log: zerolog.Nop()}, Layout: l}
-	assert.NilError(t, prepareStage{}.Run(t.Context(), r))
-	assert.Assert(t, r.Previous == nil)
+	assert.DeepEqual(t, l.readDurations(), map[string]float64{})
+	assert.NilError(t, os.MkdirAll(l.State(), 0o755))
+	assert.NilError(t, l.writeDurations(map[string]float64{"a": 12.5}))
+	assert.DeepEqual(t, l.readDurations(), map[string]float64{"a": 12.5})
+	assert.NilError(t, os.WriteFile(l.durationsFile(), []byte("{not json"), 0o644))
+	assert.DeepEqual(t, l.readDurations(), map[string]float64{}) // a broken file is no history
 }
 
 // dropOthers is KEEP_RECIPES=no: results of recipes outside this run go, selected ones stay
