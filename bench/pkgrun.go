@@ -31,7 +31,10 @@ type pkgRun struct {
 type pkgOutcome struct {
 	Start  time.Time
 	Wall   time.Duration
-	MaxRSS int64 // bytes, the process's peak resident set
+	// MaxRSS is the process's peak resident set (VmHWM), in bytes; see rss.go.
+	MaxRSS int64
+	// RusageMaxRSS is getrusage's maxrss, which also counts the bench's own memory at exec.
+	RusageMaxRSS int64
 	Report *driver.Report
 }
 
@@ -89,12 +92,17 @@ func (e *env) runPkgdriver(ctx context.Context, r pkgRun) (*pkgOutcome, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
+	stop := make(chan struct{})
+	peak := watchPeakRSS(cmd.Process.Pid, stop)
 	runErr := cmd.Wait()
 	out.Wall = time.Since(out.Start)
+	close(stop)
+	out.MaxRSS = <-peak
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		out.MaxRSS = ru.Maxrss * 1024 // KiB on Linux
+		out.RusageMaxRSS = ru.Maxrss << 10 // KiB on Linux
 	}
-	e.log.Info().Str("run", r.Name).Dur("wall", out.Wall).Int64("maxrss", out.MaxRSS).Str("log", logPath).Msg("pkgdriver run")
+	e.log.Info().Str("run", r.Name).Dur("wall", out.Wall).Int64("peak_rss", out.MaxRSS).
+		Int64("rusage_maxrss", out.RusageMaxRSS).Str("log", logPath).Msg("pkgdriver run")
 
 	// pkgdriver removes its containers itself; this only catches what a crash left.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)

@@ -256,7 +256,8 @@ func TestCredentialsNeverReachRecipes(t *testing.T) {
 	t.Setenv("REGISTRY_PASSWORD", secret)
 
 	recipes := t.TempDir()
-	testutil.Recipe(t, recipes, "probe", probeScript, nil)
+	// The canary shows the recipe's search works: it is the one file it may find.
+	testutil.Recipe(t, recipes, "probe", probeScript, map[string]string{"canary.txt": "plant" + "ed-canary\n"})
 	demoRecipe(t, recipes, "greeter", standinProgram("Hello, $1!"), "Hello, unikernel!")
 	cfg, out := testConfig(t, recipes, t.TempDir())
 	var logged bytes.Buffer
@@ -308,7 +309,7 @@ func TestCredentialsNeverReachRecipes(t *testing.T) {
 	}
 	assertNoSecret(t, secret, user, registryHost, texts...)
 	dir := filepath.Join(cfg.ResultDir, "intermediate", "probe")
-	assert.Check(t, is.Equal(readFile(t, filepath.Join(dir, "found.txt")), ""), "the recipe found the secret in its container")
+	assert.Check(t, is.Equal(readFile(t, filepath.Join(dir, "found.txt")), "/pkgdriver/recipes/probe/canary.txt\n"), "what the recipe found in its container")
 	assert.Check(t, !strings.Contains(readFile(t, filepath.Join(dir, "env.txt")), "DOCKER_"), "Docker settings reached the recipe")
 	assert.Check(t, !strings.Contains(readFile(t, filepath.Join(dir, "ls.txt")), "config.json"))
 }
