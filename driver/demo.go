@@ -157,7 +157,9 @@ func (d *demoTest) compose(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", d.fail("run.yaml", err)
 	}
-	d.res.Cmdline = "--rootfs=rofs " + cmdline
+	// A crashed unikernel halts and waits; powering off instead ends a failed test at once
+	// rather than at --test-timeout.
+	d.res.Cmdline = "--rootfs=rofs --power-off-on-abort " + cmdline
 	image := filepath.Join(d.stage, "image.raw")
 	loader := filepath.Join(r.Layout.Loader(), "osv-loader.qemu")
 	if err := packager.Compose(ctx, loader, root, d.res.Cmdline, image); err != nil {

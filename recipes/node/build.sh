@@ -9,4 +9,4 @@ for f in acorn-walk/dist/walk.js acorn/dist/acorn.js cjs-module-lexer/dist/lexer
 	cjs-module-lexer/lexer.js undici/undici-fetch.js; do
 	install -D -m 0644 "/usr/share/nodejs/$f" "$PACKAGE_RESULT_DIR/usr/share/nodejs/$f"
 done
-package_init "Node.js" "$(node --version | sed 's/^v//')"
+package_init "Node.js" "$(node --version | sed 's/^v//')" osv.bootstrap
