@@ -98,7 +98,15 @@ func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 	if err != nil {
 		return nil, err
 	}
-	return b.finish(ctx, id, input, src)
+	tc, err := b.finish(ctx, id, input, src)
+	if err != nil {
+		return nil, err
+	}
+	// Another run may have finished the same inputs first; use the image every run settles on.
+	if first, err := b.find(ctx, input); err == nil && first != nil && first.ID != tc.ID {
+		return first, nil
+	}
+	return tc, nil
 }
 
 func (s *osvSource) describe() string {
@@ -188,7 +196,14 @@ func (b *ToolchainBuilder) find(ctx context.Context, input string) (*Toolchain, 
 	if len(list) == 0 {
 		return nil, nil
 	}
-	sort.Slice(list, func(i, j int) bool { return list[i].Created > list[j].Created })
+	// The oldest: when two runs built the same inputs at once, every later run settles on the
+	// first image made, so caches keyed by the image ID stay valid.
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].Created != list[j].Created {
+			return list[i].Created < list[j].Created
+		}
+		return list[i].ID < list[j].ID
+	})
 	tc, err := b.describeImage(ctx, list[0].ID)
 	if err != nil {
 		return nil, err
