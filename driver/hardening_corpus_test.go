@@ -141,6 +141,10 @@ func TestBadRecipeCorpus(t *testing.T) {
 	cfg.Timeout = 3 * time.Minute
 	cfg.MaxPackageSize = 1 << 20
 	cfg.NoCache = true
+	// The test stage runs too: no demo in the corpus may reach it (and crash it).
+	cfg.SkipTests = false
+	cfg.TestTimeout = time.Minute
+	cfg.Accel = driver.AccelTCG
 
 	peak := sampleHeap(t)
 	rep, err := execute(t, ctx, cli, cfg)

@@ -69,20 +69,23 @@ var contractEnv = []string{"COMMON_DIR", "CPU_COUNT", "GCCBASE", "MISCBASE", "OS
 
 // TestLeastPrivilege inspects a recipe's build container while it runs: not privileged,
 // no-new-privileges, no added capabilities, no host namespaces, no bind mounts and no volumes
-// (the engine socket least of all), the resource limits asked for with swap equal to memory,
+// but the shared OSv volume with --share-osv-dir (the engine socket least of all), the resource limits asked for with swap equal to memory,
 // /dev/kvm as the only device and only when the run uses KVM, and an environment that is the
 // image's plus the contract's variables, nothing of the host's. Inside, the recipe sees
 // NoNewPrivs set and no engine socket.
 func TestLeastPrivilege(t *testing.T) {
 	cli := testutil.Engine(t)
 	for _, tc := range []struct {
+		name    string
 		accel   driver.Accel
 		devices []string
+		shared  bool // --share-osv-dir: the one mount is the OSv volume
 	}{
-		{accel: driver.AccelTCG, devices: nil},
-		{accel: driver.AccelKVM, devices: []string{"/dev/kvm"}},
+		{name: "tcg", accel: driver.AccelTCG, devices: nil},
+		{name: "kvm", accel: driver.AccelKVM, devices: []string{"/dev/kvm"}},
+		{name: "shared OSv tree", accel: driver.AccelTCG, shared: true},
 	} {
-		t.Run(string(tc.accel), func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			if len(tc.devices) > 0 {
 				if _, err := os.Stat("/dev/kvm"); err != nil {
 					t.Skip("no /dev/kvm on this host")
@@ -93,6 +96,7 @@ func TestLeastPrivilege(t *testing.T) {
 			testutil.Recipe(t, recipes, "probe", probeScript, nil)
 			cfg, _ := testConfig(t, recipes, t.TempDir())
 			cfg.Accel = tc.accel
+			cfg.ShareOSVDir = tc.shared
 			cfg.Memory, cfg.PidsLimit, cfg.CPUs = 512<<20, 512, 1
 			cfg.Timeout = 2 * time.Minute
 
@@ -126,8 +130,16 @@ func TestLeastPrivilege(t *testing.T) {
 			assert.Check(t, slices.Contains(hc.SecurityOpt, "no-new-privileges"), "security options %v", hc.SecurityOpt)
 			assert.Check(t, is.Len(hc.CapAdd, 0))
 			assert.Check(t, is.Len(hc.Binds, 0))
-			assert.Check(t, is.Len(hc.Mounts, 0))
-			assert.Check(t, is.Len(info.Mounts, 0), "mounts %+v", info.Mounts)
+			if tc.shared {
+				assert.Assert(t, is.Len(info.Mounts, 1), "mounts %+v", info.Mounts)
+				m := info.Mounts[0]
+				assert.Check(t, is.Equal(string(m.Type), "volume"))
+				assert.Check(t, is.Equal(m.Destination, "/osv"))
+				assert.Check(t, strings.HasPrefix(m.Name, "pkgdriver-osv-"), "volume %s", m.Name)
+			} else {
+				assert.Check(t, is.Len(hc.Mounts, 0))
+				assert.Check(t, is.Len(info.Mounts, 0), "mounts %+v", info.Mounts)
+			}
 			assert.Check(t, !hc.NetworkMode.IsHost() && !hc.PidMode.IsHost() && !hc.IpcMode.IsHost() && !hc.UTSMode.IsHost(),
 				"host namespaces: net %s pid %s ipc %s uts %s", hc.NetworkMode, hc.PidMode, hc.IpcMode, hc.UTSMode)
 			assert.Check(t, is.Equal(hc.Memory, int64(512<<20)))

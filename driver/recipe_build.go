@@ -249,8 +249,13 @@ func (b *recipeBuild) exitError(ctx context.Context, id string, code int) error 
 	log := b.res.Log
 	switch {
 	case code == 126 || code == 127:
-		if interp := b.interpreter(); interp != "" && !b.existsInContainer(ctx, id, interp) {
+		interp, args := b.interpreter()
+		if interp != "" && !b.existsInContainer(ctx, id, interp) {
 			return fmt.Errorf("build.sh's interpreter %q (its #! line) was not found in the toolchain image (exit status %d; see %s)", interp, code, log)
+		}
+		// #!/usr/bin/env prog: env exists, and says so when prog does not.
+		if path.Base(interp) == "env" && len(args) > 0 && b.logSays(args[0], "No such file or directory") {
+			return fmt.Errorf("build.sh's interpreter %q (its #! line, through %s) was not found in the toolchain image (exit status %d; see %s)", args[0], interp, code, log)
 		}
 		what := "a command was not found"
 		if code == 126 {
@@ -264,11 +269,11 @@ func (b *recipeBuild) exitError(ctx context.Context, id string, code int) error 
 	return fmt.Errorf("build.sh exited with status %d (see %s)", code, log)
 }
 
-// interpreter is the absolute interpreter path of build.sh's #! line, or "".
-func (b *recipeBuild) interpreter() string {
+// interpreter is the absolute interpreter path of build.sh's #! line and its arguments, or "".
+func (b *recipeBuild) interpreter() (string, []string) {
 	f, err := os.Open(filepath.Join(b.recipe.Dir, recipe.BuildScript))
 	if err != nil {
-		return ""
+		return "", nil
 	}
 	defer f.Close()
 	buf := make([]byte, 256)
@@ -276,13 +281,27 @@ func (b *recipeBuild) interpreter() string {
 	line, _, _ := strings.Cut(string(buf[:n]), "\n")
 	rest, ok := strings.CutPrefix(line, "#!")
 	if !ok {
-		return ""
+		return "", nil
 	}
 	fields := strings.Fields(rest)
 	if len(fields) == 0 || !path.IsAbs(fields[0]) {
-		return ""
+		return "", nil
 	}
-	return fields[0]
+	return fields[0], fields[1:]
+}
+
+// logSays reports whether one of the last lines of the build's output holds all of parts.
+func (b *recipeBuild) logSays(parts ...string) bool {
+	for _, l := range b.tail.Lines() {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(l, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }
 
 // existsInContainer reports whether p exists in the (stopped) container. Only a definite "not

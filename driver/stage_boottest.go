@@ -2,6 +2,8 @@ package driver
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 
 	"golang.org/x/sync/errgroup"
 
@@ -29,7 +31,7 @@ func (testStage) Run(ctx context.Context, r *Run) error {
 			break
 		}
 		g.Go(func() error {
-			r.Results.setTest(rc.Name, r.testRecipe(ctx, rc))
+			r.Results.setTest(rc.Name, r.testSafely(ctx, rc))
 			return nil
 		})
 	}
@@ -62,4 +64,16 @@ func (r *Run) testRecipe(ctx context.Context, rc *recipe.Recipe) *TestResult {
 		}
 	}
 	return t
+}
+
+// testSafely turns a panic in one recipe's test into that test's failure (see runSafely).
+func (r *Run) testSafely(ctx context.Context, rc *recipe.Recipe) (res *TestResult) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.Config.Log.Error().Str("recipe", rc.Name).Str("stack", string(debug.Stack())).Msg("internal error")
+			res = &TestResult{Status: TestFailed, Phase: "internal",
+				Error: fmt.Sprintf("recipe %s: demo: internal error in pkgdriver: %v", rc.Name, p)}
+		}
+	}()
+	return r.testRecipe(ctx, rc)
 }

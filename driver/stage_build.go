@@ -3,8 +3,10 @@ package driver
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 
 	"golang.org/x/sync/errgroup"
@@ -36,7 +38,7 @@ func (buildStage) Run(ctx context.Context, r *Run) error {
 			}
 			b := &recipeBuild{run: r, recipe: rc, tail: newLineTail(failureTailLines)}
 			view.Started(rc.Name, b.tail)
-			res := b.Run(ctx)
+			res := b.runSafely(ctx)
 			r.Results.set(res)
 			view.Done(res)
 			return nil
@@ -91,4 +93,18 @@ func (l Layout) writeDurations(m map[string]float64) error {
 		return err
 	}
 	return writeFileAtomic(l.durationsFile(), data, 0o644)
+}
+
+// runSafely turns a panic in one recipe's build into that recipe's failure: one bad input must
+// not take the run, and the cleanup of every other recipe, down with it. The build's own deferred
+// cleanup has run by the time the panic arrives here.
+func (b *recipeBuild) runSafely(ctx context.Context) (res *RecipeResult) {
+	defer func() {
+		if p := recover(); p != nil {
+			b.run.Config.Log.Error().Str("recipe", b.recipe.Name).Str("stack", string(debug.Stack())).Msg("internal error")
+			res = &RecipeResult{Name: b.recipe.Name, Status: StatusFailed, Phase: "internal",
+				Error: fmt.Sprintf("recipe %s: internal error in pkgdriver: %v", b.recipe.Name, p)}
+		}
+	}()
+	return b.Run(ctx)
 }

@@ -23,6 +23,7 @@ func (prepareStage) Run(ctx context.Context, r *Run) error {
 		return err
 	}
 	removeDeadStaging(l)
+	removeDeadTemp(l)
 	if err := os.MkdirAll(l.Staging(r.Config.RunID), 0o755); err != nil {
 		return err
 	}
@@ -82,5 +83,19 @@ func removeDeadStaging(l Layout) {
 			continue
 		}
 		_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+	}
+}
+
+// removeDeadTemp deletes temporary files (context-<pid>-*) of processes that are gone.
+func removeDeadTemp(l Layout) {
+	entries, _ := os.ReadDir(l.Temp())
+	for _, e := range entries {
+		parts := strings.SplitN(e.Name(), "-", 3)
+		if len(parts) == 3 {
+			if pid, err := strconv.Atoi(parts[1]); err == nil && pid > 0 && processAlive(pid) && pid != os.Getpid() {
+				continue
+			}
+		}
+		_ = os.RemoveAll(filepath.Join(l.Temp(), e.Name()))
 	}
 }

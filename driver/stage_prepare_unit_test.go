@@ -3,6 +3,7 @@ package driver
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -142,4 +143,19 @@ func TestDropOthers(t *testing.T) {
 			assert.Equal(t, err == nil, tc.wantErr != nil, "intermediate/drop: %v", err)
 		})
 	}
+}
+
+func TestRemoveDeadTemp(t *testing.T) {
+	t.Parallel()
+	l := Layout{Root: t.TempDir()}
+	assert.NilError(t, os.MkdirAll(l.Temp(), 0o755))
+	live := fmt.Sprintf("context-%d-1.tar", os.Getppid())
+	for _, name := range []string{live, "context-999999999-2.tar", "stray"} {
+		assert.NilError(t, os.WriteFile(filepath.Join(l.Temp(), name), nil, 0o644))
+	}
+	removeDeadTemp(l)
+	entries, err := os.ReadDir(l.Temp())
+	assert.NilError(t, err)
+	assert.Equal(t, len(entries), 1)
+	assert.Equal(t, entries[0].Name(), live)
 }

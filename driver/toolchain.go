@@ -47,8 +47,10 @@ type ToolchainBuilder struct {
 	LogPath string
 	// StatePath remembers the input hash of the last context written (optional).
 	StatePath string
-	Log       zerolog.Logger
-	Now       func() time.Time
+	// TempDir holds the build context while it is sent (default: the system's).
+	TempDir string
+	Log     zerolog.Logger
+	Now     func() time.Time
 }
 
 // Ensure returns the toolchain image for the configuration, building it when no image with the
@@ -72,7 +74,13 @@ func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 			}
 		}
 	}
-	buildCtx, err := os.CreateTemp("", "pkgdriver-context-*.tar")
+	if b.TempDir != "" {
+		if err := os.MkdirAll(b.TempDir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	// The PID in the name lets a later run remove it if this process is killed.
+	buildCtx, err := os.CreateTemp(b.TempDir, fmt.Sprintf("context-%d-*.tar", os.Getpid()))
 	if err != nil {
 		return nil, err
 	}

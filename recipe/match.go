@@ -23,6 +23,8 @@ var ansiEscape = regexp.MustCompile(`\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x0
 // NewMatcher compiles expected text. Empty (or only whitespace) expected text is an error: it
 // would match anything.
 func NewMatcher(expected string) (*Matcher, error) {
+	// Discovery refuses a file that is not UTF-8; this keeps every other caller safe too.
+	expected = strings.ToValidUTF8(expected, "\uFFFD")
 	tokens := strings.Fields(expected)
 	if len(tokens) == 0 {
 		return nil, fmt.Errorf("%w: the expected output is empty", ErrEmptyExpected)

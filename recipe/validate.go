@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 )
 
 // inspect validates one recipe directory. It collects every problem rather
@@ -120,8 +121,24 @@ func (v *validator) expectedStdout() {
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		v.fail(DemoExpectedStdout, ErrEmptyExpected)
+		return
+	}
+	if !utf8.Valid(data) {
+		bad := 0
+		for len(data[bad:]) > 0 {
+			r, size := utf8.DecodeRune(data[bad:])
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
+			bad += size
+		}
+		v.fail(DemoExpectedStdout, fmt.Errorf("%w (byte 0x%02x at offset %d)", ErrNotUTF8, data[bad], bad))
 	}
 }
+
+// ErrNotUTF8 means expected-stdout.txt is not UTF-8 text: the console is matched as text, and
+// invalid bytes cannot be matched (nor shown in a report).
+var ErrNotUTF8 = errors.New("not valid UTF-8 text")
 
 func (v *validator) runYAML(rel string) {
 	if v.opts.ValidateRunYAML == nil {

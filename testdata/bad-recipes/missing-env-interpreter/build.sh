@@ -1,0 +1,2 @@
+#!/usr/bin/env nonexistent-shell
+echo never runs
