@@ -96,7 +96,8 @@ func TestFaultSignals(t *testing.T) {
 	}
 	t.Logf("seed %d (PKGDRIVER_TEST_SEED replays it); a full run takes %s", seed, full.Round(time.Millisecond))
 	rng := rand.New(rand.NewPCG(seed, 0))
-	// SIGKILL stands for the forced exit a second SIGINT may mean: nothing runs after it.
+	// A second SIGINT forces the exit (default signal handling is back); SIGKILL too: nothing
+	// of pkgdriver runs after it, and the next run reaps what is left.
 	kinds := []string{"SIGINT", "SIGTERM", "SIGINT twice", "SIGKILL", "SIGINT", "SIGTERM", "SIGINT twice", "SIGKILL"}
 	for i, kind := range kinds {
 		delay := time.Duration(rng.Int64N(int64(full * 9 / 10)))
@@ -131,7 +132,7 @@ func TestFaultSignals(t *testing.T) {
 			// 130 once the run has started; killed by the signal itself before the handler is
 			// set, or by SIGKILL.
 			assert.Check(t, exit.ExitCode() == 130 || exit.ExitCode() == -1, "%d %s after %s: %s\n%s", i, kind, delay, status, log.String())
-			assert.Check(t, kind == "SIGKILL" || exit.ExitCode() == 130 || delay < 200*time.Millisecond, "%d %s after %s: %s", i, kind, delay, status)
+			assert.Check(t, kind == "SIGKILL" || kind == "SIGINT twice" || exit.ExitCode() == 130 || delay < 200*time.Millisecond, "%d %s after %s: %s", i, kind, delay, status)
 		} else {
 			assert.NilError(t, err)
 		}
