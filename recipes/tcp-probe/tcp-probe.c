@@ -85,8 +85,14 @@ int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "selftest") == 0)
 		return selftest();
+	/* Programs of one OSv image share libc state (getopt's optind among it): a demo that starts
+	 * a server and a client of the same program lets the server parse its options first. */
+	if (argc == 3 && strcmp(argv[1], "sleep") == 0) {
+		usleep((useconds_t)(atof(argv[2]) * 1e6));
+		return 0;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: tcp-probe HOST PORT [REQUEST] | tcp-probe selftest\n");
+		fprintf(stderr, "usage: tcp-probe HOST PORT [REQUEST] | tcp-probe selftest | tcp-probe sleep SECONDS\n");
 		return 2;
 	}
 	int fd = dial(argv[1], atoi(argv[2]), 60);
