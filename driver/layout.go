@@ -33,10 +33,6 @@ func (l Layout) ToolchainLog() string { return filepath.Join(l.Root, "log", "too
 func (l Layout) State() string               { return filepath.Join(l.Root, ".pkgdriver") }
 func (l Layout) Staging(runID string) string { return filepath.Join(l.State(), "staging", runID) }
 
-// Temp holds large temporary files of a run (the toolchain's build context), named with the
-// owner's PID so that a later run removes those of a killed one.
-func (l Layout) Temp() string { return filepath.Join(l.State(), "tmp") }
-
 // Create makes the directories a run writes to.
 func (l Layout) Create() error {
 	for _, d := range []string{l.LogDir(), l.Packages(), l.Intermediates(), l.State()} {

@@ -43,6 +43,7 @@ type Toolchain struct {
 	Platform   string    `json:"platform"`
 	InputHash  string    `json:"input_hash"`
 	Reused     bool      `json:"reused"`
+	repoTags   []string
 }
 
 // ShortCommit is the commit abbreviated the way image tags and index.yaml use it.

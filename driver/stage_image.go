@@ -19,7 +19,6 @@ func (imageStage) Run(ctx context.Context, r *Run) error {
 		Capstan:   r.Config.Image.Capstan,
 		LogPath:   r.Layout.ToolchainLog(),
 		StatePath: filepath.Join(r.Layout.State(), "toolchain-input.json"),
-		TempDir:   r.Layout.Temp(),
 		Log:       r.Config.Log,
 	}
 	tc, err := b.Ensure(ctx)

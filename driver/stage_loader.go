@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -21,7 +22,29 @@ type loaderStage struct{}
 
 func (loaderStage) String() string { return "OSv loader" }
 
+// loaderRecord says which toolchain image the delivered loader came from.
+type loaderRecord struct {
+	ImageID string   `json:"image_id"`
+	Loader  Artifact `json:"loader"`
+}
+
 func (loaderStage) Run(ctx context.Context, r *Run) error {
+	record := filepath.Join(r.Layout.State(), "loader.json")
+	var prev loaderRecord
+	if data, err := os.ReadFile(record); err == nil && json.Unmarshal(data, &prev) == nil && prev.ImageID == r.Toolchain.ID {
+		if sum, err := fileSHA256(filepath.Join(r.Layout.Loader(), "osv-loader.qemu")); err == nil && sum == prev.Loader.SHA256 {
+			r.Loader = &prev.Loader // delivered by an earlier run from the same image
+			return nil
+		}
+	}
+	if err := deliverLoader(ctx, r); err != nil {
+		return err
+	}
+	data, _ := json.Marshal(loaderRecord{ImageID: r.Toolchain.ID, Loader: *r.Loader})
+	return writeFileAtomic(record, data, 0o644)
+}
+
+func deliverLoader(ctx context.Context, r *Run) error {
 	id, err := r.Runner.Create(ctx, ContainerSpec{Image: r.Toolchain.ID, Labels: r.labels("loader", ""), NoNetwork: true})
 	if err != nil {
 		return err

@@ -23,7 +23,7 @@ func (prepareStage) Run(ctx context.Context, r *Run) error {
 		return err
 	}
 	removeDeadStaging(l)
-	removeDeadTemp(l)
+	removeDeadTemp(os.TempDir())
 	if err := os.MkdirAll(l.Staging(r.Config.RunID), 0o755); err != nil {
 		return err
 	}
@@ -86,16 +86,19 @@ func removeDeadStaging(l Layout) {
 	}
 }
 
-// removeDeadTemp deletes temporary files (context-<pid>-*) of processes that are gone.
-func removeDeadTemp(l Layout) {
-	entries, _ := os.ReadDir(l.Temp())
+// removeDeadTemp deletes the build-context files (pkgdriver-context-<pid>-*) that killed
+// processes left in dir.
+func removeDeadTemp(dir string) {
+	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		parts := strings.SplitN(e.Name(), "-", 3)
-		if len(parts) == 3 {
-			if pid, err := strconv.Atoi(parts[1]); err == nil && pid > 0 && processAlive(pid) && pid != os.Getpid() {
-				continue
-			}
+		rest, ok := strings.CutPrefix(e.Name(), contextTempPrefix)
+		if !ok {
+			continue
 		}
-		_ = os.RemoveAll(filepath.Join(l.Temp(), e.Name()))
+		pidStr, _, _ := strings.Cut(rest, "-")
+		if pid, err := strconv.Atoi(pidStr); err == nil && pid > 0 && processAlive(pid) {
+			continue
+		}
+		_ = os.Remove(filepath.Join(dir, e.Name()))
 	}
 }

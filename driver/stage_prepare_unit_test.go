@@ -147,15 +147,17 @@ func TestDropOthers(t *testing.T) {
 
 func TestRemoveDeadTemp(t *testing.T) {
 	t.Parallel()
-	l := Layout{Root: t.TempDir()}
-	assert.NilError(t, os.MkdirAll(l.Temp(), 0o755))
-	live := fmt.Sprintf("context-%d-1.tar", os.Getppid())
-	for _, name := range []string{live, "context-999999999-2.tar", "stray"} {
-		assert.NilError(t, os.WriteFile(filepath.Join(l.Temp(), name), nil, 0o644))
+	dir := t.TempDir()
+	live := fmt.Sprintf("%s%d-1.tar", contextTempPrefix, os.Getpid())
+	for _, name := range []string{live, contextTempPrefix + "999999999-2.tar", "someone-elses"} {
+		assert.NilError(t, os.WriteFile(filepath.Join(dir, name), nil, 0o644))
 	}
-	removeDeadTemp(l)
-	entries, err := os.ReadDir(l.Temp())
+	removeDeadTemp(dir)
+	entries, err := os.ReadDir(dir)
 	assert.NilError(t, err)
-	assert.Equal(t, len(entries), 1)
-	assert.Equal(t, entries[0].Name(), live)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.DeepEqual(t, names, []string{live, "someone-elses"})
 }

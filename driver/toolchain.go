@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,10 +48,8 @@ type ToolchainBuilder struct {
 	LogPath string
 	// StatePath remembers the input hash of the last context written (optional).
 	StatePath string
-	// TempDir holds the build context while it is sent (default: the system's).
-	TempDir string
-	Log     zerolog.Logger
-	Now     func() time.Time
+	Log       zerolog.Logger
+	Now       func() time.Time
 }
 
 // Ensure returns the toolchain image for the configuration, building it when no image with the
@@ -74,13 +73,8 @@ func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 			}
 		}
 	}
-	if b.TempDir != "" {
-		if err := os.MkdirAll(b.TempDir, 0o755); err != nil {
-			return nil, err
-		}
-	}
 	// The PID in the name lets a later run remove it if this process is killed.
-	buildCtx, err := os.CreateTemp(b.TempDir, fmt.Sprintf("context-%d-*.tar", os.Getpid()))
+	buildCtx, err := os.CreateTemp("", fmt.Sprintf("%s%d-*.tar", contextTempPrefix, os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +318,7 @@ func (b *ToolchainBuilder) describeImage(ctx context.Context, id string) (*Toolc
 	l := info.Config.Labels
 	tc := &Toolchain{
 		ID: info.ID, Commit: l[labelCommit], Describe: l[labelDescribe],
-		Platform: l[labelPlatform], InputHash: l[labelInput],
+		Platform: l[labelPlatform], InputHash: l[labelInput], repoTags: info.RepoTags,
 	}
 	if secs, err := strconv.ParseInt(l[labelCommitTime], 10, 64); err == nil {
 		tc.CommitTime = time.Unix(secs, 0).UTC()
@@ -345,6 +339,9 @@ func (b *ToolchainBuilder) describeImage(ctx context.Context, id string) (*Toolc
 
 func (b *ToolchainBuilder) tag(ctx context.Context, tc *Toolchain) error {
 	for _, t := range tc.Tags {
+		if slices.Contains(tc.repoTags, t) {
+			continue // already there: a run with nothing changed makes no engine writes
+		}
 		if err := b.Client.ImageTag(ctx, tc.ID, t); err != nil {
 			return fmt.Errorf("tag toolchain image %s: %w", t, err)
 		}
@@ -358,6 +355,10 @@ func (b *ToolchainBuilder) now() time.Time {
 	}
 	return time.Now()
 }
+
+// contextTempPrefix names the build context's temporary file (in the system's temporary
+// directory, not the result directory, which may be small).
+const contextTempPrefix = "pkgdriver-context-"
 
 // DefaultToolchainRepository is the local name of the toolchain image.
 const DefaultToolchainRepository = "pkgdriver/toolchain"
