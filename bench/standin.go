@@ -3,10 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 )
 
 // The stand-in checkout's fixed identity, as the integration tests make it: the same files give
@@ -29,7 +30,7 @@ type toolchainImage struct {
 // tag, like an OSv clone. With dataMB > 0 it adds that many 1 MB files under bench-data/, so the
 // tree is as large as a real OSv tree with its submodules and build output.
 func (e *env) standin(ctx context.Context, dir string, dataMB int) error {
-	if err := copyDir(filepath.Join(e.repo, "testdata", "osv-standin"), dir); err != nil {
+	if err := fsutil.CopyDir(filepath.Join(e.repo, "testdata", "osv-standin"), dir); err != nil {
 		return fmt.Errorf("stand-in checkout: %w", err)
 	}
 	if dataMB > 0 {
@@ -100,35 +101,4 @@ func (e *env) smallImage(ctx context.Context) (*toolchainImage, error) {
 	}
 	e.small = img
 	return img, nil
-}
-
-// copyDir copies a tree of regular files, directories and symlinks, keeping modes.
-func copyDir(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case d.IsDir():
-			return os.MkdirAll(target, info.Mode().Perm())
-		case info.Mode()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		default:
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(target, data, info.Mode().Perm())
-		}
-	})
 }

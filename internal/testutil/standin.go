@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 )
 
 // StandinVersion is the tag the stand-in checkout gets; its kernel prints "OSv " + this.
@@ -43,30 +45,7 @@ func StandinOSv(t testing.TB) string {
 // CopyDir copies a tree of regular files, directories and symlinks, keeping modes.
 func CopyDir(t testing.TB, src, dst string) {
 	t.Helper()
-	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		switch {
-		case fi.IsDir():
-			return os.MkdirAll(target, fi.Mode().Perm())
-		case fi.Mode()&os.ModeSymlink != 0:
-			link, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		default:
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(target, data, fi.Mode().Perm())
-		}
-	})
-	if err != nil {
+	if err := fsutil.CopyDir(src, dst); err != nil {
 		t.Fatal(err)
 	}
 }
