@@ -23,12 +23,8 @@ import (
 func TestRunInterrupted(t *testing.T) {
 	cli := testutil.Engine(t)
 	bin := testutil.Pkgdriver(t)
-	img := imageConfig(t)
 	recipes, result := t.TempDir(), t.TempDir()
-	args := []string{"run", "--builtin-recipes=false", "--recipes-dir", recipes, "--result-dir", result,
-		"--osv-src", img.OSVSrc, "--base-image", img.BaseImage, "--image-build-arg", "OSV_DEPS=", "--image-build-arg", "APP_PACKAGES=",
-		"--osv-build-args", img.OSVBuildArgs, "--toolchain-repository", img.Repository,
-		"--capstan-binary", bin, "--skip-tests", "--silent", "--log-format", "json"}
+	args := runArgs(t, recipes, result)
 
 	testutil.Recipe(t, recipes, "keeper", script(`echo v1 > "$PACKAGE_RESULT_DIR/v"`, packageInit), nil)
 	cmd := exec.Command(bin, args...)

@@ -326,19 +326,6 @@ func TestUnknownRecipeIsUsageError(t *testing.T) {
 	assert.Check(t, is.Contains(stderr.String(), `unknown recipe: "nosuch"`))
 }
 
-// runArgs are the arguments of a `pkgdriver run` with the test toolchain.
-func runArgs(t *testing.T, recipes, result string) []string {
-	img := imageConfig(t)
-	args := []string{"run", "--builtin-recipes=false", "--recipes-dir", recipes, "--result-dir", result,
-		"--osv-src", img.OSVSrc, "--base-image", img.BaseImage,
-		"--osv-build-args", img.OSVBuildArgs, "--toolchain-repository", img.Repository,
-		"--capstan-binary", testutil.Pkgdriver(t), "--skip-tests", "--silent", "--log-format", "json"}
-	for k, v := range img.BuildArgs {
-		args = append(args, "--image-build-arg", k+"="+v)
-	}
-	return args
-}
-
 // mpmEntries lists a delivered package's entries by name.
 func mpmEntries(t *testing.T, result, name string) map[string]packager.Entry {
 	t.Helper()

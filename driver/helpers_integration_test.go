@@ -94,3 +94,16 @@ const packageInit = `cd "$PACKAGE_RESULT_DIR" && capstan package init --name "$P
 func script(lines ...string) string {
 	return "#!/bin/sh\nset -e\n" + strings.Join(lines, "\n") + "\n"
 }
+
+// runArgs are the arguments of a `pkgdriver run` with the test toolchain.
+func runArgs(t *testing.T, recipes, result string) []string {
+	img := imageConfig(t)
+	args := []string{"run", "--builtin-recipes=false", "--recipes-dir", recipes, "--result-dir", result,
+		"--osv-src", img.OSVSrc, "--base-image", img.BaseImage,
+		"--osv-build-args", img.OSVBuildArgs, "--toolchain-repository", img.Repository,
+		"--capstan-binary", testutil.Pkgdriver(t), "--skip-tests", "--silent", "--log-format", "json"}
+	for k, v := range img.BuildArgs {
+		args = append(args, "--image-build-arg", k+"="+v)
+	}
+	return args
+}

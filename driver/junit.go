@@ -42,34 +42,26 @@ func writeJUnit(path string, rep *Report) error {
 	test := junitSuite{Name: "pkgdriver.test"}
 	for _, r := range rep.Recipes {
 		if r.Status != StatusNotBuilt {
-			c := junitCase{Name: r.Name, Classname: "pkgdriver.build", Time: r.Duration}
+			c := junitCase{Name: r.Name, Classname: build.Name, Time: r.Duration}
 			switch r.Status {
 			case StatusBuilt, StatusCached:
 			case StatusQueued, StatusCancelled:
 				c.Skipped = &junitMessage{Message: string(r.Status)}
-				build.Skipped++
 			default:
-				c.Failure = &junitMessage{Message: string(r.Status) + ": " + firstLine(r.Error), Type: string(r.Status), Text: failureText(r.Error, r.Log, r.LogTail)}
-				build.Failures++
+				c.Failure = failureMessage(string(r.Status), r.Error, r.Log, r.LogTail)
 			}
-			build.Cases = append(build.Cases, c)
-			build.Tests++
-			build.Time += r.Duration
+			build.add(c)
 		}
 		if t := r.Test; t != nil {
-			c := junitCase{Name: r.Name, Classname: "pkgdriver.test", Time: t.Duration}
+			c := junitCase{Name: r.Name, Classname: test.Name, Time: t.Duration}
 			switch t.Status {
 			case TestPassed, TestCached:
 			case TestUntested, TestSkipped, TestCancelled:
 				c.Skipped = &junitMessage{Message: string(t.Status) + ": " + t.Reason}
-				test.Skipped++
 			default:
-				c.Failure = &junitMessage{Message: string(t.Status) + ": " + firstLine(t.Error), Type: string(t.Status), Text: failureText(t.Error, t.Log, t.LogTail)}
-				test.Failures++
+				c.Failure = failureMessage(string(t.Status), t.Error, t.Log, t.LogTail)
 			}
-			test.Cases = append(test.Cases, c)
-			test.Tests++
-			test.Time += t.Duration
+			test.add(c)
 		}
 	}
 	data, err := xml.MarshalIndent(junitSuites{Suites: []junitSuite{build, test}}, "", "  ")
@@ -77,6 +69,23 @@ func writeJUnit(path string, rep *Report) error {
 		return err
 	}
 	return writeFileAtomic(path, append([]byte(xml.Header), append(data, '\n')...), 0o644)
+}
+
+// add appends a case and keeps the suite's counts.
+func (s *junitSuite) add(c junitCase) {
+	s.Cases = append(s.Cases, c)
+	s.Tests++
+	s.Time += c.Time
+	if c.Failure != nil {
+		s.Failures++
+	}
+	if c.Skipped != nil {
+		s.Skipped++
+	}
+}
+
+func failureMessage(status, msg, log string, tail []string) *junitMessage {
+	return &junitMessage{Message: status + ": " + firstLine(msg), Type: status, Text: failureText(msg, log, tail)}
 }
 
 func failureText(msg, log string, tail []string) string {

@@ -25,12 +25,8 @@ import (
 func TestRunLocked(t *testing.T) {
 	testutil.Engine(t)
 	bin := testutil.Pkgdriver(t)
-	img := imageConfig(t)
 	recipes, result := t.TempDir(), t.TempDir()
-	args := []string{"run", "--builtin-recipes=false", "--recipes-dir", recipes, "--result-dir", result,
-		"--osv-src", img.OSVSrc, "--base-image", img.BaseImage, "--image-build-arg", "OSV_DEPS=", "--image-build-arg", "APP_PACKAGES=",
-		"--osv-build-args", img.OSVBuildArgs, "--toolchain-repository", img.Repository,
-		"--capstan-binary", bin, "--skip-tests", "--silent", "--log-format", "json", "--no-cache"}
+	args := append(runArgs(t, recipes, result), "--no-cache")
 	testutil.Recipe(t, recipes, "slow", script(`echo sleeping`, `sleep 8`, `echo v > "$PACKAGE_RESULT_DIR/v"`, packageInit), nil)
 
 	first := exec.Command(bin, args...)
