@@ -177,11 +177,8 @@ func publishBlockers(rep *Report) []string {
 		if r.Status != StatusNotBuilt && !r.Status.OK() {
 			out = append(out, fmt.Sprintf("%s: build %s", r.Name, r.Status))
 		}
-		if t := r.Test; t != nil {
-			switch t.Status {
-			case TestFailed, TestTimedOut, TestCancelled:
-				out = append(out, fmt.Sprintf("%s: test %s", r.Name, t.Status))
-			}
+		if t := r.Test; t != nil && t.Status.Broken() {
+			out = append(out, fmt.Sprintf("%s: test %s", r.Name, t.Status))
 		}
 	}
 	return out

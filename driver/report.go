@@ -33,10 +33,7 @@ type Report struct {
 // (no demo) and recipes only tested in this run do not fail a run.
 func (rep *Report) Failed() bool {
 	for _, r := range rep.Recipes {
-		if !r.Status.OK() && r.Status != StatusNotBuilt {
-			return true
-		}
-		if t := r.Test; t != nil && t.Status != TestPassed && t.Status != TestCached && t.Status != TestUntested {
+		if r.Broken() || r.Status == StatusQueued {
 			return true
 		}
 	}
@@ -120,10 +117,10 @@ func printSummary(w io.Writer, rep *Report) {
 	}
 	tw.Flush()
 	for _, res := range rep.Recipes {
-		if !res.Status.OK() && res.Status != StatusQueued && res.Status != StatusNotBuilt {
+		if res.Status.Broken() {
 			printFailure(w, res.Name+" build "+string(res.Status), res.Error, res.Log, res.LogTail)
 		}
-		if t := res.Test; t != nil && t.Status != TestPassed && t.Status != TestCached && t.Status != TestUntested && t.Status != TestSkipped {
+		if t := res.Test; t != nil && t.Status.Broken() {
 			printFailure(w, res.Name+" test "+string(t.Status), t.Error, t.Log, t.LogTail)
 		}
 	}

@@ -50,13 +50,13 @@ func compareReports(prev, cur *Report) *htmlChanges {
 			c.Added = append(c.Added, res.Name)
 		}
 		switch {
-		case recipeBroken(res) && (!ok || !recipeBroken(old)):
+		case res.Broken() && (!ok || !old.Broken()):
 			was := "not in that run"
 			if ok {
 				was = htmlOutcome(old)
 			}
 			c.NewFailures = append(c.NewFailures, htmlChange{Name: res.Name, Was: was, Now: htmlOutcome(res)})
-		case ok && recipeBroken(old) && res.Status.OK() && !recipeBroken(res):
+		case ok && old.Broken() && res.Status.OK() && !res.Broken():
 			c.Fixed = append(c.Fixed, htmlChange{Name: res.Name, Was: htmlOutcome(old), Now: htmlOutcome(res)})
 		}
 		if ok && old.Package != nil && res.Package != nil && sizeChanged(old.Package.Size, res.Package.Size) {

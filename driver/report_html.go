@@ -157,7 +157,7 @@ func newHTMLRecipe(res RecipeResult) htmlRecipe {
 	h := htmlRecipe{
 		Name: res.Name, Build: string(res.Status), BuildCSS: buildCSS(res.Status),
 		Cache: "-", BuildTook: "-", Test: "-", TestCSS: "none", TestTook: "-", Size: "-",
-		BuildSeconds: res.Duration, Failed: recipeBroken(res),
+		BuildSeconds: res.Duration, Failed: res.Broken(),
 	}
 	switch {
 	case res.Cached:
@@ -197,21 +197,6 @@ func newHTMLRecipe(res RecipeResult) htmlRecipe {
 // escaped as one path segment: it cannot lead elsewhere.
 func logURL(name, suffix string) string {
 	return "log/" + url.PathEscape(name+suffix)
-}
-
-// recipeBroken is a recipe whose build or test failed, timed out or was cancelled in this run.
-func recipeBroken(res RecipeResult) bool {
-	switch res.Status {
-	case StatusFailed, StatusTimedOut, StatusCancelled:
-		return true
-	}
-	if t := res.Test; t != nil {
-		switch t.Status {
-		case TestFailed, TestTimedOut, TestCancelled:
-			return true
-		}
-	}
-	return false
 }
 
 // htmlOutcome says in a few words how a recipe ended.

@@ -25,6 +25,22 @@ const (
 // OK reports whether the recipe's package is good: built now or cached.
 func (s Status) OK() bool { return s == StatusBuilt || s == StatusCached }
 
+// Broken reports a build that ended badly: failed, timed out or cancelled.
+func (s Status) Broken() bool {
+	return s == StatusFailed || s == StatusTimedOut || s == StatusCancelled
+}
+
+// Broken reports a test that ended badly: failed, timed out or cancelled. Untested and
+// skipped tests are not broken (a skipped test's build is).
+func (s TestStatus) Broken() bool {
+	return s == TestFailed || s == TestTimedOut || s == TestCancelled
+}
+
+// Broken reports a recipe whose build or test ended badly in this run.
+func (r RecipeResult) Broken() bool {
+	return r.Status.Broken() || (r.Test != nil && r.Test.Status.Broken())
+}
+
 // Artifact is a delivered file.
 type Artifact struct {
 	Path   string `json:"path"`
