@@ -79,7 +79,7 @@ for i in $(seq 1 100); do
   sleep 0.2
 done
 kill $pid 2>/dev/null
-echo "the kernel printed no banner under KVM within 20 s"; tail -c 600 /tmp/qemu.log; tail -c 600 /tmp/console
+echo "no banner under KVM (QEMU stopped, or 20 s passed):"; tail -c 600 /tmp/qemu.log; tail -c 600 /tmp/console
 exit 1
 `
 
