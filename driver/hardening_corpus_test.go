@@ -98,6 +98,9 @@ func (c badCase) install(t *testing.T, recipeDirs []string) {
 	}
 }
 
+// hostSecret marks host content that must never reach a package or a report.
+const hostSecret = "HOST-SECRET-3f1c"
+
 // victimDir is the host directory the meta-through-symlink case points its meta/ at.
 const victimDir = "/tmp/pkgdriver-hardening-victim"
 
@@ -128,6 +131,9 @@ func TestBadRecipeCorpus(t *testing.T) {
 	), nil)
 
 	assert.NilError(t, os.MkdirAll(victimDir, 0o755))
+	// A descriptor the meta-dir-link-host case points its meta/ at: never to be read.
+	assert.NilError(t, os.WriteFile(filepath.Join(victimDir, "package.yaml"),
+		[]byte("name: meta-dir-link-host\ntitle: "+hostSecret+"\nauthor: host\n"), 0o644))
 	victimBefore := listDir(t, victimDir)
 	hostFiles := []string{"/etc/passwd", "/etc/debian_version", "/etc/hostname"}
 	hostBefore := map[string][]byte{}
@@ -187,6 +193,9 @@ func TestBadRecipeCorpus(t *testing.T) {
 	assert.Check(t, is.DeepEqual(listDir(t, victimDir), victimBefore), "something was written through meta -> %s", victimDir)
 	// The package of the symlinked package.yaml case never read the host's /etc/passwd.
 	assert.Check(t, !strings.Contains(string(readOptional(filepath.Join(result, "report.json"))), "root:x:0:0"))
+	// Nor did a package or a report get the host's package.yaml behind a symlinked meta/.
+	assert.Check(t, !strings.Contains(string(readOptional(filepath.Join(result, "report.json"))), hostSecret))
+	assert.Check(t, !strings.Contains(string(readOptional(filepath.Join(result, "junit.xml"))), hostSecret))
 
 	// Every report stays well-formed whatever the recipes printed.
 	report := readOptional(filepath.Join(result, "report.json"))

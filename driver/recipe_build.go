@@ -154,14 +154,23 @@ func (b *recipeBuild) build(ctx context.Context) error {
 	return b.gather(ctx, id)
 }
 
+// buildCommand runs build.sh with both streams on one pipe (the engine reads stdout and stderr
+// pipes separately and can reorder lines between them; the log must keep the order they were
+// written in), passing its exit status on. After a successful build it lists the files a package
+// cannot hold into specialFiles: the engine's archive drops sockets without a word, so gather
+// could not see them otherwise.
+const buildCommand = `cd "$RECIPE_DIR" && ./build.sh 2>&1 || exit; ` +
+	`find "$PACKAGE_RESULT_DIR" \( -type s -o -type p -o -type b -o -type c \) -printf '%y %P\0' >` + specialFiles + ` 2>/dev/null; exit 0`
+
+// specialFiles is where buildCommand lists the sockets, pipes and devices in the result.
+const specialFiles = "/pkgdriver/special-files"
+
 // spec is the recipe's container: the contract's build environment and nothing more.
 func (b *recipeBuild) spec() ContainerSpec {
 	r, name := b.run, b.recipe.Name
 	spec := ContainerSpec{
 		Image: r.Toolchain.ID,
-		// One pipe for both streams: the engine reads stdout and stderr pipes separately and
-		// can reorder lines between them; the log must keep the order they were written in.
-		Cmd: []string{"/bin/sh", "-c", `cd "$RECIPE_DIR" && exec ./build.sh 2>&1`},
+		Cmd:   []string{"/bin/sh", "-c", buildCommand},
 		Env: []string{
 			"RECIPE_DIR=" + path.Join(containerRecipes, name),
 			"PACKAGE_NAME=" + name,
