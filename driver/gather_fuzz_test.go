@@ -32,13 +32,13 @@ var (
 // Whatever the tree, nothing outside the staging root is opened: an inotify watch on the host
 // directory the links point at sees no event, and nothing blocks.
 func FuzzHostReadsOfRecipeOutput(f *testing.F) {
-	f.Add([]byte{0, 0, 0, 1, 1, 0, 2, 2, 1})      // meta/, a package.yaml, run.yaml -> host secret
-	f.Add([]byte{2, 0, 0})                        // meta -> host directory
-	f.Add([]byte{2, 0, 3, 0, 7, 0, 1, 8, 0})      // meta -> host dir with a package.yaml; meta.real
-	f.Add([]byte{0, 0, 0, 1, 1, 0, 3, 2, 0})      // run.yaml is a FIFO
-	f.Add([]byte{0, 0, 0, 1, 1, 0, 2, 2, 5})      // run.yaml -> /dev/zero
-	f.Add([]byte{0, 7, 0, 1, 8, 0, 2, 0, 6})      // meta -> meta.real
-	f.Add([]byte{0, 0, 0, 1, 1, 0, 4, 3, 0})      // a socket
+	f.Add([]byte{0, 0, 0, 1, 1, 0, 2, 2, 1})       // meta/, a package.yaml, run.yaml -> host secret
+	f.Add([]byte{2, 0, 0})                         // meta -> host directory
+	f.Add([]byte{2, 0, 3, 0, 7, 0, 1, 8, 0})       // meta -> host dir with a package.yaml; meta.real
+	f.Add([]byte{0, 0, 0, 1, 1, 0, 3, 2, 0})       // run.yaml is a FIFO
+	f.Add([]byte{0, 0, 0, 1, 1, 0, 2, 2, 5})       // run.yaml -> /dev/zero
+	f.Add([]byte{0, 7, 0, 1, 8, 0, 2, 0, 6})       // meta -> meta.real
+	f.Add([]byte{0, 0, 0, 1, 1, 0, 4, 3, 0})       // a socket
 	f.Add([]byte{0, 4, 0, 2, 5, 2, 0, 0, 0, 1, 1}) // usr/lib -> host FIFO
 	f.Fuzz(func(t *testing.T, spec []byte) {
 		base := t.TempDir()
