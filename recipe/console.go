@@ -53,6 +53,9 @@ var kernelLines = []kernelLine{
 		return "OSv aborted: " + m[1]
 	}},
 	{regexp.MustCompile(`^\[backtrace\]$`), nil},
+	// --verbose: OSv's notes on loading, which are not failures by themselves.
+	{regexp.MustCompile(`^\S+: ignoring missing symbol \S+$`), nil},
+	{regexp.MustCompile(`^could not load \S+$`), nil},
 	{regexp.MustCompile(`^0x[0-9a-f]+ <.*>$`), nil},
 	{regexp.MustCompile(`^(Powering off\.|Halting\.|Requested termination of .*, waiting\.\.\.)$`), nil},
 }

@@ -39,6 +39,12 @@ func TestParseConsole(t *testing.T) {
 			wantStarted: true, wantProgram: "working\n", wantFailure: "the program /tool exited with status 3",
 		},
 		{
+			name: "verbose loading notes are the kernel's",
+			console: banner + "Cmdline: /tool\n/tool: ignoring missing symbol __cxa_thread_atexit_impl\ncould not load libfoo.so\nok\n" +
+				"program /tool returned 0\n",
+			wantStarted: true, wantProgram: "ok\n",
+		},
+		{
 			name:        "status 0 is no failure",
 			console:     banner + "Cmdline: /tool\nok\nprogram /tool returned 0\n",
 			wantStarted: true, wantProgram: "ok\n",
