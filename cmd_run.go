@@ -22,6 +22,7 @@ var contractBools = map[string]string{
 	"share-osv-dir": "SHARE_OSV_DIR",
 	"keep-recipes":  "KEEP_RECIPES",
 	"silent":        "SILENT",
+	"allow-dirty":   "PKGDRIVER_ALLOW_DIRTY",
 }
 
 func recipeDirFlags() []cli.Flag {
@@ -94,10 +95,11 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "osv-repo", Value: "https://github.com/cloudius-systems/osv.git", Usage: "OSv repository to clone"},
 		&cli.StringFlag{Name: "osv-ref", Value: "master", Usage: "branch, tag or commit of --osv-repo"},
 		&cli.StringFlag{Name: "osv-src", EnvVars: []string{"PKGDRIVER_OSV_SRC"}, Usage: "a local OSv checkout (submodules initialised) instead of cloning --osv-repo"},
+		&cli.BoolFlag{Name: "allow-dirty", Usage: "build an --osv-src checkout that differs from its commit (changes, untracked files, submodules not as recorded); the image is labelled <commit>-dirty (env PKGDRIVER_ALLOW_DIRTY)"},
 		&cli.StringFlag{Name: "osv-build-args", Value: "fs=rofs image=native-example", Usage: "arguments of OSv's scripts/build for the toolchain's kernel"},
 		&cli.StringSliceFlag{Name: "image-build-arg", Usage: "extra toolchain Dockerfile build argument KEY=VALUE (repeatable)"},
 		&cli.BoolFlag{Name: "no-cache", Usage: "rebuild every selected recipe, even when its package came from the same inputs"},
-		&cli.BoolFlag{Name: "rebuild-image", Usage: "build the toolchain image even when one from the same inputs exists"},
+		&cli.BoolFlag{Name: "rebuild-image", Usage: "build the toolchain image without the layer cache, even when one from the same inputs exists, and use it"},
 		&cli.StringFlag{Name: "toolchain-repository", Value: driver.DefaultToolchainRepository, Usage: "name the toolchain image is tagged under"},
 		&cli.BoolFlag{Name: "push", Usage: "after the tests, push the toolchain and packages images to --repository (credentials from the Docker config file)"},
 		&cli.BoolFlag{Name: "push-on-failure", Usage: "push even when a recipe failed to build or its test failed"},
@@ -178,6 +180,7 @@ func runConfig(c *cli.Context) (*driver.Config, error) {
 			OSVRepo:      c.String("osv-repo"),
 			OSVRef:       c.String("osv-ref"),
 			OSVSrc:       c.String("osv-src"),
+			AllowDirty:   bools["allow-dirty"],
 			OSVBuildArgs: c.String("osv-build-args"),
 			BuildArgs:    buildArgs,
 			Rebuild:      c.Bool("rebuild-image"),

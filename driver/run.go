@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"strings"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -47,9 +48,19 @@ type Toolchain struct {
 }
 
 // ShortCommit is the commit abbreviated the way image tags and index.yaml use it.
-func (t *Toolchain) ShortCommit() string {
-	if len(t.Commit) > 7 {
-		return t.Commit[:7]
+// A dirty tree's commit keeps its suffix: abcdef0-dirty.
+func (t *Toolchain) ShortCommit() string { return shortCommit(t.Commit) }
+
+// Dirty reports whether the image was built from a tree that differs from its commit.
+func (t *Toolchain) Dirty() bool { return strings.HasSuffix(t.Commit, dirtySuffix) }
+
+func shortCommit(c string) string {
+	base, dirty := strings.CutSuffix(c, dirtySuffix)
+	if len(base) > 7 {
+		base = base[:7]
 	}
-	return t.Commit
+	if dirty {
+		return base + dirtySuffix
+	}
+	return base
 }
