@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,18 +48,15 @@ func runCommand(stopSignals func()) *cli.Command {
 			if err != nil {
 				return err
 			}
-			cli, err := driver.NewClient(c.Context, version)
-			if err != nil {
-				return err
-			}
-			defer cli.Close()
 			// The first Ctrl-C cancels the run, which then cleans up; after that, default
 			// handling returns, so a second Ctrl-C ends the process at once.
 			go func() {
 				<-c.Context.Done()
 				stopSignals()
 			}()
-			rep, err := driver.Execute(c.Context, cfg, cli)
+			// Execute contacts the engine itself, after taking the result directory, so a run
+			// that cannot reach it still leaves a report saying so.
+			rep, err := driver.Execute(c.Context, cfg, nil)
 			if err != nil {
 				return err
 			}
@@ -269,10 +267,15 @@ func recipeDirs(c *cli.Context) ([]recipe.Dir, error) {
 	return dirs, nil
 }
 
+// sizeFlag reads a size with a unit (b, k, m, g, t; 1024-based), or 0 for none. A bare number
+// is refused: --memory 1 would otherwise be one byte, where 1g was meant.
 func sizeFlag(c *cli.Context, name string) (int64, error) {
-	s := c.String(name)
+	s := strings.TrimSpace(c.String(name))
 	if s == "" || s == "0" {
 		return 0, nil
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return 0, usagef("--%s %s: a size needs a unit, e.g. --%s %sg (or %sm; b for bytes)", name, s, name, s, s)
 	}
 	n, err := units.RAMInBytes(s)
 	if err != nil || n < 0 {

@@ -32,6 +32,20 @@ type Run struct {
 	Results *results
 	Loader  *Artifact
 	Report  *Report
+
+	lock *ResultLock
+	// closeEngine closes a client the run made itself (engineStage).
+	closeEngine func() error
+}
+
+func (r *Run) useEngine(cli client.APIClient) {
+	r.Engine, r.Runner = cli, &DockerRunner{Client: cli}
+}
+
+func (r *Run) releaseLock() {
+	if err := r.lock.Release(); err != nil {
+		r.Config.Log.Warn().Err(err).Msg("result directory lock")
+	}
 }
 
 // Toolchain describes the toolchain image a run uses.
