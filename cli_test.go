@@ -163,18 +163,7 @@ func TestRunValidation(t *testing.T) {
 				assert.Check(t, errors.Is(err, os.ErrNotExist), "the result directory was created by a refused run")
 				return
 			}
-			var rep struct {
-				Status, Error string
-				Recipes       []struct{ Name, Status, Error string }
-			}
-			data, err := os.ReadFile(filepath.Join(resultDir, "report.json"))
-			assert.NilError(t, err)
-			assert.NilError(t, json.Unmarshal(data, &rep))
-			assert.Equal(t, rep.Status, "error")
-			assert.Check(t, is.Contains(rep.Error, tc.wantStderr))
-			assert.Assert(t, len(rep.Recipes) == 1, "%s", data)
-			assert.Equal(t, rep.Recipes[0].Status, "not started")
-			assert.Check(t, is.Contains(rep.Recipes[0].Error, tc.wantStderr))
+			assertNotStarted(t, resultDir, tc.wantStderr, "one")
 		})
 	}
 }

@@ -49,6 +49,27 @@ func silentEngine(t *testing.T, l net.Listener) {
 	})
 }
 
+// assertNotStarted checks the report of a run that stopped before any recipe started: its
+// status and reason, and each recipe not started, with the reason.
+func assertNotStarted(t *testing.T, result, reason string, recipes ...string) {
+	t.Helper()
+	var rep struct {
+		Status, Error string
+		Recipes       []struct{ Name, Status, Error string }
+	}
+	data, err := os.ReadFile(filepath.Join(result, "report.json"))
+	assert.NilError(t, err)
+	assert.NilError(t, json.Unmarshal(data, &rep))
+	assert.Equal(t, rep.Status, "error")
+	assert.Check(t, is.Contains(rep.Error, reason))
+	assert.Assert(t, len(rep.Recipes) == len(recipes), "%s", data)
+	for i, r := range rep.Recipes {
+		assert.Check(t, is.Equal(r.Name, recipes[i]))
+		assert.Check(t, is.Equal(r.Status, "not started"), r.Name)
+		assert.Check(t, is.Contains(r.Error, reason), r.Name)
+	}
+}
+
 // An engine that accepts the connection and never answers ends the run with status 2 within
 // PKGDRIVER_ENGINE_TIMEOUT, naming where DOCKER_HOST pointed, and the result directory gets a
 // report saying why (the previous one kept as report.prev.json).
@@ -97,20 +118,7 @@ func TestRunEngineNeverAnswers(t *testing.T) {
 			prev, err := os.ReadFile(filepath.Join(result, "report.prev.json"))
 			assert.NilError(t, err)
 			assert.Equal(t, string(prev), previous)
-			var rep struct {
-				Status, Error string
-				Recipes       []struct{ Name, Status, Error string }
-			}
-			data, err := os.ReadFile(filepath.Join(result, "report.json"))
-			assert.NilError(t, err)
-			assert.NilError(t, json.Unmarshal(data, &rep))
-			assert.Equal(t, rep.Status, "error")
-			assert.Check(t, is.Contains(rep.Error, "does not answer"))
-			assert.Equal(t, len(rep.Recipes), 2)
-			for _, r := range rep.Recipes {
-				assert.Check(t, is.Equal(r.Status, "not started"), r.Name)
-				assert.Check(t, is.Contains(r.Error, "does not answer"), r.Name)
-			}
+			assertNotStarted(t, result, "does not answer", "one", "two")
 			html, err := os.ReadFile(filepath.Join(result, "report.html"))
 			assert.NilError(t, err)
 			assert.Check(t, is.Contains(string(html), "does not answer"))

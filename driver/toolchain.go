@@ -76,7 +76,7 @@ func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 	}
 	if !b.Config.Rebuild {
 		if input := b.knownInput(fp); input != "" {
-			if tc, err := b.find(ctx, input); err != nil || tc != nil {
+			if tc, err := b.find(ctx, input, ""); err != nil || tc != nil {
 				return tc, err
 			}
 		}
@@ -96,7 +96,7 @@ func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 	b.rememberInput(fp, input)
 
 	if !b.Config.Rebuild {
-		if tc, err := b.find(ctx, input); err != nil || tc != nil {
+		if tc, err := b.find(ctx, input, ""); err != nil || tc != nil {
 			return tc, err
 		}
 	}
@@ -113,7 +113,7 @@ func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 		return nil, err
 	}
 	// Another run may have finished the same inputs first; use the image every run settles on.
-	if first, err := b.find(ctx, input); err == nil && first != nil && first.ID != tc.ID {
+	if first, err := b.find(ctx, input, tc.ID); err == nil && first != nil {
 		return first, nil
 	}
 	return tc, nil
@@ -201,9 +201,9 @@ func inputHash(contextHash string, args map[string]string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// find returns the image a run of these inputs uses, or nil: the latest --rebuild-image build,
-// else the oldest image.
-func (b *ToolchainBuilder) find(ctx context.Context, input string) (*Toolchain, error) {
+// find returns the image a run of these inputs uses (the latest --rebuild-image build, else the
+// oldest image), tagged, or nil when there is none or it is the image self this run just built.
+func (b *ToolchainBuilder) find(ctx context.Context, input, self string) (*Toolchain, error) {
 	list, err := b.Client.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("label", labelInput+"="+input))})
 	if err != nil {
 		return nil, fmt.Errorf("list toolchain images: %w", err)
@@ -227,6 +227,9 @@ func (b *ToolchainBuilder) find(ctx context.Context, input string) (*Toolchain, 
 		}
 		return list[i].ID < list[j].ID
 	})
+	if list[0].ID == self {
+		return nil, nil
+	}
 	tc, err := b.describeImage(ctx, list[0].ID)
 	if err != nil {
 		return nil, err
