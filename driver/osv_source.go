@@ -117,7 +117,7 @@ func localSource(ctx context.Context, dir string, allowDirty bool) (*osvSource, 
 	}
 	ch, err := checkoutChanges(ctx, abs)
 	if err != nil {
-		return nil, fmt.Errorf("--osv-src %s: %w", dir, err)
+		return nil, fmt.Errorf("%w: --osv-src %s: %w", ErrUsage, dir, err)
 	}
 	if ch.dirty() && !allowDirty {
 		return nil, &DirtySourceError{Dir: dir, Commit: src.Commit, Changes: ch.files, Missing: ch.missing}

@@ -171,3 +171,16 @@ func TestDirtyErrorListIsBounded(t *testing.T) {
 	assert.Check(t, is.Contains(msg, "0123456-dirty"))
 	assert.Check(t, len(strings.Split(msg, "\n")) < maxListedChanges+5)
 }
+
+// A submodule git cannot describe (a gitlink without a .gitmodules entry) is a usage error
+// naming the checkout, not a build that fails later.
+func TestSubmoduleWithoutMapping(t *testing.T) {
+	t.Parallel()
+	osv := testutil.StandinOSv(t)
+	gitIn(t, osv, "update-index", "--add", "--cacheinfo", "160000,"+gitIn(t, osv, "rev-parse", "HEAD")+",lost")
+	gitIn(t, osv, "commit", "-q", "--no-gpg-sign", "-m", "a gitlink without .gitmodules")
+	_, err := localSource(context.Background(), osv, true)
+	assert.Check(t, errors.Is(err, ErrUsage), "%v", err)
+	assert.Check(t, is.Contains(err.Error(), "--osv-src "+osv))
+	assert.Check(t, is.Contains(err.Error(), "lost"))
+}
