@@ -97,31 +97,41 @@ func TestExitStatus(t *testing.T) {
 }
 
 // TestRunValidation checks that a bad run configuration ends with status 2 before the engine
-// is contacted: DOCKER_HOST names a socket that does not exist, so contacting it would end
-// with status 1 and the engine's error instead. Environment variables make it sequential.
+// is contacted and before anything is written: DOCKER_HOST names a socket that does not exist,
+// so contacting it ends with the engine's error and a report instead. Environment variables
+// make it sequential.
 func TestRunValidation(t *testing.T) {
 	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "no-engine.sock"))
 	t.Setenv("PKGDRIVER_CACHE_DIR", t.TempDir())
 	for _, env := range []string{"RECIPES", "TEST_RECIPES", "SKIP_TESTS", "SHARE_OSV_DIR", "KEEP_RECIPES", "SILENT",
 		"PKGDRIVER_RECIPES_DIRS", "PKGDRIVER_BUILTIN_RECIPES", "PKGDRIVER_RESULT_DIR", "PKGDRIVER_OSV_SRC",
-		"PKGDRIVER_LOG_FORMAT", "PKGDRIVER_LOG_LEVEL"} {
+		"PKGDRIVER_LOG_FORMAT", "PKGDRIVER_LOG_LEVEL", "PKGDRIVER_ALLOW_DIRTY", "PKGDRIVER_ENGINE_TIMEOUT"} {
 		t.Setenv(env, "")
 	}
+	t.Setenv("PKGDRIVER_BUILTIN_RECIPES", "no")
+	recipes := t.TempDir()
+	writeRecipe(t, recipes, "one", 0o755)
 	tests := []struct {
 		name       string
 		env        map[string]string
-		args       []string // after "pkgdriver run --result-dir <tmp>"
+		args       []string // after "pkgdriver run --result-dir <tmp> --recipes-dir <recipes>"
 		wantCode   int
 		wantStderr string
+		wantReport bool // the run got as far as the engine: report.json says why it stopped
 	}{
 		{name: "accel", args: []string{"--accel", "bogus"}, wantCode: exitUsage, wantStderr: `--accel "bogus"`},
 		{name: "RECIPES", env: map[string]string{"RECIPES": "bad/name"}, wantCode: exitUsage, wantStderr: "bad/name"},
 		{name: "--recipes mixing all", args: []string{"--recipes", "all,foo"}, wantCode: exitUsage, wantStderr: "--recipes"},
+		{name: "--recipes unknown", args: []string{"--recipes", "one,nosuch"}, wantCode: exitUsage, wantStderr: "nosuch"},
 		{name: "TEST_RECIPES", env: map[string]string{"TEST_RECIPES": "a b"}, wantCode: exitUsage, wantStderr: "--test-recipes"},
 		{name: "SKIP_TESTS", env: map[string]string{"SKIP_TESTS": "maybe"}, wantCode: exitUsage, wantStderr: `SKIP_TESTS="maybe"`},
 		{name: "KEEP_RECIPES", env: map[string]string{"KEEP_RECIPES": "nope"}, wantCode: exitUsage, wantStderr: "KEEP_RECIPES"},
+		{name: "PKGDRIVER_ALLOW_DIRTY", env: map[string]string{"PKGDRIVER_ALLOW_DIRTY": "sort of"}, wantCode: exitUsage, wantStderr: "PKGDRIVER_ALLOW_DIRTY"},
 		{name: "PKGDRIVER_BUILTIN_RECIPES", env: map[string]string{"PKGDRIVER_BUILTIN_RECIPES": "perhaps"}, wantCode: exitUsage, wantStderr: "PKGDRIVER_BUILTIN_RECIPES"},
 		{name: "memory", args: []string{"--memory", "lots"}, wantCode: exitUsage, wantStderr: "--memory"},
+		{name: "memory without a unit", args: []string{"--memory", "1"}, wantCode: exitUsage, wantStderr: "--memory 1: a size needs a unit, e.g. --memory 1g"},
+		{name: "test memory without a unit", args: []string{"--test-memory", "512"}, wantCode: exitUsage, wantStderr: "--test-memory 512: a size needs a unit"},
+		{name: "max package size without a unit", args: []string{"--max-package-size", "4096"}, wantCode: exitUsage, wantStderr: "needs a unit"},
 		{name: "max package size", args: []string{"--max-package-size", "-1g"}, wantCode: exitUsage, wantStderr: "--max-package-size"},
 		{name: "negative jobs", args: []string{"--jobs", "-1"}, wantCode: exitUsage, wantStderr: "--jobs -1"},
 		{name: "zero timeout", args: []string{"--timeout", "0s"}, wantCode: exitUsage, wantStderr: "--timeout"},
@@ -129,8 +139,14 @@ func TestRunValidation(t *testing.T) {
 		{name: "log format", args: []string{"--log-format", "xml"}, wantCode: exitUsage, wantStderr: "--log-format"},
 		{name: "log level", args: []string{"--log-level", "loud"}, wantCode: exitUsage, wantStderr: "--log-level"},
 		{name: "no OSv source", args: []string{"--osv-repo", ""}, wantCode: exitUsage, wantStderr: "--osv-src"},
-		// The control: a valid configuration does reach the (missing) engine.
-		{name: "valid configuration reaches the engine", args: []string{"--builtin-recipes=false"}, wantCode: exitFailed, wantStderr: "docker engine"},
+		{name: "engine timeout", env: map[string]string{"PKGDRIVER_ENGINE_TIMEOUT": "soon"}, wantCode: exitUsage, wantStderr: "PKGDRIVER_ENGINE_TIMEOUT", wantReport: true},
+		// The controls: a valid configuration, sizes with units included, does reach the
+		// (missing) engine, which is a configuration error too, with a report.
+		{name: "valid configuration reaches the engine", wantCode: exitUsage, wantStderr: "docker engine", wantReport: true},
+		{
+			name: "sizes with units", args: []string{"--memory", "512m", "--test-memory", "2g", "--max-package-size", "1048576b"},
+			wantCode: exitUsage, wantStderr: "docker engine", wantReport: true,
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -138,14 +154,16 @@ func TestRunValidation(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			resultDir := filepath.Join(t.TempDir(), "result")
-			res := pkgdriver(t, append([]string{"run", "--result-dir", resultDir}, tc.args...)...)
+			res := pkgdriver(t, append([]string{"run", "--result-dir", resultDir, "--recipes-dir", recipes}, tc.args...)...)
 			assert.Equal(t, res.code, tc.wantCode, res)
 			assert.Check(t, is.Contains(res.stderr, tc.wantStderr))
-			if tc.wantCode == exitUsage {
+			if !tc.wantReport {
 				assert.Check(t, !strings.Contains(res.stderr, "docker engine"), "the engine was contacted:\n%s", res.stderr)
+				_, err := os.Stat(resultDir)
+				assert.Check(t, errors.Is(err, os.ErrNotExist), "the result directory was created by a refused run")
+				return
 			}
-			_, err := os.Stat(resultDir)
-			assert.Check(t, errors.Is(err, os.ErrNotExist), "the result directory was created before the engine answered")
+			assertNotStarted(t, resultDir, tc.wantStderr, "one")
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ var contractBools = map[string]string{
 	"share-osv-dir": "SHARE_OSV_DIR",
 	"keep-recipes":  "KEEP_RECIPES",
 	"silent":        "SILENT",
+	"allow-dirty":   "PKGDRIVER_ALLOW_DIRTY",
 }
 
 func recipeDirFlags() []cli.Flag {
@@ -46,18 +48,15 @@ func runCommand(stopSignals func()) *cli.Command {
 			if err != nil {
 				return err
 			}
-			cli, err := driver.NewClient(c.Context, version)
-			if err != nil {
-				return err
-			}
-			defer cli.Close()
 			// The first Ctrl-C cancels the run, which then cleans up; after that, default
 			// handling returns, so a second Ctrl-C ends the process at once.
 			go func() {
 				<-c.Context.Done()
 				stopSignals()
 			}()
-			rep, err := driver.Execute(c.Context, cfg, cli)
+			// Execute contacts the engine itself, after taking the result directory, so a run
+			// that cannot reach it still leaves a report saying so.
+			rep, err := driver.Execute(c.Context, cfg, nil)
 			if err != nil {
 				return err
 			}
@@ -94,10 +93,11 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "osv-repo", Value: "https://github.com/cloudius-systems/osv.git", Usage: "OSv repository to clone"},
 		&cli.StringFlag{Name: "osv-ref", Value: "master", Usage: "branch, tag or commit of --osv-repo"},
 		&cli.StringFlag{Name: "osv-src", EnvVars: []string{"PKGDRIVER_OSV_SRC"}, Usage: "a local OSv checkout (submodules initialised) instead of cloning --osv-repo"},
+		&cli.BoolFlag{Name: "allow-dirty", Usage: "build an --osv-src checkout that differs from its commit (changes, untracked files, submodules not as recorded); the image is labelled <commit>-dirty (env PKGDRIVER_ALLOW_DIRTY)"},
 		&cli.StringFlag{Name: "osv-build-args", Value: "fs=rofs image=native-example", Usage: "arguments of OSv's scripts/build for the toolchain's kernel"},
 		&cli.StringSliceFlag{Name: "image-build-arg", Usage: "extra toolchain Dockerfile build argument KEY=VALUE (repeatable)"},
 		&cli.BoolFlag{Name: "no-cache", Usage: "rebuild every selected recipe, even when its package came from the same inputs"},
-		&cli.BoolFlag{Name: "rebuild-image", Usage: "build the toolchain image even when one from the same inputs exists"},
+		&cli.BoolFlag{Name: "rebuild-image", Usage: "build the toolchain image without the layer cache, even when one from the same inputs exists, and use it"},
 		&cli.StringFlag{Name: "toolchain-repository", Value: driver.DefaultToolchainRepository, Usage: "name the toolchain image is tagged under"},
 		&cli.BoolFlag{Name: "push", Usage: "after the tests, push the toolchain and packages images to --repository (credentials from the Docker config file)"},
 		&cli.BoolFlag{Name: "push-on-failure", Usage: "push even when a recipe failed to build or its test failed"},
@@ -178,6 +178,7 @@ func runConfig(c *cli.Context) (*driver.Config, error) {
 			OSVRepo:      c.String("osv-repo"),
 			OSVRef:       c.String("osv-ref"),
 			OSVSrc:       c.String("osv-src"),
+			AllowDirty:   bools["allow-dirty"],
 			OSVBuildArgs: c.String("osv-build-args"),
 			BuildArgs:    buildArgs,
 			Rebuild:      c.Bool("rebuild-image"),
@@ -266,10 +267,15 @@ func recipeDirs(c *cli.Context) ([]recipe.Dir, error) {
 	return dirs, nil
 }
 
+// sizeFlag reads a size with a unit (b, k, m, g, t; 1024-based), or 0 for none. A bare number
+// is refused: --memory 1 would otherwise be one byte, where 1g was meant.
 func sizeFlag(c *cli.Context, name string) (int64, error) {
-	s := c.String(name)
+	s := strings.TrimSpace(c.String(name))
 	if s == "" || s == "0" {
 		return 0, nil
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return 0, usagef("--%s %s: a size needs a unit, e.g. --%s %sg (or %sm; b for bytes)", name, s, name, s, s)
 	}
 	n, err := units.RAMInBytes(s)
 	if err != nil || n < 0 {

@@ -88,8 +88,9 @@ func TestWriteReport(t *testing.T) {
 			wantStatus: "cancelled", wantQueued: StatusCancelled, wantError: "interrupted: not confirmed",
 		},
 		{
-			name: "run error", statuses: unitMixed, runErr: errors.New("engine went away"), wantStatus: "error",
-			wantQueued: StatusQueued, wantError: "engine went away",
+			name: "run error", statuses: unitMixed, runErr: errors.New("engine went away\ndetails"), wantStatus: "error",
+			wantQueued: StatusNotStarted, wantError: "engine went away\ndetails",
+			wantCounts: "1 built, 1 failed, 1 timed out, 1 cancelled, 1 not started in 2s",
 		},
 	}
 	for _, tc := range tests {
@@ -112,6 +113,9 @@ func TestWriteReport(t *testing.T) {
 			}
 			assert.DeepEqual(t, got, []string{"a-built", "b-failed", "c-timedout", "d-queued", "e-cancelled"})
 			assert.Equal(t, rep.Recipes[3].Status, tc.wantQueued)
+			if tc.wantQueued == StatusNotStarted { // the run's reason, its first line
+				assert.Equal(t, rep.Recipes[3].Error, "not started: the run failed first: engine went away")
+			}
 
 			// report.json is the same report, and nothing else is left beside it.
 			data, err := os.ReadFile(r.Layout.Report())
@@ -140,7 +144,7 @@ func TestWriteReport(t *testing.T) {
 				assert.Check(t, is.Regexp(`(?m)^`+res.Name+`\s+`+string(res.Status)+`\s`, s))
 				tail := res.Name + " said goodbye"
 				switch {
-				case res.Status == StatusBuilt || res.Status == StatusQueued:
+				case res.Status == StatusBuilt || res.Status == StatusQueued || res.Status == StatusNotStarted:
 					assert.Check(t, !strings.Contains(s, tail), "tail of %s printed", res.Name)
 				case res.LogTail == nil: // cancelled while queued: it never ran, it has no log
 					assert.Check(t, is.Regexp(`(?m)^`+res.Name+`\b.*\b`+string(res.Status)+`:`, s))

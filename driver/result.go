@@ -20,6 +20,9 @@ const (
 	StatusCancelled Status = "cancelled"
 	// StatusNotBuilt is a recipe tested (TEST_RECIPES) but not built in this run.
 	StatusNotBuilt Status = "not built"
+	// StatusNotStarted is a recipe of a run that failed before it could start (the engine did
+	// not answer, the toolchain image failed).
+	StatusNotStarted Status = "not started"
 )
 
 // OK reports whether the recipe's package is good: built now or cached.

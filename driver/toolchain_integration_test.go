@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 	"gotest.tools/v3/assert"
@@ -84,4 +88,45 @@ func TestToolchainUnreachableRepository(t *testing.T) {
 	assert.Check(t, errors.Is(err, driver.ErrUsage), "%v", err)
 	assert.Check(t, is.Contains(err.Error(), "cannot reach the OSv repository http://127.0.0.1:9/osv.git"))
 	assert.Check(t, is.Contains(err.Error(), "--osv-src"))
+}
+
+// TestRebuildImage: --rebuild-image builds without the layer cache, and that run and later
+// ones use the image it built, not the older one of the same inputs.
+func TestRebuildImage(t *testing.T) {
+	ctx := context.Background()
+	cfg := imageConfig(t)
+	// Inputs of this test's own (an argument the Dockerfile does not use: the layers are the
+	// shared ones, the input hash is not), so no other test's image is replaced.
+	cfg.BuildArgs = map[string]string{"OSV_DEPS": "", "APP_PACKAGES": "", "PKGDRIVER_TEST_REBUILD": fmt.Sprintf("%d-%d", time.Now().UnixNano(), os.Getpid())}
+	cfg.Repository = "pkgdriver-test-rebuild/toolchain"
+	b := builder(t, cfg)
+	var built []string
+	removeImagesAtEnd(t, b.Client, &built)
+
+	first, err := b.Ensure(ctx)
+	assert.NilError(t, err)
+	built = append(built, first.ID)
+	assert.Check(t, !first.Reused)
+
+	b.Config.Rebuild = true
+	rebuilt, err := b.Ensure(ctx)
+	assert.NilError(t, err)
+	built = append(built, rebuilt.ID)
+	assert.Check(t, !rebuilt.Reused, "the rebuilt image was replaced by the older one")
+	assert.Check(t, rebuilt.ID != first.ID)
+	assert.Equal(t, rebuilt.InputHash, first.InputHash)
+	log := readFile(t, b.LogPath)
+	assert.Check(t, !strings.Contains(log, "Using cache"), "a cached layer was used:\n%s", log)
+	for _, tag := range rebuilt.Tags {
+		info, err := b.Client.ImageInspect(ctx, tag)
+		assert.NilError(t, err)
+		assert.Check(t, is.Equal(info.ID, rebuilt.ID), tag)
+	}
+
+	// A later run of the same inputs uses the rebuilt image.
+	b.Config.Rebuild = false
+	later, err := b.Ensure(ctx)
+	assert.NilError(t, err)
+	assert.Check(t, later.Reused)
+	assert.Check(t, is.Equal(later.ID, rebuilt.ID))
 }
