@@ -197,20 +197,20 @@ func (r *Run) cpuCount() int {
 	return max(r.EngineCPUs, 1)
 }
 
-// copyIn sends the recipe, the common files and an empty result directory.
+// copyIn sends the recipe, the common files and an empty result directory. The trees are walked
+// as the cache hash walks them (recipe.Trees), so the hash covers exactly what the build gets.
 func (b *recipeBuild) copyIn(ctx context.Context, id string) error {
-	// A recipe may be a symlink to its directory; what is sent is the directory.
-	dir, err := filepath.EvalSymlinks(b.recipe.Dir)
-	if err != nil {
-		return err
-	}
 	pr, pw := io.Pipe()
 	go func() {
 		tw := newTarWriter(pw)
-		err := tw.tree(ctx, dir, path.Join(containerRecipes[1:], b.recipe.Name))
-		for _, dir := range b.run.Catalog.CommonDirs {
+		var err error
+		for _, tr := range recipe.Trees(b.recipe, b.run.Catalog.CommonDirs) {
+			prefix := path.Join(containerRecipes[1:], b.recipe.Name)
+			if tr.Common {
+				prefix = path.Join(containerRecipes[1:], recipe.CommonDirName)
+			}
 			if err == nil {
-				err = tw.tree(ctx, dir, path.Join(containerRecipes[1:], "common"))
+				err = tw.recipeTree(ctx, tr, prefix)
 			}
 		}
 		if err == nil {
@@ -221,7 +221,7 @@ func (b *recipeBuild) copyIn(ctx context.Context, id string) error {
 		}
 		pw.CloseWithError(err)
 	}()
-	err = b.run.Runner.CopyIn(ctx, id, "/", pr)
+	err := b.run.Runner.CopyIn(ctx, id, "/", pr)
 	pr.CloseWithError(err)
 	return err
 }
