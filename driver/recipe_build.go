@@ -43,10 +43,12 @@ type recipeBuild struct {
 
 func (b *recipeBuild) Run(ctx context.Context) *RecipeResult {
 	r, rc := b.run, b.recipe
-	rel, _ := filepath.Rel(r.Layout.Root, r.Layout.Log(rc.Name))
 	b.res = &RecipeResult{
-		Name: rc.Name, Start: time.Now().UTC(), Log: rel,
+		Name: rc.Name, Start: time.Now().UTC(),
 		ImageID: r.Toolchain.ID, OSVCommit: r.Toolchain.Commit,
+	}
+	if recipe.ValidateName(rc.Name) == nil { // a refused name gets no file, not even a log
+		b.res.Log, _ = filepath.Rel(r.Layout.Root, r.Layout.Log(rc.Name))
 	}
 	err := b.buildCached(ctx)
 	b.res.Duration = math.Round(time.Since(b.res.Start).Seconds()*1000) / 1000
@@ -109,11 +111,16 @@ func (b *recipeBuild) fail(phase string, err error) error {
 	if errors.As(err, &rerr) || errors.As(err, &dup) {
 		return err // already names the recipe (and the file)
 	}
-	return fmt.Errorf("recipe %s: %w", b.recipe.Name, err)
+	return fmt.Errorf("recipe %s: %w", recipe.DisplayName(b.recipe.Name), err)
 }
 
 func (b *recipeBuild) build(ctx context.Context) error {
 	r, rc := b.run, b.recipe
+	if b.res.Log == "" {
+		// The name is refused (rc.Err says why): it must not become a file name, so the
+		// report alone says what happened.
+		return b.fail("validate", rc.Err)
+	}
 	logf, err := os.Create(r.Layout.Log(rc.Name))
 	if err != nil {
 		return b.fail("log", err)

@@ -1,9 +1,15 @@
 package driver_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"gotest.tools/v3/assert"
@@ -69,4 +75,71 @@ func TestRecipeTreeLinks(t *testing.T) {
 	res = resultOf(t, rep, "linked")
 	assert.Check(t, is.Equal(res.Status, driver.StatusBuilt), "the edited link target did not change the cache key")
 	assert.Check(t, is.Equal(readFile(t, seen), "sibling data two\ndeep\ncommon through a link\n"))
+}
+
+// TestRefusedNamesMakeNoFiles runs the real binary on recipe directories whose names the name
+// rule refuses (terminal escape sequences, a newline, a leading dot or dash, 255 bytes) next to
+// a good recipe: `list` and the run's summary show each name escaped, no log/, intermediate/ or
+// packages/ file is made for them, each fails by the name rule (not "file name too long"), and
+// report.json and junit.xml carry the escaped names.
+func TestRefusedNamesMakeNoFiles(t *testing.T) {
+	testutil.Engine(t)
+	bin := testutil.Pkgdriver(t)
+	recipes, result := t.TempDir(), t.TempDir()
+	long := strings.Repeat("n", 255)
+	refused := []string{"evil\x1b]0;pwned\x07title", "\x1b[2J\x1b[31mred", "new\nline", ".hidden", "-lead", long}
+	for _, name := range append(refused, "good") {
+		testutil.Recipe(t, recipes, name, script(packageInit), nil)
+	}
+
+	list := exec.Command(bin, "list", "--builtin-recipes=false", "--recipes-dir", recipes)
+	out, err := list.CombinedOutput()
+	var exit *exec.ExitError
+	assert.Assert(t, errors.As(err, &exit), "%v: %s", err, out)
+	assert.Check(t, is.Equal(exit.ExitCode(), 1))
+	assert.Check(t, !hasAnyByte(out, "\x1b\x07"), "list printed a raw name: %q", out)
+	for _, name := range refused {
+		assert.Check(t, is.Contains(string(out), strconv.Quote(name)+" "))
+	}
+	assert.Check(t, is.Contains(string(out), "longer than 200 bytes"))
+
+	cmd := exec.Command(bin, runArgs(t, recipes, result)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	assert.Assert(t, errors.As(err, &exit), "%v: %s", err, stderr.String())
+	assert.Check(t, is.Equal(exit.ExitCode(), 1), "%s", stderr.String())
+	for what, data := range map[string][]byte{"summary": stdout.Bytes(), "log": stderr.Bytes()} {
+		assert.Check(t, !hasAnyByte(data, "\x1b\x07"), "the %s holds a raw name: %q", what, data)
+	}
+	summary := stdout.String()
+	for _, name := range refused {
+		assert.Check(t, is.Contains(summary, strconv.Quote(name)+" "), "the summary does not show %q", name)
+	}
+	assert.Check(t, !strings.Contains(summary, "new\nline"))
+	assert.Check(t, !strings.Contains(stderr.String()+summary, "file name too long"))
+
+	// Files only for the good recipe.
+	for dir, want := range map[string][]string{
+		"log":          {"good.log", "toolchain.log"},
+		"intermediate": {"good"},
+		"packages":     {"good.mpm", "good.yaml"},
+	} {
+		got := listDir(t, filepath.Join(result, dir))
+		assert.Check(t, is.DeepEqual(got, want), "%s/", dir)
+	}
+
+	var rep driver.Report
+	assert.NilError(t, json.Unmarshal(readOptional(filepath.Join(result, "report.json")), &rep))
+	for _, name := range refused {
+		res := resultOf(t, &rep, strconv.Quote(name))
+		assert.Check(t, is.Equal(res.Status, driver.StatusFailed))
+		assert.Check(t, is.Equal(res.Phase, "validate"))
+		assert.Check(t, is.Equal(res.Log, ""), "%q has a log", name)
+		assert.Check(t, is.Contains(res.Error, "invalid package name"))
+	}
+	assert.Check(t, is.Equal(resultOf(t, &rep, "good").Status, driver.StatusBuilt))
+	junit := readOptional(filepath.Join(result, "junit.xml"))
+	assert.Check(t, xmlWellFormed(junit))
+	assert.Check(t, is.Contains(string(junit), `name="&#34;evil\x1b]0;pwned\atitle&#34;"`))
 }

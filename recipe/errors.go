@@ -65,7 +65,7 @@ func (e *Error) Error() string {
 	if e.File == "" {
 		return fmt.Sprintf("recipe %q: %v", e.Recipe, e.Err)
 	}
-	return fmt.Sprintf("recipe %q: %s: %v", e.Recipe, e.File, e.Err)
+	return fmt.Sprintf("recipe %q: %s: %v", e.Recipe, displayPath(e.File), e.Err)
 }
 
 // Unwrap returns the cause.

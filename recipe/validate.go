@@ -17,13 +17,17 @@ import (
 func inspect(name, dir, source string, builtin bool, opts DiscoverOptions) *Recipe {
 	r := &Recipe{Name: name, Dir: dir, Source: source, Builtin: builtin}
 	v := &validator{r: r, opts: opts}
-	if err := ValidateName(name); err != nil {
-		v.fail("", err)
+	badName := ValidateName(name)
+	if badName != nil {
+		v.fail("", badName)
 	}
 	v.buildScript()
 	v.meta()
 	v.demo()
 	v.tree()
+	if badName != nil {
+		r.Demo = nil // never booted: its test log would be a file named after it
+	}
 	switch len(v.errs) {
 	case 0:
 	case 1:

@@ -90,7 +90,7 @@ type TreeError struct {
 	Err  error
 }
 
-func (e *TreeError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *TreeError) Error() string { return displayPath(e.Path) + ": " + e.Err.Error() }
 
 // Unwrap returns the cause.
 func (e *TreeError) Unwrap() error { return e.Err }
