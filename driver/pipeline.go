@@ -44,6 +44,9 @@ func Execute(ctx context.Context, cfg *Config, cli client.APIClient) (*Report, e
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := CheckOverlap(cfg.ResultDir, cfg.RecipeDirs); err != nil {
+		return nil, err
+	}
 	layout := Layout{Root: cfg.ResultDir}
 	lock, err := AcquireLock(ctx, layout.Lock(), thisRun(cfg.RunID), LockOptions{Wait: cfg.Wait, Log: cfg.Log})
 	if err != nil {
