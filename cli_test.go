@@ -17,6 +17,7 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
+	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/packager"
 )
 
@@ -404,7 +405,7 @@ func TestRunResultDirOverlap(t *testing.T) {
 		{"inside through a symlink", user, filepath.Join(root, "alias", "app", "result"), "lies inside a user recipes directory"},
 		{"holds the built-in recipes", []string{"--builtin-recipes=true"}, cache, "holds the built-in recipes directory"},
 	}
-	before := treeListing(t, root)
+	before := testutil.Snapshot(t, root)
 	for _, tc := range tests {
 		for _, cmd := range []string{"run", "verify-reproducible"} {
 			t.Run(cmd+" "+tc.name, func(t *testing.T) {
@@ -420,27 +421,11 @@ func TestRunResultDirOverlap(t *testing.T) {
 			})
 		}
 	}
-	assert.DeepEqual(t, treeListing(t, root), before)
+	assert.DeepEqual(t, testutil.Snapshot(t, root), before)
 	_, err := os.Stat(filepath.Join(cache, "result"))
 	assert.Check(t, errors.Is(err, os.ErrNotExist))
 
 	// Apart from every recipes directory, the same command line gets as far as the engine.
 	res := pkgdriver(t, append([]string{"run", "--result-dir", filepath.Join(t.TempDir(), "result"), "--osv-src", root}, user...)...)
 	assert.Check(t, !strings.Contains(res.stderr, "results would be read as recipes"), res)
-}
-
-// treeListing lists every path under root, relative to it.
-func treeListing(t *testing.T, root string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.Walk(root, func(p string, _ os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		out = append(out, rel)
-		return nil
-	})
-	assert.NilError(t, err)
-	return out
 }
