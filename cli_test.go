@@ -17,6 +17,7 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
+	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/packager"
 )
 
@@ -391,4 +392,58 @@ func TestListBuiltin(t *testing.T) {
 	res = pkgdriver(t, "list")
 	assert.Equal(t, res.code, exitOK, res)
 	assert.Check(t, is.Contains(res.stdout, "native-hello"))
+}
+
+// TestRunResultDirOverlap: a result directory that is, lies inside, or holds a recipes directory
+// (compared after resolving symlinks; built-in or user) ends run and verify-reproducible with
+// status 2 naming both, before the engine is contacted and before anything is written.
+func TestRunResultDirOverlap(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "no-engine.sock"))
+	cache := t.TempDir()
+	t.Setenv("PKGDRIVER_CACHE_DIR", cache)
+	for _, env := range []string{"RECIPES", "PKGDRIVER_RECIPES_DIRS", "PKGDRIVER_BUILTIN_RECIPES", "PKGDRIVER_RESULT_DIR"} {
+		t.Setenv(env, "")
+	}
+	root := t.TempDir()
+	recipes := filepath.Join(root, "recipes")
+	assert.NilError(t, os.MkdirAll(filepath.Join(recipes, "app"), 0o755))
+	assert.NilError(t, os.WriteFile(filepath.Join(recipes, "app", "build.sh"), []byte("#!/bin/sh\n"), 0o755))
+	assert.NilError(t, os.Symlink(recipes, filepath.Join(root, "alias")))
+	user := []string{"--builtin-recipes=false", "--recipes-dir", recipes}
+	tests := []struct {
+		name   string
+		args   []string
+		result string
+		want   string
+	}{
+		{"same", user, recipes, "is a user recipes directory"},
+		{"inside, not there yet", user, filepath.Join(recipes, "out", "result"), "lies inside a user recipes directory"},
+		{"holds", user, root, "holds a user recipes directory"},
+		{"same through a symlink", user, filepath.Join(root, "alias"), "is a user recipes directory"},
+		{"inside through a symlink", user, filepath.Join(root, "alias", "app", "result"), "lies inside a user recipes directory"},
+		{"holds the built-in recipes", []string{"--builtin-recipes=true"}, cache, "holds the built-in recipes directory"},
+	}
+	before := testutil.Snapshot(t, root)
+	for _, tc := range tests {
+		for _, cmd := range []string{"run", "verify-reproducible"} {
+			t.Run(cmd+" "+tc.name, func(t *testing.T) {
+				args := append([]string{cmd, "--result-dir", tc.result, "--osv-src", root}, tc.args...)
+				if cmd == "verify-reproducible" {
+					args = append(args, "app")
+				}
+				res := pkgdriver(t, args...)
+				assert.Equal(t, res.code, exitUsage, res)
+				assert.Check(t, is.Contains(res.stderr, fmt.Sprintf("the result directory %q %s", tc.result, tc.want)))
+				assert.Check(t, is.Contains(res.stderr, "results would be read as recipes"))
+				assert.Check(t, !strings.Contains(res.stderr, "no-engine.sock"), "the engine was contacted: %s", res.stderr)
+			})
+		}
+	}
+	assert.DeepEqual(t, testutil.Snapshot(t, root), before)
+	_, err := os.Stat(filepath.Join(cache, "result"))
+	assert.Check(t, errors.Is(err, os.ErrNotExist))
+
+	// Apart from every recipes directory, the same command line gets as far as the engine.
+	res := pkgdriver(t, append([]string{"run", "--result-dir", filepath.Join(t.TempDir(), "result"), "--osv-src", root}, user...)...)
+	assert.Check(t, !strings.Contains(res.stderr, "results would be read as recipes"), res)
 }

@@ -211,6 +211,10 @@ func runConfig(c *cli.Context) (*driver.Config, error) {
 	if cfg.RecipeDirs, err = recipeDirs(c); err != nil {
 		return nil, err
 	}
+	// Before the engine is contacted; Execute checks again for callers of the library.
+	if err := driver.CheckOverlap(cfg.ResultDir, cfg.RecipeDirs); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 

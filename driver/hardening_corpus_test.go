@@ -161,7 +161,7 @@ func TestBadRecipeCorpus(t *testing.T) {
 	assert.Check(t, heapPeak < 256<<20, "the heap reached %d MiB while a recipe printed 1 GiB", heapPeak>>20)
 
 	for _, c := range cases {
-		res := resultOf(t, rep, c.name)
+		res := resultOf(t, rep, recipe.DisplayName(c.name)) // reports show refused names quoted
 		t.Logf("%-28s %-8s %-9s %s", c.name, res.Status, res.Phase, res.Error)
 		assert.Check(t, is.Equal(string(res.Status), c.status), "case %s: %s", c.name, res.Error)
 		assert.Check(t, is.Equal(res.Phase, c.phase), "case %s: %s", c.name, res.Error)
@@ -176,6 +176,10 @@ func TestBadRecipeCorpus(t *testing.T) {
 			}
 		} else {
 			assert.Check(t, errors.Is(err, os.ErrNotExist), "case %s failed but left a package", c.name)
+			if recipe.ValidateName(c.name) != nil {
+				_, err := os.Lstat(filepath.Join(result, "log", c.name+".log"))
+				assert.Check(t, errors.Is(err, os.ErrNotExist), "case %s: a refused name became a log file", c.name)
+			}
 			assert.Check(t, strings.Contains(res.Error, c.name), "case %s: the error names the recipe: %s", c.name, res.Error)
 		}
 	}
@@ -266,6 +270,10 @@ var corpusChecks = map[string]func(t *testing.T, result string, res driver.Recip
 	},
 	"background-processes": func(t *testing.T, _ string, res driver.RecipeResult) {
 		assert.Check(t, res.Duration < 60, "the build took %.1fs: it waited for processes build.sh left running", res.Duration)
+	},
+	"recipe-link-inside": func(t *testing.T, result string, _ driver.RecipeResult) {
+		got := readFile(t, filepath.Join(result, "intermediate", "recipe-link-inside", "seen.txt"))
+		assert.Check(t, is.Equal(got, "reached through a link\nreached through a link\n"))
 	},
 	"odd-file-names": func(t *testing.T, result string, _ driver.RecipeResult) {
 		entries := mpmEntries(t, result, "odd-file-names")

@@ -48,6 +48,9 @@ func Execute(ctx context.Context, cfg *Config, cli client.APIClient) (*Report, e
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := CheckOverlap(cfg.ResultDir, cfg.RecipeDirs); err != nil {
+		return nil, err
+	}
 	r := &Run{
 		Config: cfg,
 		Layout: Layout{Root: cfg.ResultDir},

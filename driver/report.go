@@ -158,7 +158,8 @@ func printSummary(w io.Writer, rep *Report) {
 }
 
 func printFailure(w io.Writer, title, msg, log string, tail []string) {
-	fmt.Fprintf(w, "\n%s: %s\n", title, msg)
+	// Messages can quote what a recipe holds (a file name, a parser's complaint about its YAML).
+	fmt.Fprintf(w, "\n%s: %s\n", title, printable(msg))
 	if len(tail) > 0 {
 		fmt.Fprintf(w, "  last lines of %s:\n", log)
 		for _, l := range tail {

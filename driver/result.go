@@ -3,6 +3,8 @@ package driver
 import (
 	"sync"
 	"time"
+
+	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
 // Status is how a recipe's build ended.
@@ -143,13 +145,16 @@ func (r *results) get(name string) (RecipeResult, bool) {
 	return *res, true
 }
 
-// list returns a copy in selection order.
+// list returns a copy in selection order, for the summary and the reports: each name as
+// recipe.DisplayName shows it, so a refused directory name reaches no terminal or file raw.
 func (r *results) list() []RecipeResult {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]RecipeResult, 0, len(r.order))
 	for _, n := range r.order {
-		out = append(out, *r.by[n])
+		res := *r.by[n]
+		res.Name = recipe.DisplayName(res.Name)
+		out = append(out, res)
 	}
 	return out
 }

@@ -103,7 +103,7 @@ func (b *recipeBuild) runSafely(ctx context.Context) (res *RecipeResult) {
 		if p := recover(); p != nil {
 			b.run.Config.Log.Error().Str("recipe", b.recipe.Name).Str("stack", string(debug.Stack())).Msg("internal error")
 			res = &RecipeResult{Name: b.recipe.Name, Status: StatusFailed, Phase: "internal",
-				Error: fmt.Sprintf("recipe %s: internal error in pkgdriver: %v", b.recipe.Name, p)}
+				Error: fmt.Sprintf("recipe %s: internal error in pkgdriver: %v", recipe.DisplayName(b.recipe.Name), p)}
 		}
 	}()
 	return b.Run(ctx)
