@@ -18,7 +18,7 @@ import (
 func CheckOverlap(resultDir string, dirs []recipe.Dir) error {
 	result, err := resolvePath(resultDir)
 	if err != nil {
-		return fmt.Errorf("%w: --result-dir %q: %w", ErrUsage, resultDir, err)
+		return nil // not a usable directory at all: the result directory's own check says why
 	}
 	for _, d := range dirs {
 		abs, err := filepath.Abs(d.Path)
