@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"unicode/utf8"
+
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 )
 
 // inspect validates one recipe directory. It collects every problem rather
@@ -239,24 +241,8 @@ func directory(dir, rel string) (bool, error) {
 	return true, nil
 }
 
-func kind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m.IsRegular():
-		return "a regular file"
-	case m&fs.ModeSymlink != 0:
-		return "a symlink"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	default:
-		return "a special file"
-	}
-}
+// kind names a file type with its article, for messages ("a symlink", "a named pipe (fifo)").
+func kind(m fs.FileMode) string { return "a " + fsutil.Kind(m) }
 
 // shebangHasCR reports whether the file starts with "#!" and its first line
 // ends in "\r": a file saved with CRLF line endings, whose interpreter the
