@@ -152,8 +152,9 @@ func (d *demoTest) compose(ctx context.Context) (string, error) {
 		return "", d.fail("run.yaml", err)
 	}
 	// A crashed unikernel halts and waits; powering off instead ends a failed test at once
-	// rather than at --test-timeout.
-	d.res.Cmdline = "--rootfs=rofs --power-off-on-abort " + cmdline
+	// rather than at --test-timeout. --verbose makes OSv say when a program returns an error
+	// status (recipe.ParseConsole takes its own lines out of the program's output).
+	d.res.Cmdline = "--rootfs=rofs --power-off-on-abort --verbose " + cmdline
 	image := filepath.Join(d.stage, "image.raw")
 	loader := filepath.Join(r.Layout.Loader(), "osv-loader.qemu")
 	if err := packager.Compose(ctx, loader, root, d.res.Cmdline, image); err != nil {
