@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -119,13 +120,13 @@ func TestRefusedNamesMakeNoFiles(t *testing.T) {
 	assert.Check(t, !strings.Contains(summary, "new\nline"))
 	assert.Check(t, !strings.Contains(stderr.String()+summary, "file name too long"))
 
-	// Files only for the good recipe.
+	// Files only for the good recipe (and log/toolchain.log when the image was built, not reused).
 	for dir, want := range map[string][]string{
-		"log":          {"good.log", "toolchain.log"},
+		"log":          {"good.log"},
 		"intermediate": {"good"},
 		"packages":     {"good.mpm", "good.yaml"},
 	} {
-		got := listDir(t, filepath.Join(result, dir))
+		got := slices.DeleteFunc(listDir(t, filepath.Join(result, dir)), func(n string) bool { return n == "toolchain.log" })
 		assert.Check(t, is.DeepEqual(got, want), "%s/", dir)
 	}
 

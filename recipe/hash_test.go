@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -245,4 +246,21 @@ func TestHashErrors(t *testing.T) {
 	cancel()
 	_, err = Hash(ctx, r, nil)
 	assert.Assert(t, errors.Is(err, context.Canceled), "%v", err)
+}
+
+// TestWalkBoundsMultiplyingLinks: directories that each link twice to the next make a tree that
+// doubles per level without a cycle; the walk stops at its bound instead of running for hours.
+func TestWalkBoundsMultiplyingLinks(t *testing.T) {
+	defer func(n int) { maxTreeEntries = n }(maxTreeEntries)
+	maxTreeEntries = 1000
+	root := t.TempDir()
+	tr := merge(minimal(), tree{"l0/f": file("x")})
+	for i := 1; i <= 12; i++ {
+		prev := "../l" + strconv.Itoa(i-1)
+		tr["l"+strconv.Itoa(i)+"/a"] = link(prev)
+		tr["l"+strconv.Itoa(i)+"/b"] = link(prev)
+	}
+	tr.write(t, filepath.Join(root, "recipes", "app"))
+	_, err := Hash(context.Background(), &Recipe{Name: "app", Dir: filepath.Join(root, "recipes", "app")}, nil)
+	assert.Assert(t, errors.Is(err, ErrTreeTooLarge), "%v", err)
 }

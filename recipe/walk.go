@@ -113,16 +113,29 @@ func (t Tree) Walk(ctx context.Context, fn func(TreeEntry) error) error {
 }
 
 type treeWalker struct {
-	ctx    context.Context
-	within string // as given, for messages
-	bound  string // resolved
-	fn     func(TreeEntry) error
+	ctx     context.Context
+	within  string // as given, for messages
+	bound   string // resolved
+	fn      func(TreeEntry) error
+	entries int
 }
+
+// maxTreeEntries bounds one walk. Links to directories are followed, so a few dozen links
+// (each directory linking twice to the next) would make a tree of billions of entries and hang
+// discovery for every recipe; no real recipe comes near this.
+var maxTreeEntries = 1 << 20
+
+// ErrTreeTooLarge means a recipe tree, with its links followed, has more than maxTreeEntries
+// entries.
+var ErrTreeTooLarge = errors.New("too many entries with its links followed (a link structure that multiplies?)")
 
 // visit walks the entry at host path p. ancestors are the resolved directories above it.
 func (w *treeWalker) visit(rel, p string, ancestors []string) error {
 	if err := w.ctx.Err(); err != nil {
 		return err
+	}
+	if w.entries++; w.entries > maxTreeEntries {
+		return &TreeError{Path: rel, Err: fmt.Errorf("%w: more than %d", ErrTreeTooLarge, maxTreeEntries)}
 	}
 	fi, err := os.Lstat(p)
 	if err != nil {
