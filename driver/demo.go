@@ -87,7 +87,7 @@ func (d *demoTest) compose(ctx context.Context) (string, error) {
 	if err := os.MkdirAll(d.stage, 0o755); err != nil {
 		return "", d.fail("prepare", err)
 	}
-	if err := copyTree(filepath.Join(d.recipe.Demo.Dir, "pkg"), d.stage, "demo"); err != nil {
+	if err := copyRecipeTree(ctx, d.recipe, "demo/pkg", demoPkg); err != nil {
 		return "", d.fail("prepare", err)
 	}
 	templ, err := os.ReadFile(d.recipe.Demo.PackageTemplate)

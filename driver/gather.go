@@ -70,7 +70,7 @@ func (b *recipeBuild) packTree(ctx context.Context, stage, tree string) error {
 	} else if empty && !b.shipsDescriptor() {
 		return b.fail("gather", errors.New("the result directory is empty: build.sh put no files in $PACKAGE_RESULT_DIR"))
 	}
-	if err := b.addMeta(tree); err != nil {
+	if err := b.addMeta(ctx, tree); err != nil {
 		return b.fail("package", err)
 	}
 	// Read confined to the tree: meta/ or package.yaml may be links anywhere on the host.
@@ -256,12 +256,36 @@ func (r *Run) packageTime(pkg *packager.Package) time.Time {
 }
 
 // addMeta copies the recipe's meta/ over the package's meta/, as the contract says.
-func (b *recipeBuild) addMeta(tree string) error {
-	src := filepath.Join(b.recipe.Dir, "meta")
-	if _, err := os.Lstat(src); os.IsNotExist(err) {
+func (b *recipeBuild) addMeta(ctx context.Context, tree string) error {
+	if _, err := os.Lstat(filepath.Join(b.recipe.Dir, recipe.MetaDir)); os.IsNotExist(err) {
 		return nil
 	}
-	return copyTree(src, tree, "meta")
+	return copyRecipeTree(ctx, b.recipe, recipe.MetaDir, filepath.Join(tree, recipe.MetaDir))
+}
+
+// copyRecipeTree copies the recipe's sub-directory sub to dest as a build sees it (recipe.Tree):
+// a link inside the recipes directory is copied as what it points to, so that a package holds
+// what the build container got. The destination may have come out of a container: a symlink
+// found where a file or directory goes is replaced, never followed (the walk is top-down, so no
+// parent of a target is a link).
+func copyRecipeTree(ctx context.Context, rc *recipe.Recipe, sub, dest string) error {
+	within := rc.Source
+	if within == "" {
+		within = filepath.Dir(rc.Dir)
+	}
+	t := recipe.Tree{Root: filepath.Join(rc.Dir, sub), Within: within}
+	return t.Walk(ctx, func(e recipe.TreeEntry) error {
+		target := filepath.Join(dest, filepath.FromSlash(e.Rel))
+		if fi, err := os.Lstat(target); err == nil && (fi.Mode()&fs.ModeSymlink != 0 || fi.IsDir() != e.Mode.IsDir()) {
+			if err := os.RemoveAll(target); err != nil {
+				return err
+			}
+		}
+		if e.Mode.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		return copyFile(e.Path, target, e.Mode)
+	})
 }
 
 // copyTree copies regular files, directories and symlinks (as links) from src to root/sub.

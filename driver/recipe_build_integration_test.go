@@ -49,6 +49,10 @@ func TestRecipeTreeLinks(t *testing.T) {
 	), nil)
 	link("../.shared/data.txt", "linked/data.txt")
 	link("../.shared", "linked/dir")
+	// The recipe's meta/ is copied into the package as the build sees it: content, not links.
+	write(".shared/README.md", "# shared readme\n")
+	assert.NilError(t, os.MkdirAll(filepath.Join(recipes, "linked", "meta"), 0o755))
+	link("../../.shared/README.md", "linked/meta/README.md")
 	testutil.Recipe(t, recipes, "hostlink", script(packageInit), nil)
 	assert.NilError(t, os.MkdirAll(filepath.Join(recipes, "hostlink", "data"), 0o755))
 	link("/etc/hostname", "hostlink/data/host")
@@ -60,6 +64,11 @@ func TestRecipeTreeLinks(t *testing.T) {
 	assert.Assert(t, is.Equal(res.Status, driver.StatusBuilt), "%s\n%s", res.Error, readFile(t, filepath.Join(result, "log", "linked.log")))
 	seen := filepath.Join(result, "intermediate", "linked", "seen.txt")
 	assert.Check(t, is.Equal(readFile(t, seen), "sibling data one\ndeep\ncommon through a link\n"))
+	readme := filepath.Join(result, "intermediate", "linked", "meta", "README.md")
+	if fi, err := os.Lstat(readme); assert.Check(t, err) {
+		assert.Check(t, fi.Mode().IsRegular(), "meta/README.md is a %s in the package", fi.Mode().Type())
+	}
+	assert.Check(t, is.Equal(readFile(t, readme), "# shared readme\n"))
 
 	host := resultOf(t, rep, "hostlink")
 	assert.Check(t, is.Equal(host.Status, driver.StatusFailed))
