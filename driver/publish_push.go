@@ -90,18 +90,23 @@ func (p *pusher) push(ctx context.Context, ref string) (PushedImage, error) {
 // stream, and the pushed manifest's digest is in its aux message.
 func (p *pusher) pushOnce(ctx context.Context, ref string) (PushedImage, error) {
 	fmt.Fprintf(p.Progress, "push %s\n", ref)
-	rc, err := p.Client.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: p.Auth})
+	// A push is as long as the upload takes; an engine that stops answering ends it.
+	watch := watchEngine(ctx, p.Client, 0, 0)
+	defer watch.stop()
+	rc, err := p.Client.ImagePush(watch.Ctx, ref, image.PushOptions{RegistryAuth: p.Auth})
 	if err != nil {
+		err = watch.Err(err)
 		return PushedImage{}, &PushError{Ref: ref, Message: err.Error(), Kind: apiErrorKind(err), Err: err}
 	}
 	defer rc.Close()
 	pushed := PushedImage{Ref: ref}
-	err = readEngineStream(rc, p.Progress, func(aux json.RawMessage) {
+	err = readEngineStream(watch.Reader(rc), p.Progress, func(aux json.RawMessage) {
 		var res types.PushResult
 		if json.Unmarshal(aux, &res) == nil && res.Digest != "" {
 			pushed.Digest, pushed.Size = res.Digest, res.Size
 		}
 	})
+	err = watch.Err(err)
 	var se *streamError
 	switch {
 	case errors.As(err, &se):

@@ -53,6 +53,9 @@ type ToolchainBuilder struct {
 	StatePath string
 	Log       zerolog.Logger
 	Now       func() time.Time
+	// watchEvery and watchTimeout tune the engine's liveness check during the build (tests);
+	// zero: engineWatchEvery, engineWatchTimeout.
+	watchEvery, watchTimeout time.Duration
 }
 
 // Ensure returns the toolchain image for the configuration, building it when no image with the
@@ -253,7 +256,10 @@ func (b *ToolchainBuilder) build(ctx context.Context, buildCtx io.Reader, args m
 	for k, v := range args {
 		buildArgs[k] = &v
 	}
-	resp, err := b.Client.ImageBuild(ctx, buildCtx, build.ImageBuildOptions{
+	// A build is as long as it is; an engine that stops answering ends it (engine_watch.go).
+	watch := watchEngine(ctx, b.Client, b.watchEvery, b.watchTimeout)
+	defer watch.stop()
+	resp, err := b.Client.ImageBuild(watch.Ctx, buildCtx, build.ImageBuildOptions{
 		Dockerfile:  "Dockerfile",
 		BuildArgs:   buildArgs,
 		Remove:      true,
@@ -263,10 +269,11 @@ func (b *ToolchainBuilder) build(ctx context.Context, buildCtx io.Reader, args m
 		Labels:      map[string]string{LabelRole: "toolchain-stage"},
 	})
 	if err != nil {
-		return "", fmt.Errorf("toolchain image build: %w", err)
+		return "", fmt.Errorf("toolchain image build: %w", watch.Err(err))
 	}
 	defer resp.Body.Close()
-	return readBuildStream(resp.Body, logf)
+	id, err := readBuildStream(watch.Reader(resp.Body), logf)
+	return id, watch.Err(err)
 }
 
 // finish reads the facts the build wrote, turns them into labels on a committed image, and tags it.
