@@ -20,7 +20,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/packager"
 )
 
-// These tests run one after another, never in parallel: urfave/cli v2 keeps its help and version
+// These tests run one after another, never in parallel: urfave/cli keeps its help and version
 // flags in package variables and writes to them on every run, so two runCLI calls at once race.
 // pkgdriver runs one command line per process, where that does not matter.
 
@@ -63,14 +63,14 @@ func TestExitStatus(t *testing.T) {
 		wantStdout string
 		wantStderr string
 	}{
-		{name: "version", args: []string{"--version"}, wantCode: exitOK, wantStdout: "pkgdriver version " + version},
-		{name: "capstan version", capstan: true, args: []string{"--version"}, wantCode: exitOK, wantStdout: "capstan version " + version},
+		{name: "version", args: []string{"--version"}, wantCode: exitOK, wantStdout: "pkgdriver version " + versionString()},
+		{name: "capstan version", capstan: true, args: []string{"--version"}, wantCode: exitOK, wantStdout: "capstan version " + versionString()},
 		{name: "help", args: []string{"--help"}, wantCode: exitOK, wantStdout: "COMMANDS"},
 		{name: "unknown global flag", args: []string{"--bogus"}, wantCode: exitUsage, wantStderr: "bogus"},
 		{name: "unknown run flag", args: []string{"run", "--bogus"}, wantCode: exitUsage, wantStderr: "bogus"},
 		{name: "unknown list flag", args: []string{"list", "--bogus"}, wantCode: exitUsage, wantStderr: "bogus"},
 		{name: "bad --jobs value", args: []string{"run", "--jobs", "many"}, wantCode: exitUsage, wantStderr: "many"},
-		{name: "verify without a file", args: []string{"package", "verify"}, wantCode: exitUsage, wantStderr: "one .mpm file"},
+		{name: "verify without a file", args: []string{"package", "verify"}, wantCode: exitUsage, wantStderr: "package verify needs <file.mpm>"},
 		{name: "capstan unknown flag", capstan: true, args: []string{"package", "init", "--bogus"}, wantCode: exitUsage, wantStderr: "bogus"},
 		{
 			name: "unknown command", args: []string{"bogus"}, wantCode: exitUsage, wantStderr: "bogus",
@@ -104,7 +104,7 @@ func TestRunValidation(t *testing.T) {
 	t.Setenv("PKGDRIVER_CACHE_DIR", t.TempDir())
 	for _, env := range []string{"RECIPES", "TEST_RECIPES", "SKIP_TESTS", "SHARE_OSV_DIR", "KEEP_RECIPES", "SILENT",
 		"PKGDRIVER_RECIPES_DIRS", "PKGDRIVER_BUILTIN_RECIPES", "PKGDRIVER_RESULT_DIR", "PKGDRIVER_OSV_SRC",
-		"PKGDRIVER_LOG_FORMAT", "PKGDRIVER_LOG_LEVEL"} {
+		"PKGDRIVER_LOG_LEVEL"} {
 		t.Setenv(env, "")
 	}
 	tests := []struct {
@@ -118,7 +118,7 @@ func TestRunValidation(t *testing.T) {
 		{name: "RECIPES", env: map[string]string{"RECIPES": "bad/name"}, wantCode: exitUsage, wantStderr: "bad/name"},
 		{name: "--recipes mixing all", args: []string{"--recipes", "all,foo"}, wantCode: exitUsage, wantStderr: "--recipes"},
 		{name: "TEST_RECIPES", env: map[string]string{"TEST_RECIPES": "a b"}, wantCode: exitUsage, wantStderr: "--test-recipes"},
-		{name: "SKIP_TESTS", env: map[string]string{"SKIP_TESTS": "maybe"}, wantCode: exitUsage, wantStderr: `SKIP_TESTS="maybe"`},
+		{name: "SKIP_TESTS", env: map[string]string{"SKIP_TESTS": "maybe"}, wantCode: exitUsage, wantStderr: `SKIP_TESTS="maybe" (for --skip-tests): want yes/no`},
 		{name: "KEEP_RECIPES", env: map[string]string{"KEEP_RECIPES": "nope"}, wantCode: exitUsage, wantStderr: "KEEP_RECIPES"},
 		{name: "PKGDRIVER_BUILTIN_RECIPES", env: map[string]string{"PKGDRIVER_BUILTIN_RECIPES": "perhaps"}, wantCode: exitUsage, wantStderr: "PKGDRIVER_BUILTIN_RECIPES"},
 		{name: "memory", args: []string{"--memory", "lots"}, wantCode: exitUsage, wantStderr: "--memory"},
@@ -335,7 +335,8 @@ func TestList(t *testing.T) {
 	assert.Equal(t, entries[0].Name, "bad")
 	assert.Check(t, !entries[0].Valid)
 	assert.Check(t, is.Contains(entries[0].Error, "not executable"))
-	assert.DeepEqual(t, entries[1], listEntry{Name: "good", Source: dir, Valid: true})
+	assert.DeepEqual(t, entries[1], listEntry{Name: "good", Source: dir, Network: []string{}, Valid: true})
+	assert.Check(t, is.Contains(res.stdout, `"network": []`), "the JSON has the network field the table shows")
 
 	// Only valid recipes: status 0.
 	ok := t.TempDir()
