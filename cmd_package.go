@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"strings"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v3"
