@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/errdefs"
@@ -30,9 +32,25 @@ func NewClient(ctx context.Context, version string) (*client.Client, error) {
 	}
 	if _, err := cli.Ping(ctx); err != nil {
 		cli.Close()
-		return nil, fmt.Errorf("docker engine does not answer (%s): %w; start it with scripts/ensure-engine.sh", cli.DaemonHost(), err)
+		return nil, fmt.Errorf("docker engine does not answer (%s): %w; %s", cli.DaemonHost(), err, engineAdvice())
 	}
 	return cli, nil
+}
+
+// engineAdvice says how to start the engine, for the way pkgdriver was installed: a binary
+// built in a checkout (bin/pkgdriver beside scripts/) can use the checkout's script; any other
+// binary gets the distribution's way. DOCKER_HOST naming another engine is the user's to check.
+func engineAdvice() string {
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		return fmt.Sprintf("check that DOCKER_HOST=%s names a running engine", h)
+	}
+	if exe, err := os.Executable(); err == nil {
+		script := filepath.Join(filepath.Dir(exe), "..", "scripts", "ensure-engine.sh")
+		if _, err := os.Stat(script); err == nil {
+			return fmt.Sprintf("start it with %s (or: make engine)", filepath.Clean(script))
+		}
+	}
+	return "start it with `sudo systemctl start docker` (or run `sudo dockerd` where there is no systemd)"
 }
 
 // ignoreGone treats "not found" and "already being removed" as success: cleanup of something

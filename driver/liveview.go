@@ -56,7 +56,7 @@ func (v *liveView) Done(res *RecipeResult) {
 	v.mu.Unlock()
 	if !v.run.Config.Interactive {
 		ev := v.run.Config.Log.Info()
-		if res.Status != StatusBuilt {
+		if !res.Status.OK() { // a cached recipe is as good as a built one: info
 			ev = v.run.Config.Log.Warn()
 		}
 		ev.Str("recipe", res.Name).Str("status", string(res.Status)).Float64("duration_seconds", res.Duration).

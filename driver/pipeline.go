@@ -86,6 +86,8 @@ func runStages(ctx context.Context, r *Run, list []Stage) error {
 		switch {
 		case errors.As(err, &skip):
 			r.Config.Log.Debug().Str("stage", s.String()).Str("reason", skip.reason).Msg("stage skipped")
+		case errors.Is(err, ErrUsage):
+			return err // says what to change; the stage's name would only be noise
 		case err != nil:
 			return fmt.Errorf("%s: %w", s, err)
 		default:

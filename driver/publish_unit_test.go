@@ -346,8 +346,8 @@ func TestPublishBlockers(t *testing.T) {
 			{Name: "b", Status: StatusNotBuilt, Test: test(TestTimedOut)},
 		}}, reason: []string{"a: test failed", "b: test timed out"}},
 		{name: "interrupted", rep: Report{Status: "cancelled", Recipes: []RecipeResult{
-			{Name: "a", Status: StatusQueued}, {Name: "b", Status: StatusBuilt, Test: test(TestCancelled)},
-		}}, reason: []string{"the run ended with status cancelled", "a: build queued", "b: test cancelled"}},
+			{Name: "a", Status: StatusNotStarted}, {Name: "b", Status: StatusBuilt, Test: test(TestCancelled)},
+		}}, reason: []string{"the run ended with status cancelled", "a: build not started", "b: test cancelled"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.DeepEqual(t, publishBlockers(&tc.rep), tc.reason)

@@ -33,7 +33,7 @@ type Report struct {
 // (no demo) and recipes only tested in this run do not fail a run.
 func (rep *Report) Failed() bool {
 	for _, r := range rep.Recipes {
-		if r.Broken() || r.Status == StatusQueued {
+		if r.Broken() || r.Status == StatusNotStarted {
 			return true
 		}
 	}
@@ -51,7 +51,7 @@ func writeReport(r *Run, runErr error) (*Report, error) {
 	}
 	cancelled := errors.Is(runErr, errInterrupted) || errors.Is(runErr, context.Canceled)
 	for i := range rep.Recipes {
-		if res := &rep.Recipes[i]; res.Status == StatusQueued && cancelled {
+		if res := &rep.Recipes[i]; res.Status == StatusNotStarted && cancelled {
 			res.Status = StatusCancelled
 			res.Error = "not started: the run was stopped"
 		}
@@ -125,7 +125,7 @@ func printSummary(w io.Writer, rep *Report) {
 		}
 	}
 	var parts []string
-	for _, s := range []Status{StatusBuilt, StatusCached, StatusFailed, StatusTimedOut, StatusCancelled, StatusQueued} {
+	for _, s := range []Status{StatusBuilt, StatusCached, StatusFailed, StatusTimedOut, StatusCancelled, StatusNotStarted} {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}

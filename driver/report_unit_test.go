@@ -35,7 +35,7 @@ func unitRun(t *testing.T, statuses map[string]Status) (*Run, *bytes.Buffer) {
 	exit := 1
 	for _, n := range names {
 		st := statuses[n]
-		if st == "" || st == StatusQueued {
+		if st == "" || st == StatusNotStarted {
 			continue
 		}
 		res := &RecipeResult{Name: n, Status: st, Duration: 1.25, Log: "log/" + n + ".log"}
@@ -51,7 +51,7 @@ func unitRun(t *testing.T, statuses map[string]Status) (*Run, *bytes.Buffer) {
 
 var unitMixed = map[string]Status{
 	"a-built": StatusBuilt, "b-failed": StatusFailed, "c-timedout": StatusTimedOut,
-	"d-queued": StatusQueued, "e-cancelled": StatusCancelled,
+	"d-queued": StatusNotStarted, "e-cancelled": StatusCancelled,
 }
 
 func TestWriteReport(t *testing.T) {
@@ -71,8 +71,8 @@ func TestWriteReport(t *testing.T) {
 	}{
 		{name: "all built", statuses: allBuilt, wantStatus: "ok", wantQueued: StatusBuilt, wantCounts: "5 built in 2s"},
 		{
-			name: "some failed", statuses: unitMixed, wantStatus: "failed", wantQueued: StatusQueued,
-			wantCounts: "1 built, 1 failed, 1 timed out, 1 cancelled, 1 queued in 2s",
+			name: "some failed", statuses: unitMixed, wantStatus: "failed", wantQueued: StatusNotStarted,
+			wantCounts: "1 built, 1 failed, 1 timed out, 1 cancelled, 1 not started in 2s",
 		},
 		{
 			name: "interrupted", statuses: unitMixed, runErr: context.Canceled, wantStatus: "cancelled",
@@ -89,7 +89,7 @@ func TestWriteReport(t *testing.T) {
 		},
 		{
 			name: "run error", statuses: unitMixed, runErr: errors.New("engine went away"), wantStatus: "error",
-			wantQueued: StatusQueued, wantError: "engine went away",
+			wantQueued: StatusNotStarted, wantError: "engine went away",
 		},
 	}
 	for _, tc := range tests {
@@ -140,7 +140,7 @@ func TestWriteReport(t *testing.T) {
 				assert.Check(t, is.Regexp(`(?m)^`+res.Name+`\s+`+string(res.Status)+`\s`, s))
 				tail := res.Name + " said goodbye"
 				switch {
-				case res.Status == StatusBuilt || res.Status == StatusQueued:
+				case res.Status == StatusBuilt || res.Status == StatusNotStarted:
 					assert.Check(t, !strings.Contains(s, tail), "tail of %s printed", res.Name)
 				case res.LogTail == nil: // cancelled while queued: it never ran, it has no log
 					assert.Check(t, is.Regexp(`(?m)^`+res.Name+`\b.*\b`+string(res.Status)+`:`, s))
@@ -167,7 +167,7 @@ func TestPrintSummaryNothingToSay(t *testing.T) {
 
 func TestReportFailed(t *testing.T) {
 	t.Parallel()
-	for _, st := range []Status{StatusQueued, StatusFailed, StatusTimedOut, StatusCancelled} {
+	for _, st := range []Status{StatusNotStarted, StatusFailed, StatusTimedOut, StatusCancelled} {
 		rep := &Report{Recipes: []RecipeResult{{Status: StatusBuilt}, {Status: st}}}
 		assert.Check(t, rep.Failed(), "%s counts as a failure", st)
 	}

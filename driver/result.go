@@ -8,10 +8,10 @@ import (
 // Status is how a recipe's build ended.
 type Status string
 
-// Build outcomes. "queued" only appears in a report of a run that stopped before the recipe
+// Build outcomes. "not started" only appears in a report of a run that stopped before the recipe
 // started.
 const (
-	StatusQueued Status = "queued"
+	StatusNotStarted Status = "not started"
 	StatusBuilt  Status = "built"
 	// StatusCached is a recipe not rebuilt: its package came from the same inputs.
 	StatusCached    Status = "cached"
@@ -106,7 +106,7 @@ type results struct {
 func newResults(names []string) *results {
 	r := &results{order: names, by: map[string]*RecipeResult{}}
 	for _, n := range names {
-		r.by[n] = &RecipeResult{Name: n, Status: StatusQueued}
+		r.by[n] = &RecipeResult{Name: n, Status: StatusNotStarted}
 	}
 	return r
 }

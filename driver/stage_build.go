@@ -34,7 +34,7 @@ func (buildStage) Run(ctx context.Context, r *Run) error {
 		}
 		g.Go(func() error {
 			if ctx.Err() != nil {
-				return nil // cancelled while queued: stays "queued" in the report
+				return nil // cancelled while queued: stays "not started" in the report
 			}
 			b := &recipeBuild{run: r, recipe: rc, tail: newLineTail(failureTailLines)}
 			view.Started(rc.Name, b.tail)

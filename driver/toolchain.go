@@ -49,7 +49,10 @@ type ToolchainBuilder struct {
 	// StatePath remembers the input hash of the last context written (optional).
 	StatePath string
 	Log       zerolog.Logger
-	Now       func() time.Time
+	// Progress is a terminal to show a build's progress on, one line redrawn; nil: one log
+	// event per Dockerfile step.
+	Progress io.Writer
+	Now      func() time.Time
 }
 
 // Ensure returns the toolchain image for the configuration, building it when no image with the
@@ -69,7 +72,7 @@ func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 	if !b.Config.Rebuild {
 		if input := b.knownInput(fp); input != "" {
 			if tc, err := b.find(ctx, input); err != nil || tc != nil {
-				return tc, err
+				return b.reuse(tc), err
 			}
 		}
 	}
@@ -89,7 +92,7 @@ func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 
 	if !b.Config.Rebuild {
 		if tc, err := b.find(ctx, input); err != nil || tc != nil {
-			return tc, err
+			return b.reuse(tc), err
 		}
 	}
 	if _, err := buildCtx.Seek(0, io.SeekStart); err != nil {
@@ -106,9 +109,19 @@ func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 	}
 	// Another run may have finished the same inputs first; use the image every run settles on.
 	if first, err := b.find(ctx, input); err == nil && first != nil && first.ID != tc.ID {
+		b.Log.Info().Str("image", first.Tags[0]).Str("id", shortID(first.ID)).
+			Msg("another run built the same inputs first; using its image, as every run will")
 		return first, nil
 	}
 	return tc, nil
+}
+
+// reuse says that an image found by its inputs is used instead of a build.
+func (b *ToolchainBuilder) reuse(tc *Toolchain) *Toolchain {
+	if tc != nil {
+		b.Log.Info().Str("image", tc.Tags[0]).Str("id", shortID(tc.ID)).Msg("reusing the toolchain image built from the same inputs")
+	}
+	return tc
 }
 
 func (s *osvSource) describe() string {
@@ -211,7 +224,6 @@ func (b *ToolchainBuilder) find(ctx context.Context, input string) (*Toolchain, 
 		return nil, err
 	}
 	tc.Reused = true
-	b.Log.Info().Str("image", tc.Tags[0]).Str("id", shortID(tc.ID)).Msg("reusing the toolchain image built from the same inputs")
 	return tc, b.tag(ctx, tc)
 }
 
@@ -241,7 +253,9 @@ func (b *ToolchainBuilder) build(ctx context.Context, buildCtx io.Reader, args m
 		return "", fmt.Errorf("toolchain image build: %w", err)
 	}
 	defer resp.Body.Close()
-	return readBuildStream(resp.Body, logf)
+	progress := newBuildProgress(b.Log, b.Progress)
+	defer progress.Close()
+	return readBuildStream(resp.Body, logf, progress)
 }
 
 // finish reads the facts the build wrote, turns them into labels on a committed image, and tags it.

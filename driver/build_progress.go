@@ -1,0 +1,107 @@
+package driver
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// buildProgress shows a toolchain image build as it goes, the longest step of a run: on a
+// terminal one line redrawn in place (the Dockerfile step, the time since the build started,
+// the build's last line of output); otherwise one log event per step.
+type buildProgress struct {
+	log   zerolog.Logger
+	out   io.Writer // the terminal; nil: log events only
+	start time.Time
+	tail  *lineTail
+
+	mu          sync.Mutex
+	step, total int
+	instruction string
+	stepStart   time.Time
+	drawn       bool
+
+	stop    chan struct{}
+	stopped sync.WaitGroup
+}
+
+var _ buildObserver = (*buildProgress)(nil)
+
+// buildRefresh is how often the terminal line is redrawn.
+const buildRefresh = 500 * time.Millisecond
+
+// newBuildProgress starts showing a build; Close ends it. out is the terminal, or nil.
+func newBuildProgress(log zerolog.Logger, out io.Writer) *buildProgress {
+	now := time.Now()
+	p := &buildProgress{log: log, out: out, start: now, stepStart: now, tail: newLineTail(1), stop: make(chan struct{})}
+	if out != nil {
+		p.stopped.Add(1)
+		go p.loop()
+	}
+	return p
+}
+
+func (p *buildProgress) Write(b []byte) (int, error) { return p.tail.Write(b) }
+
+// Step is called as each Dockerfile instruction starts.
+func (p *buildProgress) Step(n, total int, instruction string) {
+	p.mu.Lock()
+	p.step, p.total, p.instruction, p.stepStart = n, total, instruction, time.Now()
+	p.mu.Unlock()
+	if p.out == nil {
+		p.log.Info().Int("step", n).Int("steps", total).Str("instruction", truncate(instruction, 120)).
+			Dur("elapsed", time.Since(p.start).Round(time.Second)).Msg("toolchain image build")
+	}
+}
+
+// Close stops the terminal line and clears it.
+func (p *buildProgress) Close() {
+	if p.out == nil {
+		return
+	}
+	close(p.stop)
+	p.stopped.Wait()
+}
+
+func (p *buildProgress) loop() {
+	defer p.stopped.Done()
+	t := time.NewTicker(buildRefresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			p.draw(true)
+			return
+		case <-t.C:
+			p.draw(false)
+		}
+	}
+}
+
+// draw rewrites the line drawn last time; the final draw clears it.
+func (p *buildProgress) draw(final bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.out, "\r\x1b[K")
+		p.drawn = false
+	}
+	if final {
+		return
+	}
+	fmt.Fprint(p.out, p.line(time.Now()))
+	p.drawn = true
+}
+
+// line is the terminal line: "toolchain image  step 5/12 RUN ...  3m02s  last output".
+func (p *buildProgress) line(now time.Time) string {
+	step := "preparing"
+	if p.total > 0 {
+		step = fmt.Sprintf("step %d/%d %s", p.step, p.total, truncate(p.instruction, 40))
+	}
+	s := fmt.Sprintf("  toolchain image  %s  %s  %s", step, now.Sub(p.start).Round(time.Second), p.tail.Last())
+	return truncate(s, 120)
+}
