@@ -12,7 +12,7 @@ type Status string
 // started.
 const (
 	StatusNotStarted Status = "not started"
-	StatusBuilt  Status = "built"
+	StatusBuilt      Status = "built"
 	// StatusCached is a recipe not rebuilt: its package came from the same inputs.
 	StatusCached    Status = "cached"
 	StatusFailed    Status = "failed"
