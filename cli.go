@@ -61,6 +61,7 @@ func (s *session) rootCommand() *cli.Command {
 		Usage:   "rebuild OSv/Capstan packages from recipes, one Docker container per recipe",
 		Version: buildVersion().String(),
 		Reader:  s.stdin, Writer: s.stdout, ErrWriter: s.stderr,
+		Description:           environmentHelp(),
 		Flags:                 logFlags(),
 		Before:                s.before,
 		EnableShellCompletion: true,
@@ -91,6 +92,17 @@ func (s *session) capstanCommand() *cli.Command {
 		Reader:  s.stdin, Writer: s.stdout, ErrWriter: s.stderr,
 		Commands: []*cli.Command{packageCommand(), versionCommand()},
 	}
+}
+
+// environmentHelp lists the environment variables no flag stands for (each flag's own are in
+// its help).
+func environmentHelp() string {
+	var b strings.Builder
+	b.WriteString("Every flag that a nightly would set also reads an environment variable, named in its help.\nOther environment variables:\n")
+	for _, e := range otherEnv {
+		fmt.Fprintf(&b, "  %-20s %s\n", e.name, e.meaning)
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
 
 func slicesDelete(cmds []*cli.Command, name string) []*cli.Command {

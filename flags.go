@@ -53,6 +53,15 @@ func (e envSource) GoString() string { return fmt.Sprintf("envSource{%q}", e.key
 func (e envSource) IsFromEnv() bool  { return true }
 func (e envSource) Key() string      { return e.key }
 
+// otherEnv are the environment variables no flag stands for; the README's table and the root
+// command's help list them with the flags' own.
+var otherEnv = []struct{ name, meaning string }{
+	{"PKGDRIVER_CACHE_DIR", "where the built-in recipes are written out of the binary (default: the user's cache directory, e.g. ~/.cache/pkgdriver)"},
+	{"SOURCE_DATE_EPOCH", "the time stamped into packages (default: the OSv commit time); `capstan package` uses it too"},
+	{"DOCKER_HOST", "the engine (with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH; default: the local socket)"},
+	{"DOCKER_CONFIG", "the directory of config.json, where registry credentials are read (default: ~/.docker)"},
+}
+
 // boolFlag is a boolean that takes y/yes/true/1 and n/no/false/0 (any case) alike from the
 // command line (--skip-tests=yes) and from its environment variables (SKIP_TESTS=yes); the
 // old build container's variables took those words.
