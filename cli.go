@@ -69,6 +69,9 @@ func (s *session) rootCommand() *cli.Command {
 			c.Hidden = false
 			c.Usage = "print a shell completion script: bash, zsh or fish"
 			c.Commands = slicesDelete(c.Commands, "pwsh")
+			c.Description = "Source the output: bash: source <(pkgdriver completion bash); zsh: source <(pkgdriver completion zsh);\n" +
+				"fish: pkgdriver completion fish > ~/.config/fish/completions/pkgdriver.fish"
+			prepare(c)
 		},
 		Commands: []*cli.Command{
 			s.runCommand(),
@@ -176,7 +179,7 @@ func checkedAction(action cli.ActionFunc) cli.ActionFunc {
 		case spec.max >= 0 && n > spec.max && spec.max == 0:
 			return usagef("%s takes no arguments, got %s%s", cmdPath(c), quoteAll(c.Args().Slice()), argHint(c))
 		case spec.max >= 0 && n > spec.max:
-			return usagef("%s takes at most %d argument(s) (%s), got also %s", cmdPath(c), spec.max, c.ArgsUsage, quoteAll(c.Args().Slice()[spec.max:]))
+			return usagef("%s takes %s, got also %s", cmdPath(c), c.ArgsUsage, quoteAll(c.Args().Slice()[spec.max:]))
 		case n < spec.min:
 			return usagef("%s needs %s", cmdPath(c), c.ArgsUsage)
 		}
@@ -261,7 +264,7 @@ func (s *session) exitStatus(ctx context.Context, err error) int {
 		s.printError(errors.New("interrupted"))
 		return exitInterrupted
 	}
-	err = envError(err)
+	err = libraryError(err, s.prog)
 	s.printError(err)
 	if isUsage(err) {
 		return exitUsage

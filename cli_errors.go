@@ -17,6 +17,7 @@ var (
 	reUnknownFlag  = regexp.MustCompile(`^flag provided but not defined: -+(.*)$`)
 	reMissingValue = regexp.MustCompile(`^flag needs an argument: -*(.*)$`)
 	reBadValue     = regexp.MustCompile(`^invalid value "(.*)" for flag -+([^:]*): (.*)$`)
+	reNoHelpTopic  = regexp.MustCompile(`^No help topic for '(.*)'$`)
 	reBadEnv       = regexp.MustCompile(`^could not parse "(.*)" as \S+ value from environment variable "(\w+)" for flag ([\w-]+): (.*)$`)
 )
 
@@ -24,7 +25,11 @@ var (
 func flagError(c *cli.Command, err error) error {
 	msg := err.Error()
 	if m := reUnknownFlag.FindStringSubmatch(msg); m != nil {
-		return fmt.Errorf("%s: unknown flag %s%s", cmdPath(c), dashed(m[1]), didYouMean(m[1], flagNames(c), dashed))
+		where := ""
+		if c != c.Root() {
+			where = cmdPath(c) + ": "
+		}
+		return fmt.Errorf("%sunknown flag %s%s", where, dashed(m[1]), didYouMean(m[1], flagNames(c), dashed))
 	}
 	if m := reMissingValue.FindStringSubmatch(msg); m != nil {
 		return fmt.Errorf("%s needs a value", dashed(strings.TrimLeft(m[1], "-")))
@@ -35,10 +40,14 @@ func flagError(c *cli.Command, err error) error {
 	return err
 }
 
-// envError rewrites the error of a bad value in an environment variable.
-func envError(err error) error {
+// libraryError rewrites the errors urfave/cli returns without passing them to OnUsageError: a
+// bad value in an environment variable, and help for an unknown command.
+func libraryError(err error, prog string) error {
 	if m := reBadEnv.FindStringSubmatch(err.Error()); m != nil {
 		return usagef("%s=%q (for --%s): %s", m[2], m[1], m[3], valueProblem(m[4]))
+	}
+	if m := reNoHelpTopic.FindStringSubmatch(err.Error()); m != nil {
+		return usagef("help: unknown command %q; `%s --help` lists the commands", m[1], prog)
 	}
 	return err
 }

@@ -28,6 +28,7 @@ import (
 type cliResult struct {
 	code           int
 	stdout, stderr string
+	dir            string // the working directory, for runBinary
 }
 
 // runArgs runs the command line args (args[0] is the program, which picks pkgdriver or capstan)
