@@ -46,8 +46,13 @@ var pseudoRev = regexp.MustCompile(`[.-](?:0\.)?\d{14}-([0-9a-f]{12})(?:\+incomp
 // VCS revision from the build information (`go install ...@v1.2.3` records the version, a build
 // in a checkout the commit).
 func buildVersion() versionInfo {
-	v := versionInfo{Version: version, Go: runtime.Version()}
 	bi, ok := debug.ReadBuildInfo()
+	return versionFrom(version, bi, ok)
+}
+
+// versionFrom is buildVersion for a given -X value and build information.
+func versionFrom(ldflag string, bi *debug.BuildInfo, ok bool) versionInfo {
+	v := versionInfo{Version: ldflag, Go: runtime.Version()}
 	if !ok {
 		if v.Version == "" {
 			v.Version = "devel"
