@@ -24,8 +24,7 @@ type buildProgress struct {
 	stepStart   time.Time
 	drawn       bool
 
-	stop    chan struct{}
-	stopped sync.WaitGroup
+	redraw *redrawer // nil without a terminal
 }
 
 var _ buildObserver = (*buildProgress)(nil)
@@ -36,10 +35,9 @@ const buildRefresh = 500 * time.Millisecond
 // newBuildProgress starts showing a build; Close ends it. out is the terminal, or nil.
 func newBuildProgress(log zerolog.Logger, out io.Writer) *buildProgress {
 	now := time.Now()
-	p := &buildProgress{log: log, out: out, start: now, stepStart: now, tail: newLineTail(1), stop: make(chan struct{})}
+	p := &buildProgress{log: log, out: out, start: now, stepStart: now, tail: newLineTail(1)}
 	if out != nil {
-		p.stopped.Add(1)
-		go p.loop()
+		p.redraw = startRedraw(buildRefresh, p.draw)
 	}
 	return p
 }
@@ -58,28 +56,7 @@ func (p *buildProgress) Step(n, total int, instruction string) {
 }
 
 // Close stops the terminal line and clears it.
-func (p *buildProgress) Close() {
-	if p.out == nil {
-		return
-	}
-	close(p.stop)
-	p.stopped.Wait()
-}
-
-func (p *buildProgress) loop() {
-	defer p.stopped.Done()
-	t := time.NewTicker(buildRefresh)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.stop:
-			p.draw(true)
-			return
-		case <-t.C:
-			p.draw(false)
-		}
-	}
-}
+func (p *buildProgress) Close() { p.redraw.Stop() }
 
 // draw rewrites the line drawn last time; the final draw clears it.
 func (p *buildProgress) draw(final bool) {
