@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
 // Exit statuses.
@@ -192,6 +193,9 @@ func checkedAction(action cli.ActionFunc) cli.ActionFunc {
 
 // argHint says what a user who typed a positional argument probably meant.
 func argHint(c *cli.Command) string {
+	if _, err := recipe.ParseBool(c.Args().First()); err == nil {
+		return fmt.Sprintf("; a boolean flag takes its value after =, as in --skip-tests=%s", c.Args().First())
+	}
 	if c.Name == "run" {
 		return fmt.Sprintf("; to choose recipes give --recipes %s", strings.Join(c.Args().Slice(), ","))
 	}
@@ -272,13 +276,11 @@ func (s *session) exitStatus(ctx context.Context, err error) int {
 	return exitFailed
 }
 
-// printError writes the final error, one line a problem (a joined error holds several): JSON
+// printError writes the final error, one problem a line (a joined error holds several; indented
+// lines, such as a failed build's last lines of output, belong to the problem above them): JSON
 // log events when the logs are JSON, so every line on stderr parses; otherwise "prog: message".
 func (s *session) printError(err error) {
-	for _, msg := range strings.Split(strings.TrimSpace(err.Error()), "\n") {
-		if msg = strings.TrimSpace(msg); msg == "" {
-			continue
-		}
+	for _, msg := range problems(err.Error()) {
 		if s.wantsJSON() {
 			log := zerolog.New(s.stderr).With().Timestamp().Logger()
 			log.Error().Str("program", s.prog).Msg(msg)
@@ -286,6 +288,21 @@ func (s *session) printError(err error) {
 		}
 		fmt.Fprintf(s.stderr, "%s: %s\n", s.prog, msg)
 	}
+}
+
+// problems splits an error's text at its unindented lines.
+func problems(text string) []string {
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		switch {
+		case strings.TrimSpace(line) == "":
+		case len(out) > 0 && (line[0] == ' ' || line[0] == '\t'):
+			out[len(out)-1] += "\n" + line
+		default:
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // wantsJSON says whether the logs of this command line are JSON. Before the logger exists (the

@@ -87,6 +87,8 @@ func TestCommandLine(t *testing.T) {
 		// 1. Arguments: unexpected positional arguments are refused, naming them.
 		{name: "run with a recipe name", args: []string{"run", "lua"}, code: exitUsage,
 			stderr: []string{`pkgdriver: run takes no arguments, got "lua"; to choose recipes give --recipes lua`}},
+		{name: "a boolean's value after a space", args: []string{"run", "--skip-tests", "yes"}, code: exitUsage,
+			stderr: []string{`run takes no arguments, got "yes"; a boolean flag takes its value after =, as in --skip-tests=yes`}},
 		{name: "reap with an argument", args: []string{"reap", "extra"}, code: exitUsage, stderr: []string{`reap takes no arguments, got "extra"`}},
 		{name: "list with an argument", args: []string{"list", "extra"}, code: exitUsage, stderr: []string{`list takes no arguments, got "extra"`}},
 		{name: "version with an argument", args: []string{"version", "extra"}, code: exitUsage, stderr: []string{`version takes no arguments`}},

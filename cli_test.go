@@ -376,3 +376,13 @@ func TestListBuiltin(t *testing.T) {
 	assert.Equal(t, res.code, exitOK, res)
 	assert.Check(t, is.Contains(res.stdout, "native-hello"))
 }
+
+func TestProblems(t *testing.T) {
+	got := problems("--jobs -1: must be 1 or more\n--timeout 0s: must be positive\n" +
+		"toolchain image build failed at Step 3/5: boom\n  last lines of its output:\n    oops\n")
+	assert.DeepEqual(t, got, []string{
+		"--jobs -1: must be 1 or more",
+		"--timeout 0s: must be positive",
+		"toolchain image build failed at Step 3/5: boom\n  last lines of its output:\n    oops",
+	})
+}

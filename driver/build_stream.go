@@ -28,7 +28,7 @@ func (e *BuildError) Error() string {
 	}
 	fmt.Fprintf(&b, ": %s", e.Message)
 	if len(e.Tail) > 0 {
-		fmt.Fprintf(&b, "\nlast lines of its output:\n  %s", strings.Join(e.Tail, "\n  "))
+		fmt.Fprintf(&b, "\n  last lines of its output:\n    %s", strings.Join(e.Tail, "\n    "))
 	}
 	return b.String()
 }
