@@ -3,6 +3,7 @@ package driver
 import (
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,7 +43,19 @@ func newBuildProgress(log zerolog.Logger, out io.Writer) *buildProgress {
 	return p
 }
 
-func (p *buildProgress) Write(b []byte) (int, error) { return p.tail.Write(b) }
+// Write takes the build's output; the engine's own bookkeeping lines (" ---> Running in ...",
+// "Removing intermediate container ...", the step lines) are not what a user waits to see.
+func (p *buildProgress) Write(b []byte) (int, error) {
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		s := strings.TrimSpace(line)
+		if s == "" || strings.HasPrefix(s, "---> ") || strings.HasPrefix(s, "Step ") ||
+			strings.HasPrefix(s, "Removing intermediate container") {
+			continue
+		}
+		p.tail.Write([]byte(line))
+	}
+	return len(b), nil
+}
 
 // Step is called as each Dockerfile instruction starts.
 func (p *buildProgress) Step(n, total int, instruction string) {
@@ -51,7 +64,7 @@ func (p *buildProgress) Step(n, total int, instruction string) {
 	p.mu.Unlock()
 	if p.out == nil {
 		p.log.Info().Int("step", n).Int("steps", total).Str("instruction", truncate(instruction, 120)).
-			Dur("elapsed", time.Since(p.start).Round(time.Second)).Msg("toolchain image build")
+			Float64("elapsed_seconds", time.Since(p.start).Round(time.Second).Seconds()).Msg("toolchain image build")
 	}
 }
 

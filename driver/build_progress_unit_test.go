@@ -32,7 +32,7 @@ func TestBuildProgressLogsEachStep(t *testing.T) {
 		assert.Equal(t, ev["instruction"], want)
 		assert.Equal(t, ev["step"], float64(i+1))
 		assert.Equal(t, ev["steps"], float64(2))
-		assert.Check(t, ev["elapsed"] != nil)
+		assert.Check(t, ev["elapsed_seconds"] != nil)
 	}
 }
 
@@ -45,6 +45,7 @@ func TestBuildProgressTerminalLine(t *testing.T) {
 	p := newBuildProgress(zerolog.New(&logs), &term)
 	p.Step(4, 12, "RUN ./scripts/build fs=rofs")
 	p.Write([]byte("CC core/mmu.cc\nLD loader.elf\n"))
+	p.Write([]byte(" ---> Running in 0123456789ab\n"))
 	line := p.line(p.start.Add(3*time.Minute + 2*time.Second))
 	assert.Check(t, is.Contains(line, "step 4/12 RUN ./scripts/build fs=rofs"))
 	assert.Check(t, is.Contains(line, "3m2s"))
