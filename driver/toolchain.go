@@ -110,7 +110,7 @@ func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 	// Another run may have finished the same inputs first; use the image every run settles on.
 	if first, err := b.find(ctx, input); err == nil && first != nil && first.ID != tc.ID {
 		b.Log.Info().Str("image", first.Tags[0]).Str("id", shortID(first.ID)).
-			Msg("another run built the same inputs first; using its image, as every run will")
+			Msg("an image from the same inputs was built first, by an earlier or a concurrent run; using it, as every run will")
 		return first, nil
 	}
 	return tc, nil
