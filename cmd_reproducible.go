@@ -15,8 +15,9 @@ func (s *session) verifyReproducibleCommand() *cli.Command {
 		Name:      "verify-reproducible",
 		Usage:     "rebuild recipes once more from scratch and report every file that differs from the delivered package",
 		ArgsUsage: "RECIPE...",
-		Flags:     append(runFlags(), &boolFlag{Name: "json", Usage: "print the verdicts as JSON"}),
-		Metadata:  takesArgs(1, -1),
+		Flags: append(without(runFlags(), "push", "push-on-failure", "repository", "keep-tags"),
+			&boolFlag{Name: "json", Usage: "print the verdicts as JSON"}),
+		Metadata: takesArgs(1, -1),
 		Description: "Takes the flags of run (the toolchain, recipe directories, --result-dir whose packages/ is\n" +
 			"compared). Exit status 1 when a package is not reproducible.",
 		Action: func(ctx context.Context, c *cli.Command) error {

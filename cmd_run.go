@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,7 +63,18 @@ func (s *session) runCommand() *cli.Command {
 	}
 }
 
-// runFlags are the flags of run, also taken by verify-reproducible.
+// without is flags but those named.
+func without(flags []cli.Flag, names ...string) []cli.Flag {
+	var out []cli.Flag
+	for _, f := range flags {
+		if !slices.Contains(names, f.Names()[0]) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// runFlags are the flags of run, also taken by verify-reproducible (but the push's).
 func runFlags() []cli.Flag {
 	return append(recipeDirFlags(),
 		&cli.StringFlag{Name: "recipes", Value: "all", Sources: env("RECIPES", "PKGDRIVER_RECIPES"), Usage: "recipes to build: all, [] or a comma list"},

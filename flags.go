@@ -119,6 +119,9 @@ type flagRule struct {
 	// conflicts: the other must not be set; needs: the other must be set (and true, if boolean).
 	conflicts, needs string
 	why              string
+	// flagOnly: the rule holds for the flag given on the command line, not for its environment
+	// variable, which other commands may share (PKGDRIVER_REPOSITORY serves run and publish).
+	flagOnly bool
 }
 
 // runRules are the combinations run refuses.
@@ -126,6 +129,7 @@ var runRules = []flagRule{
 	{flag: "skip-tests", conflicts: "test-recipes", why: "with no tests there is nothing to select"},
 	{flag: "push-on-failure", needs: "push", why: "it only changes what --push does"},
 	{flag: "keep-tags", needs: "push", why: "tags are only kept or removed after a push"},
+	{flag: "repository", needs: "push", why: "run only pushes with --push (or use pkgdriver publish)", flagOnly: true},
 }
 
 // publishRules are the combinations publish refuses.
@@ -136,7 +140,7 @@ var publishRules = []flagRule{
 // checkFlagRules returns a usage error for the first rule c breaks.
 func checkFlagRules(c *cli.Command, rules []flagRule) error {
 	for _, r := range rules {
-		if !isOn(c, r.flag) {
+		if !isOn(c, r.flag) || (r.flagOnly && fromEnv(c, r.flag)) {
 			continue
 		}
 		switch {
@@ -158,6 +162,20 @@ func isOn(c *cli.Command, name string) bool {
 		return b
 	}
 	return true
+}
+
+// fromEnv says whether a flag's value may have come from its environment variable.
+func fromEnv(c *cli.Command, name string) bool {
+	for _, f := range c.Flags {
+		if hasName(f, name) {
+			for _, k := range envKeys(f) {
+				if os.Getenv(k) != "" {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // flagRef names a flag for a message, with its environment variables, which may be what set it.
