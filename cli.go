@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -69,7 +70,7 @@ func (s *session) rootCommand() *cli.Command {
 		ConfigureShellCompletionCommand: func(c *cli.Command) {
 			c.Hidden = false
 			c.Usage = "print a shell completion script: bash, zsh or fish"
-			c.Commands = slicesDelete(c.Commands, "pwsh")
+			c.Commands = slices.DeleteFunc(c.Commands, func(sub *cli.Command) bool { return sub.Name == "pwsh" })
 			c.Description = "Source the output: bash: source <(pkgdriver completion bash); zsh: source <(pkgdriver completion zsh);\n" +
 				"fish: pkgdriver completion fish > ~/.config/fish/completions/pkgdriver.fish"
 			prepare(c)
@@ -107,16 +108,6 @@ func environmentHelp() string {
 		fmt.Fprintf(&b, "  %-20s %s\n", e.name, e.meaning)
 	}
 	return strings.TrimRight(b.String(), "\n")
-}
-
-func slicesDelete(cmds []*cli.Command, name string) []*cli.Command {
-	var out []*cli.Command
-	for _, c := range cmds {
-		if c.Name != name {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // before reads the logging flags, which every command takes, so a bad --log-format is refused
