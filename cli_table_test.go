@@ -71,6 +71,9 @@ func ownVariable(kv string) bool {
 func TestCommandLine(t *testing.T) {
 	noEngine := "DOCKER_HOST=unix://" + filepath.Join(t.TempDir(), "no-engine.sock")
 	mpm := buildPackage(t)
+	dirA, dirB := t.TempDir(), t.TempDir()
+	writeRecipe(t, dirA, "alpha", 0o755)
+	writeRecipe(t, dirB, "beta", 0o755)
 	tests := []struct {
 		name    string
 		prog    string // default pkgdriver
@@ -117,6 +120,10 @@ func TestCommandLine(t *testing.T) {
 			stderr: []string{`SKIP_TESTS="maybe" (for --skip-tests): want yes/no`}},
 		{name: "PKGDRIVER_BUILTIN_RECIPES=nope", env: []string{"PKGDRIVER_BUILTIN_RECIPES=nope"}, args: []string{"list"}, code: exitUsage,
 			stderr: []string{`PKGDRIVER_BUILTIN_RECIPES="nope" (for --builtin-recipes)`}},
+		{name: "PKGDRIVER_RECIPES_DIRS is colon-separated", env: []string{"PKGDRIVER_RECIPES_DIRS=" + dirA + ":" + dirB},
+			args: []string{"list", "--builtin-recipes=false"}, code: exitOK, stdout: []string{"alpha ", "beta "}},
+		{name: "--recipes-dir wins over PKGDRIVER_RECIPES_DIRS", env: []string{"PKGDRIVER_RECIPES_DIRS=" + dirA},
+			args: []string{"list", "--builtin-recipes=false", "--recipes-dir", dirB}, code: exitOK, stdout: []string{"beta "}, notOut: []string{"alpha"}},
 		// Conflicting or meaningless combinations name both flags.
 		{name: "--skip-tests with --test-recipes", args: []string{"run", "--skip-tests", "--test-recipes", "lua"}, code: exitUsage,
 			stderr: []string{"--skip-tests (SKIP_TESTS, PKGDRIVER_SKIP_TESTS) and --test-recipes (TEST_RECIPES, PKGDRIVER_TEST_RECIPES) cannot be used together"}},
