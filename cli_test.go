@@ -17,6 +17,7 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
+	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/packager"
 )
 
@@ -98,31 +99,41 @@ func TestExitStatus(t *testing.T) {
 }
 
 // TestRunValidation checks that a bad run configuration ends with status 2 before the engine
-// is contacted: DOCKER_HOST names a socket that does not exist, so contacting it would end
-// with status 1 and the engine's error instead. Environment variables make it sequential.
+// is contacted and before anything is written: DOCKER_HOST names a socket that does not exist,
+// so contacting it ends with the engine's error and a report instead. Environment variables
+// make it sequential.
 func TestRunValidation(t *testing.T) {
 	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "no-engine.sock"))
 	t.Setenv("PKGDRIVER_CACHE_DIR", t.TempDir())
 	for _, env := range []string{"RECIPES", "TEST_RECIPES", "SKIP_TESTS", "SHARE_OSV_DIR", "KEEP_RECIPES", "SILENT",
 		"PKGDRIVER_RECIPES_DIRS", "PKGDRIVER_BUILTIN_RECIPES", "PKGDRIVER_RESULT_DIR", "PKGDRIVER_OSV_SRC",
-		"PKGDRIVER_LOG_LEVEL"} {
+		"PKGDRIVER_LOG_LEVEL", "PKGDRIVER_ALLOW_DIRTY", "PKGDRIVER_ENGINE_TIMEOUT"} {
 		t.Setenv(env, "")
 	}
+	t.Setenv("PKGDRIVER_BUILTIN_RECIPES", "no")
+	recipes := t.TempDir()
+	writeRecipe(t, recipes, "one", 0o755)
 	tests := []struct {
 		name       string
 		env        map[string]string
-		args       []string // after "pkgdriver run --result-dir <tmp>"
+		args       []string // after "pkgdriver run --result-dir <tmp> --recipes-dir <recipes>"
 		wantCode   int
 		wantStderr string
+		wantReport bool // the run got as far as the engine: report.json says why it stopped
 	}{
 		{name: "accel", args: []string{"--accel", "bogus"}, wantCode: exitUsage, wantStderr: `--accel "bogus"`},
 		{name: "RECIPES", env: map[string]string{"RECIPES": "bad/name"}, wantCode: exitUsage, wantStderr: "bad/name"},
 		{name: "--recipes mixing all", args: []string{"--recipes", "all,foo"}, wantCode: exitUsage, wantStderr: "--recipes"},
+		{name: "--recipes unknown", args: []string{"--recipes", "one,nosuch"}, wantCode: exitUsage, wantStderr: "nosuch"},
 		{name: "TEST_RECIPES", env: map[string]string{"TEST_RECIPES": "a b"}, wantCode: exitUsage, wantStderr: "--test-recipes"},
 		{name: "SKIP_TESTS", env: map[string]string{"SKIP_TESTS": "maybe"}, wantCode: exitUsage, wantStderr: `SKIP_TESTS="maybe" (for --skip-tests): want yes/no`},
 		{name: "KEEP_RECIPES", env: map[string]string{"KEEP_RECIPES": "nope"}, wantCode: exitUsage, wantStderr: "KEEP_RECIPES"},
+		{name: "PKGDRIVER_ALLOW_DIRTY", env: map[string]string{"PKGDRIVER_ALLOW_DIRTY": "sort of"}, wantCode: exitUsage, wantStderr: "PKGDRIVER_ALLOW_DIRTY"},
 		{name: "PKGDRIVER_BUILTIN_RECIPES", env: map[string]string{"PKGDRIVER_BUILTIN_RECIPES": "perhaps"}, wantCode: exitUsage, wantStderr: "PKGDRIVER_BUILTIN_RECIPES"},
 		{name: "memory", args: []string{"--memory", "lots"}, wantCode: exitUsage, wantStderr: "--memory"},
+		{name: "memory without a unit", args: []string{"--memory", "1"}, wantCode: exitUsage, wantStderr: "--memory 1: a size needs a unit, e.g. --memory 1g"},
+		{name: "test memory without a unit", args: []string{"--test-memory", "512"}, wantCode: exitUsage, wantStderr: "--test-memory 512: a size needs a unit"},
+		{name: "max package size without a unit", args: []string{"--max-package-size", "4096"}, wantCode: exitUsage, wantStderr: "needs a unit"},
 		{name: "max package size", args: []string{"--max-package-size", "-1g"}, wantCode: exitUsage, wantStderr: "--max-package-size"},
 		{name: "negative jobs", args: []string{"--jobs", "-1"}, wantCode: exitUsage, wantStderr: "--jobs -1"},
 		{name: "zero timeout", args: []string{"--timeout", "0s"}, wantCode: exitUsage, wantStderr: "--timeout"},
@@ -130,8 +141,14 @@ func TestRunValidation(t *testing.T) {
 		{name: "log format", args: []string{"--log-format", "xml"}, wantCode: exitUsage, wantStderr: "--log-format"},
 		{name: "log level", args: []string{"--log-level", "loud"}, wantCode: exitUsage, wantStderr: "--log-level"},
 		{name: "no OSv source", args: []string{"--osv-repo", ""}, wantCode: exitUsage, wantStderr: "--osv-src"},
-		// The control: a valid configuration does reach the (missing) engine.
-		{name: "valid configuration reaches the engine", args: []string{"--builtin-recipes=false"}, wantCode: exitFailed, wantStderr: "docker engine"},
+		{name: "engine timeout", env: map[string]string{"PKGDRIVER_ENGINE_TIMEOUT": "soon"}, wantCode: exitUsage, wantStderr: "PKGDRIVER_ENGINE_TIMEOUT", wantReport: true},
+		// The controls: a valid configuration, sizes with units included, does reach the
+		// (missing) engine, which is a configuration error too, with a report.
+		{name: "valid configuration reaches the engine", wantCode: exitUsage, wantStderr: "docker engine", wantReport: true},
+		{
+			name: "sizes with units", args: []string{"--memory", "512m", "--test-memory", "2g", "--max-package-size", "1048576b"},
+			wantCode: exitUsage, wantStderr: "docker engine", wantReport: true,
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,14 +156,16 @@ func TestRunValidation(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			resultDir := filepath.Join(t.TempDir(), "result")
-			res := pkgdriver(t, append([]string{"run", "--result-dir", resultDir}, tc.args...)...)
+			res := pkgdriver(t, append([]string{"run", "--result-dir", resultDir, "--recipes-dir", recipes}, tc.args...)...)
 			assert.Equal(t, res.code, tc.wantCode, res)
 			assert.Check(t, is.Contains(res.stderr, tc.wantStderr))
-			if tc.wantCode == exitUsage {
+			if !tc.wantReport {
 				assert.Check(t, !strings.Contains(res.stderr, "docker engine"), "the engine was contacted:\n%s", res.stderr)
+				_, err := os.Stat(resultDir)
+				assert.Check(t, errors.Is(err, os.ErrNotExist), "the result directory was created by a refused run")
+				return
 			}
-			_, err := os.Stat(resultDir)
-			assert.Check(t, errors.Is(err, os.ErrNotExist), "the result directory was created before the engine answered")
+			assertNotStarted(t, resultDir, tc.wantStderr, "one")
 		})
 	}
 }
@@ -385,4 +404,58 @@ func TestProblems(t *testing.T) {
 		"--timeout 0s: must be positive",
 		"toolchain image build failed at Step 3/5: boom\n  last lines of its output:\n    oops",
 	})
+}
+
+// TestRunResultDirOverlap: a result directory that is, lies inside, or holds a recipes directory
+// (compared after resolving symlinks; built-in or user) ends run and verify-reproducible with
+// status 2 naming both, before the engine is contacted and before anything is written.
+func TestRunResultDirOverlap(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "no-engine.sock"))
+	cache := t.TempDir()
+	t.Setenv("PKGDRIVER_CACHE_DIR", cache)
+	for _, env := range []string{"RECIPES", "PKGDRIVER_RECIPES_DIRS", "PKGDRIVER_BUILTIN_RECIPES", "PKGDRIVER_RESULT_DIR"} {
+		t.Setenv(env, "")
+	}
+	root := t.TempDir()
+	recipes := filepath.Join(root, "recipes")
+	assert.NilError(t, os.MkdirAll(filepath.Join(recipes, "app"), 0o755))
+	assert.NilError(t, os.WriteFile(filepath.Join(recipes, "app", "build.sh"), []byte("#!/bin/sh\n"), 0o755))
+	assert.NilError(t, os.Symlink(recipes, filepath.Join(root, "alias")))
+	user := []string{"--builtin-recipes=false", "--recipes-dir", recipes}
+	tests := []struct {
+		name   string
+		args   []string
+		result string
+		want   string
+	}{
+		{"same", user, recipes, "is a user recipes directory"},
+		{"inside, not there yet", user, filepath.Join(recipes, "out", "result"), "lies inside a user recipes directory"},
+		{"holds", user, root, "holds a user recipes directory"},
+		{"same through a symlink", user, filepath.Join(root, "alias"), "is a user recipes directory"},
+		{"inside through a symlink", user, filepath.Join(root, "alias", "app", "result"), "lies inside a user recipes directory"},
+		{"holds the built-in recipes", []string{"--builtin-recipes=true"}, cache, "holds the built-in recipes directory"},
+	}
+	before := testutil.Snapshot(t, root)
+	for _, tc := range tests {
+		for _, cmd := range []string{"run", "verify-reproducible"} {
+			t.Run(cmd+" "+tc.name, func(t *testing.T) {
+				args := append([]string{cmd, "--result-dir", tc.result, "--osv-src", root}, tc.args...)
+				if cmd == "verify-reproducible" {
+					args = append(args, "app")
+				}
+				res := pkgdriver(t, args...)
+				assert.Equal(t, res.code, exitUsage, res)
+				assert.Check(t, is.Contains(res.stderr, fmt.Sprintf("the result directory %q %s", tc.result, tc.want)))
+				assert.Check(t, is.Contains(res.stderr, "results would be read as recipes"))
+				assert.Check(t, !strings.Contains(res.stderr, "no-engine.sock"), "the engine was contacted: %s", res.stderr)
+			})
+		}
+	}
+	assert.DeepEqual(t, testutil.Snapshot(t, root), before)
+	_, err := os.Stat(filepath.Join(cache, "result"))
+	assert.Check(t, errors.Is(err, os.ErrNotExist))
+
+	// Apart from every recipes directory, the same command line gets as far as the engine.
+	res := pkgdriver(t, append([]string{"run", "--result-dir", filepath.Join(t.TempDir(), "result"), "--osv-src", root}, user...)...)
+	assert.Check(t, !strings.Contains(res.stderr, "results would be read as recipes"), res)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
 // listEntry is one recipe in `pkgdriver list --json`.
@@ -67,7 +68,7 @@ func (s *session) listCommand() *cli.Command {
 					if !e.Valid {
 						status = e.Error
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Name, e.Source, yesNo(e.Demo), yesNo(len(e.Network) > 0), status)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", recipe.DisplayName(e.Name), e.Source, yesNo(e.Demo), yesNo(len(e.Network) > 0), status)
 				}
 				tw.Flush()
 			}

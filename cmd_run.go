@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,18 +41,15 @@ func (s *session) runCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			cli, err := driver.NewClient(ctx, versionString())
-			if err != nil {
-				return err
-			}
-			defer cli.Close()
 			// The first Ctrl-C cancels the run, which then cleans up; after that, default
 			// handling returns, so a second Ctrl-C ends the process at once.
 			go func() {
 				<-ctx.Done()
 				s.stopSignals()
 			}()
-			rep, err := driver.Execute(ctx, cfg, cli)
+			// Execute contacts the engine itself, after taking the result directory, so a run
+			// that cannot reach it still leaves a report saying so.
+			rep, err := driver.Execute(ctx, cfg, nil)
 			if err != nil {
 				return err
 			}
@@ -99,10 +97,11 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "osv-repo", Value: "https://github.com/cloudius-systems/osv.git", Usage: "OSv repository to clone", Sources: env("PKGDRIVER_OSV_REPO")},
 		&cli.StringFlag{Name: "osv-ref", Value: "master", Usage: "branch, tag or commit of --osv-repo", Sources: env("PKGDRIVER_OSV_REF")},
 		&cli.StringFlag{Name: "osv-src", Sources: env("PKGDRIVER_OSV_SRC"), Usage: "a local OSv checkout (submodules initialised) instead of cloning --osv-repo", TakesFile: true},
+		&boolFlag{Name: "allow-dirty", Usage: "build an --osv-src checkout that differs from its commit (changes, untracked files, submodules not as recorded); the image is labelled <commit>-dirty", Sources: env("PKGDRIVER_ALLOW_DIRTY")},
 		&cli.StringFlag{Name: "osv-build-args", Value: "fs=rofs image=native-example", Usage: "arguments of OSv's scripts/build for the toolchain's kernel", Sources: env("PKGDRIVER_OSV_BUILD_ARGS")},
 		&cli.StringSliceFlag{Name: "image-build-arg", Usage: "extra toolchain Dockerfile build argument KEY=VALUE (repeatable)"},
 		&boolFlag{Name: "no-cache", Usage: "rebuild every selected recipe, even when its package came from the same inputs", Sources: env("PKGDRIVER_NO_CACHE")},
-		&boolFlag{Name: "rebuild-image", Usage: "build the toolchain image even when one from the same inputs exists", Sources: env("PKGDRIVER_REBUILD_IMAGE")},
+		&boolFlag{Name: "rebuild-image", Usage: "build the toolchain image without the layer cache, even when one from the same inputs exists, and use it", Sources: env("PKGDRIVER_REBUILD_IMAGE")},
 		&cli.StringFlag{Name: "toolchain-repository", Value: driver.DefaultToolchainRepository, Usage: "name the toolchain image is tagged under", Sources: env("PKGDRIVER_TOOLCHAIN_REPOSITORY")},
 		&boolFlag{Name: "push", Usage: "after the tests, push the toolchain and packages images to --repository (credentials from the Docker config file)", Sources: env("PKGDRIVER_PUSH")},
 		&boolFlag{Name: "push-on-failure", Usage: "push even when a recipe failed to build or its test failed", Sources: env("PKGDRIVER_PUSH_ON_FAILURE")},
@@ -174,6 +173,7 @@ func (s *session) runConfig(c *cli.Command) (*driver.Config, error) {
 			OSVRepo:      c.String("osv-repo"),
 			OSVRef:       c.String("osv-ref"),
 			OSVSrc:       c.String("osv-src"),
+			AllowDirty:   c.Bool("allow-dirty"),
 			OSVBuildArgs: c.String("osv-build-args"),
 			BuildArgs:    buildArgs,
 			Rebuild:      c.Bool("rebuild-image"),
@@ -201,6 +201,10 @@ func (s *session) runConfig(c *cli.Command) (*driver.Config, error) {
 	}
 	// Only now write anything (the built-in recipes into the cache): bad settings do no I/O.
 	if cfg.RecipeDirs, err = recipeDirs(c); err != nil {
+		return nil, err
+	}
+	// Before the engine is contacted; Execute checks again for callers of the library.
+	if err := driver.CheckOverlap(cfg.ResultDir, cfg.RecipeDirs); err != nil {
 		return nil, err
 	}
 	return cfg, nil
@@ -239,10 +243,15 @@ func cacheDir() string {
 	return filepath.Join(os.TempDir(), "pkgdriver-cache")
 }
 
+// sizeFlag reads a size with a unit (b, k, m, g, t; 1024-based), or 0 for none. A bare number
+// is refused: --memory 1 would otherwise be one byte, where 1g was meant.
 func sizeFlag(c *cli.Command, name string) (int64, error) {
-	s := c.String(name)
+	s := strings.TrimSpace(c.String(name))
 	if s == "" || s == "0" {
 		return 0, nil
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return 0, usagef("--%s %s: a size needs a unit, e.g. --%s %sg (or %sm; b for bytes)", name, s, name, s, s)
 	}
 	n, err := units.RAMInBytes(s)
 	if err != nil || n < 0 {

@@ -59,6 +59,7 @@ var otherEnv = []struct{ name, meaning string }{
 	{"PKGDRIVER_CACHE_DIR", "where the built-in recipes are written out of the binary (default: the user's cache directory, e.g. ~/.cache/pkgdriver)"},
 	{"SOURCE_DATE_EPOCH", "the time stamped into packages (default: the OSv commit time); `capstan package` uses it too"},
 	{"DOCKER_HOST", "the engine (with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH; default: the local socket)"},
+	{"PKGDRIVER_ENGINE_TIMEOUT", "how long the first contact with the engine may take (default: 10s)"},
 	{"DOCKER_CONFIG", "the directory of config.json, where registry credentials are read (default: ~/.docker)"},
 }
 

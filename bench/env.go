@@ -31,7 +31,7 @@ const benchRepository = "pkgdriver-bench/toolchain"
 type env struct {
 	repo      string // the module's root
 	work      string // scratch directory, removed at the end
-	cli       *client.Client
+	cli       client.APIClient
 	docker    string // the docker CLI, used by baselines only
 	bin       string // the static pkgdriver binary
 	baseImage string

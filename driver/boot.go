@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
@@ -37,8 +38,17 @@ func (r *Run) qemuArgs() []string {
 	return args
 }
 
+// matchGrace is how long a unikernel that printed the expected output may go on before the test
+// ends: long enough for a program that exits to power off (so an error status or a crash after
+// its output still fails the test), short for a server that never powers off.
+const matchGrace = 3 * time.Second
+
 // boot runs the image under QEMU in a container from the toolchain image, the console going to
-// log/<recipe>.test.log, until the expected output appears, QEMU exits, or --test-timeout.
+// log/<recipe>.test.log, until QEMU exits, the expected output has appeared (and matchGrace has
+// passed), or --test-timeout. The verdict is taken from what the program printed, after the
+// kernel echoed its command line, and from the kernel's own word on the program (see
+// recipe.ParseConsole): an expectation met in the boot messages or the echoed command line does
+// not count, and a program that cannot load, returns an error status or crashes fails.
 func (d *demoTest) boot(ctx context.Context, image string, matcher *recipe.Matcher) error {
 	r, name := d.run, d.recipe.Name
 	logf, err := os.Create(filepath.Join(r.Layout.Root, d.res.Log))
@@ -51,7 +61,9 @@ func (d *demoTest) boot(ctx context.Context, image string, matcher *recipe.Match
 	defer cancel(nil)
 	tctx, cancelT := context.WithTimeoutCause(bctx, r.Config.TestTimeout, errTimedOut{r.Config.TestTimeout})
 	defer cancelT()
-	watch := newConsoleWatch(matcher, func() { cancel(errMatched) })
+	watch := newConsoleWatch(matcher, func() {
+		time.AfterFunc(matchGrace, func() { cancel(errMatched) })
+	})
 	defer watch.Stop()
 
 	id, err := r.Runner.Create(ctx, ContainerSpec{
@@ -69,27 +81,53 @@ func (d *demoTest) boot(ctx context.Context, image string, matcher *recipe.Match
 	exit, err := r.Runner.Run(tctx, id, out, out)
 	watch.Stop()
 	d.res.LogTail = watch.tail.Lines()
-	if errors.Is(err, errMatched) || (err == nil && watch.Matched()) {
-		return nil
-	}
-	if err != nil && ctx.Err() != nil {
+	if err != nil && !errors.Is(err, errMatched) && ctx.Err() != nil {
 		return d.fail("boot", context.Cause(ctx))
 	}
+	verr := d.verdict(watch.Console(), matcher, exit, err)
+	var mm *recipe.Mismatch
+	if errors.As(verr, &mm) && len(mm.Expected) > recipe.ExpectedShown {
+		// The message shows the start of a long expectation; the test log keeps all of it.
+		fmt.Fprintf(logf, "\npkgdriver: the expected output (demo/expected-stdout.txt), whole:\n%s\n", mm.Expected)
+	}
+	return verr
+}
+
+// verdict judges a boot from the program's part of the console, the kernel's word on the
+// program, and how QEMU ended (err from the container's run, exit its status).
+func (d *demoTest) verdict(con recipe.Console, matcher *recipe.Matcher, exit Exit, err error) error {
 	var timedOut errTimedOut
-	if errors.As(err, &timedOut) {
-		if watch.Matched() {
-			return nil
-		}
-		return d.fail("boot", fmt.Errorf("%w: the unikernel neither printed the expected output nor powered off", err))
-	}
-	if err != nil {
+	switch {
+	case con.Failure != "":
+		d.res.Phase = "run"
+		return fmt.Errorf("recipe %s: demo: %s", d.recipe.Name, con.Failure)
+	case err == nil && standinStatus(exit.Code) > 0:
+		d.res.Phase = "run"
+		return fmt.Errorf("recipe %s: demo: the program exited with status %d", d.recipe.Name, standinStatus(exit.Code))
+	case (err == nil || errors.Is(err, errMatched) || errors.As(err, &timedOut)) && matcher.Match(con.Program):
+		return nil
+	case !con.Started && errors.As(err, &timedOut):
+		return d.fail("boot", fmt.Errorf("%w: the kernel never echoed its command line (it did not get as far as starting the program)", err))
+	case errors.As(err, &timedOut):
+		return d.fail("boot", fmt.Errorf("%w: the program neither printed the expected output nor powered off", err))
+	case err != nil:
 		return d.fail("boot", err)
+	case !con.Started:
+		return d.fail("boot", fmt.Errorf("QEMU exited with status %d before the kernel echoed its command line (the program never started)", exit.Code))
 	}
-	if mm := matcher.Explain(watch.Output()); mm != nil {
-		d.res.Phase = "match"
-		return fmt.Errorf("recipe %s: demo: QEMU exited with status %d; %w", name, exit.Code, mm)
+	mm := matcher.Explain(con.Program)
+	d.res.Phase = "match"
+	return fmt.Errorf("recipe %s: demo: QEMU exited with status %d; %w", d.recipe.Name, exit.Code, mm)
+}
+
+// standinStatus is the status a kernel reported through QEMU's isa-debug-exit device (QEMU exits
+// with status*2+1), or 0. OSv itself powers off through ACPI (QEMU exits with 0); the OSv
+// stand-in reports its program's status this way.
+func standinStatus(qemuExit int) int {
+	if qemuExit > 1 && qemuExit%2 == 1 {
+		return (qemuExit - 1) / 2
 	}
-	return nil
+	return 0
 }
 
 func (d *demoTest) copyImage(ctx context.Context, id, image string) error {
@@ -107,14 +145,17 @@ func (d *demoTest) copyImage(ctx context.Context, id, image string) error {
 	return err
 }
 
-// consoleWatch keeps the console (bounded) and calls matched once the expected text is in it.
-// Matching runs in its own goroutine so a fast console never waits for the regular expression.
+// consoleWatch keeps the console (bounded) and calls matched once the expected text is in what
+// the program printed. Matching runs in its own goroutine so a fast console never waits for the
+// regular expression.
 type consoleWatch struct {
 	matcher *recipe.Matcher
 	tail    *lineTail
 
 	mu      sync.Mutex
 	buf     []byte
+	started bool   // the command line was echoed in a part of buf already dropped
+	failure string // a failure seen in a part of buf already dropped
 	matched bool
 	kick    chan struct{}
 	done    chan struct{}
@@ -132,7 +173,7 @@ func newConsoleWatch(m *recipe.Matcher, matched func()) *consoleWatch {
 			case <-w.done:
 				return
 			case <-w.kick:
-				if m.Match(w.Output()) {
+				if m.Match(w.Console().Program) {
 					w.mu.Lock()
 					first := !w.matched
 					w.matched = true
@@ -152,6 +193,12 @@ func (w *consoleWatch) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	w.buf = append(w.buf, p...)
 	if len(w.buf) > consoleKeep {
+		// What is dropped still counts: whether the command line was echoed, and a failure.
+		c := recipe.ParseConsole(string(w.buf), w.started)
+		w.started = c.Started
+		if w.failure == "" {
+			w.failure = c.Failure
+		}
 		w.buf = append(w.buf[:0], w.buf[len(w.buf)-consoleKeep/2:]...)
 	}
 	w.mu.Unlock()
@@ -162,19 +209,15 @@ func (w *consoleWatch) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Output is the console kept so far.
-func (w *consoleWatch) Output() string {
+// Console is the console kept so far, split into the kernel's part and the program's.
+func (w *consoleWatch) Console() recipe.Console {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return string(w.buf)
-}
-
-// Matched reports whether the expected text appeared, checking once more what arrived last.
-func (w *consoleWatch) Matched() bool {
-	w.mu.Lock()
-	m := w.matched
-	w.mu.Unlock()
-	return m || w.matcher.Match(w.Output())
+	c := recipe.ParseConsole(string(w.buf), w.started)
+	if w.failure != "" {
+		c.Failure = w.failure
+	}
+	return c
 }
 
 func (w *consoleWatch) Stop() { w.once.Do(func() { close(w.done) }) }

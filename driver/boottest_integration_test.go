@@ -72,7 +72,7 @@ func TestDemoTests(t *testing.T) {
 
 	greeter := resultOf(t, rep, "greeter").Test
 	assert.Equal(t, greeter.Status, driver.TestPassed, "%+v", greeter)
-	assert.Equal(t, greeter.Cmdline, "--rootfs=rofs --power-off-on-abort --env=WHO=unikernel /greeter $WHO")
+	assert.Equal(t, greeter.Cmdline, "--rootfs=rofs --power-off-on-abort --verbose --env=WHO=unikernel /greeter $WHO")
 	console := readFile(t, filepath.Join(result, "log", "greeter.test.log"))
 	assert.Check(t, is.Contains(console, "OSv "+testutil.StandinVersion))
 	assert.Check(t, is.Contains(console, "Hello, unikernel!"))

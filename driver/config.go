@@ -70,11 +70,17 @@ type ImageConfig struct {
 	OSVRepo   string
 	OSVRef    string
 	// OSVSrc is a local OSv checkout sent in the build context instead of cloning OSVRepo.
-	OSVSrc       string
+	OSVSrc string
+	// AllowDirty builds an OSVSrc that differs from its commit (changes, untracked files,
+	// submodules not checked out as recorded) instead of refusing it; the image is then
+	// labelled, tagged and reported as <commit>-dirty.
+	AllowDirty   bool
 	OSVBuildArgs string
 	// BuildArgs are extra Dockerfile build arguments (KEY=VALUE).
 	BuildArgs map[string]string
-	Rebuild   bool
+	// Rebuild builds the image without the engine's layer cache, and the run uses that image
+	// (later runs of the same inputs too) instead of an older one of the same inputs.
+	Rebuild bool
 	// Repository is the image name the toolchain is tagged under.
 	Repository string
 	// Capstan is the pkgdriver binary put in the image as `capstan`; empty: this executable.
@@ -164,6 +170,10 @@ func (c *Config) settings() map[string]string {
 		"base image":     c.Image.BaseImage,
 		"OSv source":     osv,
 		"OSv build args": c.Image.OSVBuildArgs,
+		"rebuild image":  strconv.FormatBool(c.Image.Rebuild),
+	}
+	if c.Image.OSVSrc != "" {
+		s["allow dirty"] = strconv.FormatBool(c.Image.AllowDirty)
 	}
 	if c.Jobs == 0 {
 		s["jobs"] = "engine CPUs"

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
@@ -114,16 +116,7 @@ func (d *demoTest) compose(ctx context.Context) (string, error) {
 	if _, err := os.Stat(r.Layout.MPM(bootstrapPackage)); err == nil && pkg.Name != bootstrapPackage {
 		direct = append([]string{bootstrapPackage}, direct...)
 	}
-	order, err := resolveRequires(pkg.Name, direct, func(name string) ([]string, bool, error) {
-		p, err := packager.LoadPackage(r.Layout.Descriptor(name))
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, false, nil
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		return p.Require, true, nil
-	})
+	order, err := resolveRequires(pkg.Name, direct, d.requiresOf)
 	if err != nil {
 		return "", d.fail("require", err)
 	}
@@ -145,12 +138,13 @@ func (d *demoTest) compose(ctx context.Context) (string, error) {
 	}
 
 	cmdline, err := runCfg.Resolve("", func(name string) (*packager.RunConfig, error) {
-		data, err := os.ReadFile(filepath.Join(d.stage, "pkgs", name, "meta", "run.yaml"))
-		if errors.Is(err, os.ErrNotExist) {
+		// Unpacked from a package: read confined, as a link in it could point anywhere.
+		data, err := fsutil.ReadConfined(filepath.Join(d.stage, "pkgs", name), packager.RunFile, packager.MaxMetaSize)
+		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
 		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("package %s: %w", name, err)
 		}
 		return packager.ParseRunConfig(data, name+":meta/run.yaml")
 	})
@@ -158,8 +152,9 @@ func (d *demoTest) compose(ctx context.Context) (string, error) {
 		return "", d.fail("run.yaml", err)
 	}
 	// A crashed unikernel halts and waits; powering off instead ends a failed test at once
-	// rather than at --test-timeout.
-	d.res.Cmdline = "--rootfs=rofs --power-off-on-abort " + cmdline
+	// rather than at --test-timeout. --verbose makes OSv say when a program returns an error
+	// status (recipe.ParseConsole takes its own lines out of the program's output).
+	d.res.Cmdline = "--rootfs=rofs --power-off-on-abort --verbose " + cmdline
 	image := filepath.Join(d.stage, "image.raw")
 	loader := filepath.Join(r.Layout.Loader(), "osv-loader.qemu")
 	if err := packager.Compose(ctx, loader, root, d.res.Cmdline, image); err != nil {
@@ -168,15 +163,36 @@ func (d *demoTest) compose(ctx context.Context) (string, error) {
 	return image, nil
 }
 
+// requiresOf returns the require: list of packages/<name>.yaml, or ok=false when there is no such
+// package. The name came from a package or a demo template, both recipe-made: it must be a
+// package name, and it is looked up only in packages/, confined.
+func (d *demoTest) requiresOf(name string) (reqs []string, ok bool, err error) {
+	if err := recipe.ValidateName(name); err != nil {
+		return nil, false, err
+	}
+	data, err := fsutil.ReadConfined(d.run.Layout.Packages(), name+".yaml", packager.MaxMetaSize)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("in packages/: %w", err)
+	}
+	p, err := packager.ParsePackage(data, "packages/"+name+".yaml")
+	if err != nil {
+		return nil, false, err
+	}
+	return p.Require, true, nil
+}
+
 // unpack extracts packages/<name>.mpm into the test's staging.
 func (d *demoTest) unpack(ctx context.Context, name string) (string, error) {
 	dir := filepath.Join(d.stage, "pkgs", name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	f, err := os.Open(d.run.Layout.MPM(name))
+	f, err := fsutil.OpenConfined(d.run.Layout.Packages(), name+".mpm")
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("in packages/: %w", err)
 	}
 	defer f.Close()
 	if err := packager.Extract(ctx, f, dir, packager.ExtractOptions{PackageRooted: true}); err != nil {

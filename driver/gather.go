@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
@@ -10,11 +11,14 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/docker/docker/errdefs"
 
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/packager"
+	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
 // gather copies the result out of the container, extracts it safely into staging, adds the
@@ -31,6 +35,9 @@ func (b *recipeBuild) gather(ctx context.Context, id string) error {
 	// seen: the engine sends a symlink or a file there as it is.
 	out := filepath.Join(stage, "out")
 	if err := os.MkdirAll(out, 0o755); err != nil {
+		return b.fail("gather", err)
+	}
+	if err := b.checkSpecialFiles(ctx, id); err != nil {
 		return b.fail("gather", err)
 	}
 	resultDir := path.Join(containerResults, name)
@@ -50,6 +57,14 @@ func (b *recipeBuild) gather(ctx context.Context, id string) error {
 	if err := checkResultDir(tree, resultDir); err != nil {
 		return b.fail("gather", err)
 	}
+	return b.packTree(ctx, stage, tree)
+}
+
+// packTree turns the result tree, extracted into the run's staging, into the package: it adds
+// the recipe's meta/, reads and checks meta/package.yaml, packs, and installs. Everything it
+// reads of the tree is read confined to it; nothing outside stage is opened.
+func (b *recipeBuild) packTree(ctx context.Context, stage, tree string) error {
+	r, name := b.run, b.recipe.Name
 	if empty, err := emptyDir(tree); err != nil {
 		return b.fail("gather", err)
 	} else if empty && !b.shipsDescriptor() {
@@ -58,13 +73,13 @@ func (b *recipeBuild) gather(ctx context.Context, id string) error {
 	if err := b.addMeta(tree); err != nil {
 		return b.fail("package", err)
 	}
-	descPath := filepath.Join(tree, "meta", "package.yaml")
-	if _, err := os.Lstat(descPath); os.IsNotExist(err) {
+	// Read confined to the tree: meta/ or package.yaml may be links anywhere on the host.
+	data, err := fsutil.ReadConfined(tree, recipe.MetaPackageYAML, packager.MaxMetaSize)
+	if errors.Is(err, fs.ErrNotExist) {
 		return b.fail("package", errors.New("meta/package.yaml: missing: build.sh must write it (capstan package init) or the recipe ship it in meta/"))
 	}
-	data, err := readLimited(descPath, 1<<20)
 	if err != nil {
-		return b.fail("package", fmt.Errorf("meta/package.yaml: %w", err))
+		return b.fail("package", err)
 	}
 	pkg, err := b.parseDescriptor(data)
 	if err != nil {
@@ -89,6 +104,57 @@ func (b *recipeBuild) gather(ctx context.Context, id string) error {
 	}
 	b.res.Package = &Artifact{Path: filepath.Join("packages", name+".mpm"), SHA256: digest.SHA256, Size: digest.Size}
 	return nil
+}
+
+// checkSpecialFiles refuses a result holding sockets, named pipes or devices, by name, as listed
+// inside the container by buildCommand.
+func (b *recipeBuild) checkSpecialFiles(ctx context.Context, id string) error {
+	data, err := readContainerFile(ctx, b.run.Runner, id, specialFiles, 64<<10)
+	if err != nil || len(data) == 0 {
+		return nil // no list: the result directory is checked when it is copied out
+	}
+	kinds := map[byte]string{'s': "a socket", 'p': "a named pipe (fifo)", 'b': "a block device", 'c': "a character device"}
+	var found []string
+	for _, entry := range strings.Split(strings.TrimSuffix(string(data), "\x00"), "\x00") {
+		if len(entry) < 3 {
+			continue
+		}
+		found = append(found, fmt.Sprintf("%q is %s", entry[2:], kinds[entry[0]]))
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	const shown = 10
+	more := ""
+	if len(found) > shown {
+		more = fmt.Sprintf(" (and %d more)", len(found)-shown)
+		found = found[:shown]
+	}
+	return fmt.Errorf("$PACKAGE_RESULT_DIR holds files a package cannot hold (only regular files, directories and symlinks): %s%s", strings.Join(found, ", "), more)
+}
+
+// readContainerFile reads one small regular file out of a container; a missing file is empty.
+func readContainerFile(ctx context.Context, rn Runner, id, file string, limit int64) ([]byte, error) {
+	rc, err := rn.CopyOut(ctx, id, file)
+	if errdefs.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	hdr, err := tr.Next()
+	if err != nil {
+		return nil, err
+	}
+	if hdr.Typeflag != tar.TypeReg {
+		return nil, fmt.Errorf("%s: not a regular file", file)
+	}
+	if hdr.Size > limit {
+		return nil, fmt.Errorf("%s: %d bytes, more than %d", file, hdr.Size, limit)
+	}
+	return io.ReadAll(io.LimitReader(tr, limit))
 }
 
 // parseDescriptor parses a package.yaml and checks it names the recipe. Errors name the file as
@@ -144,23 +210,9 @@ func checkResultDir(tree, resultDir string) error {
 		link, _ := os.Readlink(tree)
 		return fmt.Errorf("$PACKAGE_RESULT_DIR must stay a directory: build.sh replaced %s with a symlink to %q", resultDir, link)
 	case !fi.IsDir():
-		return fmt.Errorf("$PACKAGE_RESULT_DIR must stay a directory: build.sh replaced %s with a %s", resultDir, fileKind(fi.Mode()))
+		return fmt.Errorf("$PACKAGE_RESULT_DIR must stay a directory: build.sh replaced %s with a %s", resultDir, fsutil.Kind(fi.Mode()))
 	}
 	return nil
-}
-
-// fileKind names a file type for messages.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsRegular():
-		return "regular file"
-	case m&fs.ModeSymlink != 0:
-		return "symlink"
-	case m.IsDir():
-		return "directory"
-	default:
-		return "special file (" + m.Type().String() + ")"
-	}
 }
 
 // emptyDir reports whether dir has no entries.
@@ -175,25 +227,6 @@ func emptyDir(dir string) (bool, error) {
 		return true, nil
 	}
 	return len(names) == 0, err
-}
-
-// readLimited reads a small regular file that came out of a container. A symlink is refused,
-// never followed: it would read a file of the host.
-func readLimited(path string, limit int64) ([]byte, error) {
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return nil, err
-	}
-	if fi.Mode()&fs.ModeSymlink != 0 {
-		return nil, errors.New("a symlink, not a regular file (links are never followed on the host)")
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("a %s, not a regular file", fileKind(fi.Mode()))
-	}
-	if fi.Size() > limit {
-		return nil, fmt.Errorf("%d bytes, more than %d", fi.Size(), limit)
-	}
-	return os.ReadFile(path)
 }
 
 // sourceDateEpoch is SOURCE_DATE_EPOCH when the caller set it, else the OSv commit time.

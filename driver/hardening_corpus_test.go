@@ -98,6 +98,9 @@ func (c badCase) install(t *testing.T, recipeDirs []string) {
 	}
 }
 
+// hostSecret marks host content that must never reach a package or a report.
+const hostSecret = "HOST-SECRET-3f1c"
+
 // victimDir is the host directory the meta-through-symlink case points its meta/ at.
 const victimDir = "/tmp/pkgdriver-hardening-victim"
 
@@ -128,6 +131,9 @@ func TestBadRecipeCorpus(t *testing.T) {
 	), nil)
 
 	assert.NilError(t, os.MkdirAll(victimDir, 0o755))
+	// A descriptor the meta-dir-link-host case points its meta/ at: never to be read.
+	assert.NilError(t, os.WriteFile(filepath.Join(victimDir, "package.yaml"),
+		[]byte("name: meta-dir-link-host\ntitle: "+hostSecret+"\nauthor: host\n"), 0o644))
 	victimBefore := listDir(t, victimDir)
 	hostFiles := []string{"/etc/passwd", "/etc/debian_version", "/etc/hostname"}
 	hostBefore := map[string][]byte{}
@@ -155,7 +161,7 @@ func TestBadRecipeCorpus(t *testing.T) {
 	assert.Check(t, heapPeak < 256<<20, "the heap reached %d MiB while a recipe printed 1 GiB", heapPeak>>20)
 
 	for _, c := range cases {
-		res := resultOf(t, rep, c.name)
+		res := resultOf(t, rep, recipe.DisplayName(c.name)) // reports show refused names quoted
 		t.Logf("%-28s %-8s %-9s %s", c.name, res.Status, res.Phase, res.Error)
 		assert.Check(t, is.Equal(string(res.Status), c.status), "case %s: %s", c.name, res.Error)
 		assert.Check(t, is.Equal(res.Phase, c.phase), "case %s: %s", c.name, res.Error)
@@ -170,6 +176,10 @@ func TestBadRecipeCorpus(t *testing.T) {
 			}
 		} else {
 			assert.Check(t, errors.Is(err, os.ErrNotExist), "case %s failed but left a package", c.name)
+			if recipe.ValidateName(c.name) != nil {
+				_, err := os.Lstat(filepath.Join(result, "log", c.name+".log"))
+				assert.Check(t, errors.Is(err, os.ErrNotExist), "case %s: a refused name became a log file", c.name)
+			}
 			assert.Check(t, strings.Contains(res.Error, c.name), "case %s: the error names the recipe: %s", c.name, res.Error)
 		}
 	}
@@ -187,6 +197,9 @@ func TestBadRecipeCorpus(t *testing.T) {
 	assert.Check(t, is.DeepEqual(listDir(t, victimDir), victimBefore), "something was written through meta -> %s", victimDir)
 	// The package of the symlinked package.yaml case never read the host's /etc/passwd.
 	assert.Check(t, !strings.Contains(string(readOptional(filepath.Join(result, "report.json"))), "root:x:0:0"))
+	// Nor did a package or a report get the host's package.yaml behind a symlinked meta/.
+	assert.Check(t, !strings.Contains(string(readOptional(filepath.Join(result, "report.json"))), hostSecret))
+	assert.Check(t, !strings.Contains(string(readOptional(filepath.Join(result, "junit.xml"))), hostSecret))
 
 	// Every report stays well-formed whatever the recipes printed.
 	report := readOptional(filepath.Join(result, "report.json"))
@@ -257,6 +270,10 @@ var corpusChecks = map[string]func(t *testing.T, result string, res driver.Recip
 	},
 	"background-processes": func(t *testing.T, _ string, res driver.RecipeResult) {
 		assert.Check(t, res.Duration < 60, "the build took %.1fs: it waited for processes build.sh left running", res.Duration)
+	},
+	"recipe-link-inside": func(t *testing.T, result string, _ driver.RecipeResult) {
+		got := readFile(t, filepath.Join(result, "intermediate", "recipe-link-inside", "seen.txt"))
+		assert.Check(t, is.Equal(got, "reached through a link\nreached through a link\n"))
 	},
 	"odd-file-names": func(t *testing.T, result string, _ driver.RecipeResult) {
 		entries := mpmEntries(t, result, "odd-file-names")

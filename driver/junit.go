@@ -45,7 +45,7 @@ func writeJUnit(path string, rep *Report) error {
 			c := junitCase{Name: r.Name, Classname: build.Name, Time: r.Duration}
 			switch r.Status {
 			case StatusBuilt, StatusCached:
-			case StatusNotStarted, StatusCancelled:
+			case StatusQueued, StatusCancelled, StatusNotStarted:
 				c.Skipped = &junitMessage{Message: string(r.Status)}
 			default:
 				c.Failure = failureMessage(string(r.Status), r.Error, r.Log, r.LogTail)

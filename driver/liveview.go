@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
 // liveView shows progress. On a terminal: one line per running recipe with its elapsed time and
@@ -83,7 +85,7 @@ func (v *liveView) draw(final bool) {
 	sort.Strings(names)
 	for _, n := range names {
 		e := v.running[n]
-		line := fmt.Sprintf("  %-24s %6s  %s", n, time.Since(e.start).Round(time.Second), e.tail.Last())
+		line := fmt.Sprintf("  %-24s %6s  %s", recipe.DisplayName(n), time.Since(e.start).Round(time.Second), e.tail.Last())
 		fmt.Fprintln(w, truncate(line, 120))
 		v.drawn++
 	}

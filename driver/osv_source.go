@@ -17,13 +17,32 @@ import (
 // osvSource is where the toolchain's OSv tree comes from: a local checkout (Dir set) or a
 // repository cloned inside the build.
 type osvSource struct {
-	Dir        string
-	Files      []string // tracked files of the local checkout, build/ output excluded
+	Dir string
+	// Files are the tracked files of the local checkout and, when it is dirty, its untracked
+	// ones (never ignored files, never build/ output).
+	Files      []string
 	Repo, Ref  string
 	Commit     string
 	CommitTime time.Time
 	Describe   string
+	// Changes say how the local checkout differs from Commit (see checkoutChanges); a source
+	// with changes is only built with --allow-dirty, and is then labelled <commit>-dirty.
+	Changes []string
 }
+
+// Dirty reports whether the tree sent is not exactly the commit's.
+func (s *osvSource) Dirty() bool { return len(s.Changes) > 0 }
+
+// LabelCommit is the commit as labels, tags and reports name it.
+func (s *osvSource) LabelCommit() string {
+	if s.Dirty() {
+		return s.Commit + dirtySuffix
+	}
+	return s.Commit
+}
+
+// dirtySuffix marks a commit built from a tree that differs from it.
+const dirtySuffix = "-dirty"
 
 var fullCommit = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
@@ -33,7 +52,7 @@ var fullCommit = regexp.MustCompile(`^[0-9a-f]{40}$`)
 // unreachable repository fails at once with a hint instead of deep inside the build.
 func resolveSource(ctx context.Context, cfg ImageConfig) (*osvSource, error) {
 	if cfg.OSVSrc != "" {
-		return localSource(ctx, cfg.OSVSrc)
+		return localSource(ctx, cfg.OSVSrc, cfg.AllowDirty)
 	}
 	src := &osvSource{Repo: cfg.OSVRepo, Ref: cfg.OSVRef}
 	if fullCommit.MatchString(cfg.OSVRef) {
@@ -60,7 +79,7 @@ func resolveSource(ctx context.Context, cfg ImageConfig) (*osvSource, error) {
 	return src, nil
 }
 
-func localSource(ctx context.Context, dir string) (*osvSource, error) {
+func localSource(ctx context.Context, dir string, allowDirty bool) (*osvSource, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -92,17 +111,29 @@ func localSource(ctx context.Context, dir string) (*osvSource, error) {
 		}
 		files = append(files, f)
 	}
-	return &osvSource{
+	src := &osvSource{
 		Dir: abs, Files: files, Commit: strings.TrimSpace(commit),
 		CommitTime: time.Unix(secs, 0).UTC(), Describe: strings.TrimSpace(describe),
-	}, nil
+	}
+	ch, err := checkoutChanges(ctx, abs)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("--osv-src %s: %w", dir, err))
+	}
+	if ch.dirty() && !allowDirty {
+		return nil, &DirtySourceError{Dir: dir, Commit: src.Commit, Changes: ch.files, Missing: ch.missing}
+	}
+	src.Changes = ch.list()
+	// What the user sees in the tree is what gets built: untracked files go along.
+	src.Files = append(src.Files, ch.untracked...)
+	return src, nil
 }
 
 func git(ctx context.Context, dir string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = dir
-	// Never prompt for credentials: a nightly run has nobody to answer.
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+	// Never prompt for credentials: a nightly run has nobody to answer. Never write to the
+	// checkout either (git status would otherwise refresh its index).
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -24,7 +24,9 @@ func (e errSkip) Error() string { return "skipped: " + e.reason }
 // stages is the whole flow of a run, top to bottom.
 func stages() []Stage {
 	return []Stage{
-		selectStage{},  // discover recipes, apply --recipes
+		selectStage{},  // discover recipes, apply --recipes (reads only: a bad selection writes nothing)
+		lockStage{},    // hold the result directory until the report is written
+		engineStage{},  // first contact with the engine, bounded in time
 		prepareStage{}, // result directory, the previous report, KEEP_RECIPES
 		reapStage{},    // containers and volumes an earlier crashed run left behind
 		imageStage{},   // build or reuse the toolchain image
@@ -37,39 +39,39 @@ func stages() []Stage {
 	}
 }
 
-// Execute runs the pipeline. It holds the result directory's lock from before the first stage
-// until the report is written (a *LockedError when another run has it, unless cfg.Wait).
-// Whatever happens, the run's own resources are removed and the report is written; the returned
-// report says how each recipe ended.
+// Execute runs the pipeline on the engine cli, or, when cli is nil, on the engine the
+// environment names (NewClient). It holds the result directory's lock from before anything is
+// written there until the report is written (a *LockedError when another run has it, unless
+// cfg.Wait). Whatever happens once the lock is held, the run's own resources are removed and
+// the report is written, also when the run could not start (the engine did not answer, the
+// toolchain image failed); the returned report says how each recipe ended.
 func Execute(ctx context.Context, cfg *Config, cli client.APIClient) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	layout := Layout{Root: cfg.ResultDir}
-	lock, err := AcquireLock(ctx, layout.Lock(), thisRun(cfg.RunID), LockOptions{Wait: cfg.Wait, Log: cfg.Log})
-	if err != nil {
+	if err := CheckOverlap(cfg.ResultDir, cfg.RecipeDirs); err != nil {
 		return nil, err
 	}
-	defer func() { // after the report is written
-		if err := lock.Release(); err != nil {
-			cfg.Log.Warn().Err(err).Msg("result directory lock")
-		}
-	}()
 	r := &Run{
 		Config: cfg,
-		Engine: cli,
-		Runner: &DockerRunner{Client: cli},
-		Layout: layout,
+		Layout: Layout{Root: cfg.ResultDir},
 		Start:  time.Now(),
 	}
-	err = runStages(ctx, r, stages())
+	if cli != nil {
+		r.useEngine(cli)
+	}
+	defer r.releaseLock() // after the report is written
+	err := runStages(ctx, r, stages())
 
 	cctx, cancel := cleanupContext(ctx)
 	defer cancel()
 	if cerr := cleanupRun(cctx, r); cerr != nil {
 		cfg.Log.Warn().Err(cerr).Msg("cleanup was incomplete")
 	}
-	if r.Results == nil { // stopped before any recipe was selected
+	if r.closeEngine != nil {
+		defer r.closeEngine()
+	}
+	if r.lock == nil { // stopped before the result directory was ours: nothing to report there
 		return nil, err
 	}
 	rep, rerr := writeReport(r, err)

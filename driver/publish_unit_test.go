@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,6 +21,8 @@ import (
 	"github.com/rs/zerolog"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/pkgdriver/pkgdriver/internal/testutil"
 )
 
 func TestRegistryKey(t *testing.T) {
@@ -346,8 +347,8 @@ func TestPublishBlockers(t *testing.T) {
 			{Name: "b", Status: StatusNotBuilt, Test: test(TestTimedOut)},
 		}}, reason: []string{"a: test failed", "b: test timed out"}},
 		{name: "interrupted", rep: Report{Status: "cancelled", Recipes: []RecipeResult{
-			{Name: "a", Status: StatusNotStarted}, {Name: "b", Status: StatusBuilt, Test: test(TestCancelled)},
-		}}, reason: []string{"the run ended with status cancelled", "a: build not started", "b: test cancelled"}},
+			{Name: "a", Status: StatusQueued}, {Name: "b", Status: StatusBuilt, Test: test(TestCancelled)},
+		}}, reason: []string{"the run ended with status cancelled", "a: build queued", "b: test cancelled"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.DeepEqual(t, publishBlockers(&tc.rep), tc.reason)
@@ -475,39 +476,6 @@ func pubTree(t *testing.T, root string, files map[string]string) {
 	}
 }
 
-// pubSnapshot lists every path under root with its type and content, for before/after comparisons.
-func pubSnapshot(t *testing.T, root string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case fi.Mode()&os.ModeSymlink != 0:
-			target, _ := os.Readlink(p)
-			out = append(out, rel+" -> "+target)
-		case fi.Mode().IsRegular():
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			out = append(out, fmt.Sprintf("%s %v %q", rel, fi.Mode().Perm(), data))
-		default:
-			out = append(out, fmt.Sprintf("%s %v", rel, fi.Mode()))
-		}
-		return nil
-	})
-	assert.NilError(t, err)
-	sort.Strings(out)
-	return out
-}
-
 // pubBeside lists the entries of dir's parent, to find temporary directories left behind.
 func pubBeside(t *testing.T, dir string) []string {
 	t.Helper()
@@ -540,12 +508,12 @@ func pubResult(t *testing.T) Layout {
 func TestPublishPackagesTo(t *testing.T) {
 	ctx := context.Background()
 	l := pubResult(t)
-	want := pubSnapshot(t, l.Root)
+	want := testutil.Snapshot(t, l.Root)
 
 	t.Run("new directory", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "deeper", "repo")
 		assert.NilError(t, CopyRepository(ctx, l, dir))
-		got := pubSnapshot(t, dir)
+		got := testutil.Snapshot(t, dir)
 		assert.Check(t, is.Contains(got, `packages/a.mpm -rw-r--r-- "new a"`))
 		assert.Check(t, is.Contains(got, `packages/b.mpm -rw------- "new b"`))
 		assert.Check(t, is.Contains(got, `packages/current.mpm -> a.mpm`))
@@ -567,7 +535,7 @@ func TestPublishPackagesTo(t *testing.T) {
 		})
 		assert.NilError(t, os.Chmod(dir, 0o750))
 		assert.NilError(t, CopyRepository(ctx, l, dir))
-		got := pubSnapshot(t, dir)
+		got := testutil.Snapshot(t, dir)
 		assert.Check(t, is.Contains(got, `packages/a.mpm -rw-r--r-- "new a"`))
 		assert.Check(t, is.Contains(got, `repository/img/img.qemu -rw-r--r-- "an image"`))
 		assert.Check(t, is.Contains(got, `config.yaml -rw-r--r-- "x: y\n"`))
@@ -576,7 +544,7 @@ func TestPublishPackagesTo(t *testing.T) {
 		assert.NilError(t, err)
 		assert.Check(t, is.Equal(fi.Mode().Perm(), os.FileMode(0o750)))
 		assert.DeepEqual(t, pubBeside(t, dir), []string{"repo"})
-		assert.DeepEqual(t, pubSnapshot(t, l.Root), want) // the source is untouched
+		assert.DeepEqual(t, testutil.Snapshot(t, l.Root), want) // the source is untouched
 	})
 
 	t.Run("through a symlink", func(t *testing.T) {
@@ -589,7 +557,7 @@ func TestPublishPackagesTo(t *testing.T) {
 		target, err := os.Readlink(link)
 		assert.NilError(t, err)
 		assert.Check(t, is.Equal(target, "real"))
-		assert.Check(t, is.Contains(pubSnapshot(t, real), `packages/a.mpm -rw-r--r-- "new a"`))
+		assert.Check(t, is.Contains(testutil.Snapshot(t, real), `packages/a.mpm -rw-r--r-- "new a"`))
 	})
 
 	t.Run("not a directory", func(t *testing.T) {
@@ -608,8 +576,8 @@ func TestPublishPackagesToSwapFallback(t *testing.T) {
 	pubTree(t, target, map[string]string{"f": "old"})
 	unsupported := func(a, b string) error { return errExchangeUnsupported }
 	assert.NilError(t, swapDirsWith(unsupported, tmp, target, true))
-	assert.DeepEqual(t, pubSnapshot(t, target), []string{". drwxr-xr-x", `f -rw-r--r-- "new"`})
-	assert.DeepEqual(t, pubSnapshot(t, tmp), []string{". drwxr-xr-x", `f -rw-r--r-- "old"`})
+	assert.DeepEqual(t, testutil.Snapshot(t, target), []string{". drwxr-xr-x", `f -rw-r--r-- "new"`})
+	assert.DeepEqual(t, testutil.Snapshot(t, tmp), []string{". drwxr-xr-x", `f -rw-r--r-- "old"`})
 }
 
 // TestPublishPackagesToFailure breaks the copy midway and checks that the old directory is exactly
@@ -637,7 +605,7 @@ func TestPublishPackagesToFailure(t *testing.T) {
 			tc.break_(t, l)
 			dir := filepath.Join(t.TempDir(), "repo")
 			pubTree(t, dir, map[string]string{"packages/old.mpm": "old", "mike/osv-loader/index.yaml": "old", "keep/me": "x"})
-			before := pubSnapshot(t, dir)
+			before := testutil.Snapshot(t, dir)
 			cctx := ctx
 			if tc.name == "cancelled" {
 				c, cancel := context.WithCancel(ctx)
@@ -646,7 +614,7 @@ func TestPublishPackagesToFailure(t *testing.T) {
 			}
 			err := CopyRepository(cctx, l, dir)
 			assert.ErrorContains(t, err, tc.err)
-			assert.DeepEqual(t, pubSnapshot(t, dir), before)
+			assert.DeepEqual(t, testutil.Snapshot(t, dir), before)
 			assert.DeepEqual(t, pubBeside(t, dir), []string{"repo"})
 		})
 	}
@@ -677,7 +645,7 @@ func TestPublishRefusedWritesRecord(t *testing.T) {
 	pub2, err := p.Publish(context.Background(), rep)
 	assert.NilError(t, err)
 	assert.Check(t, is.Equal(pub2.PackagesTo, dir))
-	assert.Check(t, is.Contains(pubSnapshot(t, dir), `packages/a.mpm -rw-r--r-- "new a"`))
+	assert.Check(t, is.Contains(testutil.Snapshot(t, dir), `packages/a.mpm -rw-r--r-- "new a"`))
 }
 
 func TestPublishLoadReport(t *testing.T) {

@@ -43,10 +43,12 @@ type recipeBuild struct {
 
 func (b *recipeBuild) Run(ctx context.Context) *RecipeResult {
 	r, rc := b.run, b.recipe
-	rel, _ := filepath.Rel(r.Layout.Root, r.Layout.Log(rc.Name))
 	b.res = &RecipeResult{
-		Name: rc.Name, Start: time.Now().UTC(), Log: rel,
+		Name: rc.Name, Start: time.Now().UTC(),
 		ImageID: r.Toolchain.ID, OSVCommit: r.Toolchain.Commit,
+	}
+	if recipe.ValidateName(rc.Name) == nil { // a refused name gets no file, not even a log
+		b.res.Log, _ = filepath.Rel(r.Layout.Root, r.Layout.Log(rc.Name))
 	}
 	err := b.buildCached(ctx)
 	b.res.Duration = math.Round(time.Since(b.res.Start).Seconds()*1000) / 1000
@@ -109,11 +111,16 @@ func (b *recipeBuild) fail(phase string, err error) error {
 	if errors.As(err, &rerr) || errors.As(err, &dup) {
 		return err // already names the recipe (and the file)
 	}
-	return fmt.Errorf("recipe %s: %w", b.recipe.Name, err)
+	return fmt.Errorf("recipe %s: %w", recipe.DisplayName(b.recipe.Name), err)
 }
 
 func (b *recipeBuild) build(ctx context.Context) error {
 	r, rc := b.run, b.recipe
+	if b.res.Log == "" {
+		// The name is refused (rc.Err says why): it must not become a file name, so the
+		// report alone says what happened.
+		return b.fail("validate", rc.Err)
+	}
 	logf, err := os.Create(r.Layout.Log(rc.Name))
 	if err != nil {
 		return b.fail("log", err)
@@ -154,14 +161,23 @@ func (b *recipeBuild) build(ctx context.Context) error {
 	return b.gather(ctx, id)
 }
 
+// buildCommand runs build.sh with both streams on one pipe (the engine reads stdout and stderr
+// pipes separately and can reorder lines between them; the log must keep the order they were
+// written in), passing its exit status on. After a successful build it lists the files a package
+// cannot hold into specialFiles: the engine's archive drops sockets without a word, so gather
+// could not see them otherwise.
+const buildCommand = `cd "$RECIPE_DIR" && ./build.sh 2>&1 || exit; ` +
+	`find "$PACKAGE_RESULT_DIR" \( -type s -o -type p -o -type b -o -type c \) -printf '%y %P\0' >` + specialFiles + ` 2>/dev/null; exit 0`
+
+// specialFiles is where buildCommand lists the sockets, pipes and devices in the result.
+const specialFiles = "/pkgdriver/special-files"
+
 // spec is the recipe's container: the contract's build environment and nothing more.
 func (b *recipeBuild) spec() ContainerSpec {
 	r, name := b.run, b.recipe.Name
 	spec := ContainerSpec{
 		Image: r.Toolchain.ID,
-		// One pipe for both streams: the engine reads stdout and stderr pipes separately and
-		// can reorder lines between them; the log must keep the order they were written in.
-		Cmd: []string{"/bin/sh", "-c", `cd "$RECIPE_DIR" && exec ./build.sh 2>&1`},
+		Cmd:   []string{"/bin/sh", "-c", buildCommand},
 		Env: []string{
 			"RECIPE_DIR=" + path.Join(containerRecipes, name),
 			"PACKAGE_NAME=" + name,
@@ -197,20 +213,20 @@ func (r *Run) cpuCount() int {
 	return max(r.EngineCPUs, 1)
 }
 
-// copyIn sends the recipe, the common files and an empty result directory.
+// copyIn sends the recipe, the common files and an empty result directory. The trees are walked
+// as the cache hash walks them (recipe.Trees), so the hash covers exactly what the build gets.
 func (b *recipeBuild) copyIn(ctx context.Context, id string) error {
-	// A recipe may be a symlink to its directory; what is sent is the directory.
-	dir, err := filepath.EvalSymlinks(b.recipe.Dir)
-	if err != nil {
-		return err
-	}
 	pr, pw := io.Pipe()
 	go func() {
 		tw := newTarWriter(pw)
-		err := tw.tree(ctx, dir, path.Join(containerRecipes[1:], b.recipe.Name))
-		for _, dir := range b.run.Catalog.CommonDirs {
+		var err error
+		for _, tr := range recipe.Trees(b.recipe, b.run.Catalog.CommonDirs) {
+			prefix := path.Join(containerRecipes[1:], b.recipe.Name)
+			if tr.Common {
+				prefix = path.Join(containerRecipes[1:], recipe.CommonDirName)
+			}
 			if err == nil {
-				err = tw.tree(ctx, dir, path.Join(containerRecipes[1:], "common"))
+				err = tw.recipeTree(ctx, tr, prefix)
 			}
 		}
 		if err == nil {
@@ -221,7 +237,7 @@ func (b *recipeBuild) copyIn(ctx context.Context, id string) error {
 		}
 		pw.CloseWithError(err)
 	}()
-	err = b.run.Runner.CopyIn(ctx, id, "/", pr)
+	err := b.run.Runner.CopyIn(ctx, id, "/", pr)
 	pr.CloseWithError(err)
 	return err
 }

@@ -33,7 +33,7 @@ type Report struct {
 // (no demo) and recipes only tested in this run do not fail a run.
 func (rep *Report) Failed() bool {
 	for _, r := range rep.Recipes {
-		if r.Broken() || r.Status == StatusNotStarted {
+		if r.Broken() || r.Status == StatusQueued || r.Status == StatusNotStarted {
 			return true
 		}
 	}
@@ -51,9 +51,16 @@ func writeReport(r *Run, runErr error) (*Report, error) {
 	}
 	cancelled := errors.Is(runErr, errInterrupted) || errors.Is(runErr, context.Canceled)
 	for i := range rep.Recipes {
-		if res := &rep.Recipes[i]; res.Status == StatusNotStarted && cancelled {
+		res := &rep.Recipes[i]
+		switch {
+		case res.Status != StatusQueued:
+		case cancelled:
 			res.Status = StatusCancelled
 			res.Error = "not started: the run was stopped"
+		case runErr != nil:
+			res.Status = StatusNotStarted
+			first, _, _ := strings.Cut(runErr.Error(), "\n")
+			res.Error = "not started: the run failed first: " + first
 		}
 	}
 	if err := writeJUnit(r.Layout.JUnit(), rep); err != nil {
@@ -125,7 +132,7 @@ func printSummary(w io.Writer, rep *Report) {
 		}
 	}
 	var parts []string
-	for _, s := range []Status{StatusBuilt, StatusCached, StatusFailed, StatusTimedOut, StatusCancelled, StatusNotStarted} {
+	for _, s := range []Status{StatusBuilt, StatusCached, StatusFailed, StatusTimedOut, StatusCancelled, StatusNotStarted, StatusQueued} {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}
@@ -151,7 +158,8 @@ func printSummary(w io.Writer, rep *Report) {
 }
 
 func printFailure(w io.Writer, title, msg, log string, tail []string) {
-	fmt.Fprintf(w, "\n%s: %s\n", title, msg)
+	// Messages can quote what a recipe holds (a file name, a parser's complaint about its YAML).
+	fmt.Fprintf(w, "\n%s: %s\n", title, printable(msg))
 	if len(tail) > 0 {
 		fmt.Fprintf(w, "  last lines of %s:\n", log)
 		for _, l := range tail {

@@ -228,7 +228,7 @@ func htmlCounts(rep *Report) []string {
 		}
 	}
 	out := []string{fmt.Sprintf("%d recipes", len(rep.Recipes))}
-	for _, s := range []Status{StatusBuilt, StatusCached, StatusFailed, StatusTimedOut, StatusCancelled, StatusNotStarted, StatusNotBuilt} {
+	for _, s := range []Status{StatusBuilt, StatusCached, StatusFailed, StatusTimedOut, StatusCancelled, StatusNotStarted, StatusQueued, StatusNotBuilt} {
 		if builds[s] > 0 {
 			out = append(out, fmt.Sprintf("%d %s", builds[s], s))
 		}

@@ -62,7 +62,7 @@ func htmlSample() (cur, prev *Report) {
 			{Name: "ruby", Status: StatusBuilt, Start: at(9*time.Minute + 30*time.Second + 20*time.Millisecond), Duration: 200,
 				Log: "log/ruby.log", Package: pkg("ruby", 10<<20),
 				Test: &TestResult{Status: TestPassed, Start: at(14*time.Minute + 25*time.Second), Duration: 12, Log: "log/ruby.test.log"}},
-			{Name: "queued one", Status: StatusNotStarted},
+			{Name: "queued one", Status: StatusQueued},
 		},
 	}
 	prev = &Report{
@@ -124,7 +124,7 @@ func TestRenderHTMLReport(t *testing.T) {
 		assert.Check(t, is.Contains(inputs, want))
 	}
 	assert.Check(t, is.Regexp(`<span class="badge fail" id="run-status">failed</span>`, page))
-	assert.Check(t, is.Contains(page, "8 recipes · 4 built · 1 cached · 1 failed · 1 timed out · 1 not started · 2 tests passed"))
+	assert.Check(t, is.Contains(page, "8 recipes · 4 built · 1 cached · 1 failed · 1 timed out · 1 queued · 2 tests passed"))
 
 	// One row per recipe, in report order, with its statuses.
 	var rows [][]string
@@ -139,7 +139,7 @@ func TestRenderHTMLReport(t *testing.T) {
 		{" failed", "&lt;script&gt;alert(1)&lt;/script&gt;", "timed out", "-"},
 		{"", "zlib", "built", "untested"},
 		{"", "ruby", "built", "passed"},
-		{"", "queued one", "not started", "-"},
+		{"", "queued one", "queued", "-"},
 	})
 	row := func(name string) string {
 		m := regexp.MustCompile(`(?s)data-recipe="` + regexp.QuoteMeta(name) + `".*?</tbody>`).FindString(page)
@@ -203,7 +203,7 @@ func TestRenderHTMLReportWithoutHistory(t *testing.T) {
 	assert.Check(t, is.Contains(section(t, same, "changes"), "Nothing changed"))
 
 	// A run stopped before any recipe ran: no timeline, the error is shown.
-	empty := &Report{RunID: "r", Status: "error", Error: "toolchain image: <boom>", Recipes: []RecipeResult{{Name: "a", Status: StatusNotStarted}}}
+	empty := &Report{RunID: "r", Status: "error", Error: "toolchain image: <boom>", Recipes: []RecipeResult{{Name: "a", Status: StatusQueued}}}
 	page = renderHTML(t, empty, nil)
 	assert.Check(t, !strings.Contains(page, `id="timeline"`))
 	assert.Check(t, is.Contains(page, `<pre class="error">toolchain image: &lt;boom&gt;</pre>`))

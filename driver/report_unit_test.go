@@ -35,7 +35,7 @@ func unitRun(t *testing.T, statuses map[string]Status) (*Run, *bytes.Buffer) {
 	exit := 1
 	for _, n := range names {
 		st := statuses[n]
-		if st == "" || st == StatusNotStarted {
+		if st == "" || st == StatusQueued {
 			continue
 		}
 		res := &RecipeResult{Name: n, Status: st, Duration: 1.25, Log: "log/" + n + ".log"}
@@ -51,7 +51,7 @@ func unitRun(t *testing.T, statuses map[string]Status) (*Run, *bytes.Buffer) {
 
 var unitMixed = map[string]Status{
 	"a-built": StatusBuilt, "b-failed": StatusFailed, "c-timedout": StatusTimedOut,
-	"d-queued": StatusNotStarted, "e-cancelled": StatusCancelled,
+	"d-queued": StatusQueued, "e-cancelled": StatusCancelled,
 }
 
 func TestWriteReport(t *testing.T) {
@@ -71,8 +71,8 @@ func TestWriteReport(t *testing.T) {
 	}{
 		{name: "all built", statuses: allBuilt, wantStatus: "ok", wantQueued: StatusBuilt, wantCounts: "5 built in 2s"},
 		{
-			name: "some failed", statuses: unitMixed, wantStatus: "failed", wantQueued: StatusNotStarted,
-			wantCounts: "1 built, 1 failed, 1 timed out, 1 cancelled, 1 not started in 2s",
+			name: "some failed", statuses: unitMixed, wantStatus: "failed", wantQueued: StatusQueued,
+			wantCounts: "1 built, 1 failed, 1 timed out, 1 cancelled, 1 queued in 2s",
 		},
 		{
 			name: "interrupted", statuses: unitMixed, runErr: context.Canceled, wantStatus: "cancelled",
@@ -88,8 +88,9 @@ func TestWriteReport(t *testing.T) {
 			wantStatus: "cancelled", wantQueued: StatusCancelled, wantError: "interrupted: not confirmed",
 		},
 		{
-			name: "run error", statuses: unitMixed, runErr: errors.New("engine went away"), wantStatus: "error",
-			wantQueued: StatusNotStarted, wantError: "engine went away",
+			name: "run error", statuses: unitMixed, runErr: errors.New("engine went away\ndetails"), wantStatus: "error",
+			wantQueued: StatusNotStarted, wantError: "engine went away\ndetails",
+			wantCounts: "1 built, 1 failed, 1 timed out, 1 cancelled, 1 not started in 2s",
 		},
 	}
 	for _, tc := range tests {
@@ -112,6 +113,9 @@ func TestWriteReport(t *testing.T) {
 			}
 			assert.DeepEqual(t, got, []string{"a-built", "b-failed", "c-timedout", "d-queued", "e-cancelled"})
 			assert.Equal(t, rep.Recipes[3].Status, tc.wantQueued)
+			if tc.wantQueued == StatusNotStarted { // the run's reason, its first line
+				assert.Equal(t, rep.Recipes[3].Error, "not started: the run failed first: engine went away")
+			}
 
 			// report.json is the same report, and nothing else is left beside it.
 			data, err := os.ReadFile(r.Layout.Report())
@@ -140,7 +144,7 @@ func TestWriteReport(t *testing.T) {
 				assert.Check(t, is.Regexp(`(?m)^`+res.Name+`\s+`+string(res.Status)+`\s`, s))
 				tail := res.Name + " said goodbye"
 				switch {
-				case res.Status == StatusBuilt || res.Status == StatusNotStarted:
+				case res.Status == StatusBuilt || res.Status == StatusQueued || res.Status == StatusNotStarted:
 					assert.Check(t, !strings.Contains(s, tail), "tail of %s printed", res.Name)
 				case res.LogTail == nil: // cancelled while queued: it never ran, it has no log
 					assert.Check(t, is.Regexp(`(?m)^`+res.Name+`\b.*\b`+string(res.Status)+`:`, s))
@@ -167,7 +171,7 @@ func TestPrintSummaryNothingToSay(t *testing.T) {
 
 func TestReportFailed(t *testing.T) {
 	t.Parallel()
-	for _, st := range []Status{StatusNotStarted, StatusFailed, StatusTimedOut, StatusCancelled} {
+	for _, st := range []Status{StatusQueued, StatusFailed, StatusTimedOut, StatusCancelled} {
 		rep := &Report{Recipes: []RecipeResult{{Status: StatusBuilt}, {Status: st}}}
 		assert.Check(t, rep.Failed(), "%s counts as a failure", st)
 	}

@@ -34,6 +34,9 @@ type Reproduction struct {
 // VerifyReproducible rebuilds the named recipes once more, from scratch, into a scratch result
 // directory, and compares each new package with the one in cfg's packages/, entry by entry.
 func VerifyReproducible(ctx context.Context, cfg *Config, cli client.APIClient, names []string) ([]Reproduction, error) {
+	if err := CheckOverlap(cfg.ResultDir, cfg.RecipeDirs); err != nil {
+		return nil, err
+	}
 	l := Layout{Root: cfg.ResultDir}
 	for _, n := range names {
 		if _, err := os.Stat(l.MPM(n)); err != nil {

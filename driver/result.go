@@ -3,16 +3,18 @@ package driver
 import (
 	"sync"
 	"time"
+
+	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
 // Status is how a recipe's build ended.
 type Status string
 
-// Build outcomes. "not started" only appears in a report of a run that stopped before the recipe
+// Build outcomes. "queued" only appears in a report of a run that stopped before the recipe
 // started.
 const (
-	StatusNotStarted Status = "not started"
-	StatusBuilt      Status = "built"
+	StatusQueued Status = "queued"
+	StatusBuilt  Status = "built"
 	// StatusCached is a recipe not rebuilt: its package came from the same inputs.
 	StatusCached    Status = "cached"
 	StatusFailed    Status = "failed"
@@ -20,6 +22,9 @@ const (
 	StatusCancelled Status = "cancelled"
 	// StatusNotBuilt is a recipe tested (TEST_RECIPES) but not built in this run.
 	StatusNotBuilt Status = "not built"
+	// StatusNotStarted is a recipe of a run that failed before it could start (the engine did
+	// not answer, the toolchain image failed).
+	StatusNotStarted Status = "not started"
 )
 
 // OK reports whether the recipe's package is good: built now or cached.
@@ -106,7 +111,7 @@ type results struct {
 func newResults(names []string) *results {
 	r := &results{order: names, by: map[string]*RecipeResult{}}
 	for _, n := range names {
-		r.by[n] = &RecipeResult{Name: n, Status: StatusNotStarted}
+		r.by[n] = &RecipeResult{Name: n, Status: StatusQueued}
 	}
 	return r
 }
@@ -140,13 +145,16 @@ func (r *results) get(name string) (RecipeResult, bool) {
 	return *res, true
 }
 
-// list returns a copy in selection order.
+// list returns a copy in selection order, for the summary and the reports: each name as
+// recipe.DisplayName shows it, so a refused directory name reaches no terminal or file raw.
 func (r *results) list() []RecipeResult {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]RecipeResult, 0, len(r.order))
 	for _, n := range r.order {
-		out = append(out, *r.by[n])
+		res := *r.by[n]
+		res.Name = recipe.DisplayName(res.Name)
+		out = append(out, res)
 	}
 	return out
 }

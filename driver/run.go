@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"strings"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -31,6 +32,20 @@ type Run struct {
 	Results *results
 	Loader  *Artifact
 	Report  *Report
+
+	lock *ResultLock
+	// closeEngine closes a client the run made itself (engineStage).
+	closeEngine func() error
+}
+
+func (r *Run) useEngine(cli client.APIClient) {
+	r.Engine, r.Runner = cli, &DockerRunner{Client: cli}
+}
+
+func (r *Run) releaseLock() {
+	if err := r.lock.Release(); err != nil {
+		r.Config.Log.Warn().Err(err).Msg("result directory lock")
+	}
 }
 
 // Toolchain describes the toolchain image a run uses.
@@ -47,9 +62,19 @@ type Toolchain struct {
 }
 
 // ShortCommit is the commit abbreviated the way image tags and index.yaml use it.
-func (t *Toolchain) ShortCommit() string {
-	if len(t.Commit) > 7 {
-		return t.Commit[:7]
+// A dirty tree's commit keeps its suffix: abcdef0-dirty.
+func (t *Toolchain) ShortCommit() string { return shortCommit(t.Commit) }
+
+// Dirty reports whether the image was built from a tree that differs from its commit.
+func (t *Toolchain) Dirty() bool { return strings.HasSuffix(t.Commit, dirtySuffix) }
+
+func shortCommit(c string) string {
+	base, dirty := strings.CutSuffix(c, dirtySuffix)
+	if len(base) > 7 {
+		base = base[:7]
 	}
-	return t.Commit
+	if dirty {
+		return base + dirtySuffix
+	}
+	return base
 }

@@ -34,7 +34,7 @@ func (buildStage) Run(ctx context.Context, r *Run) error {
 		}
 		g.Go(func() error {
 			if ctx.Err() != nil {
-				return nil // cancelled while queued: stays "not started" in the report
+				return nil // cancelled while queued: stays "queued" in the report
 			}
 			b := &recipeBuild{run: r, recipe: rc, tail: newLineTail(failureTailLines)}
 			view.Started(rc.Name, b.tail)
@@ -103,7 +103,7 @@ func (b *recipeBuild) runSafely(ctx context.Context) (res *RecipeResult) {
 		if p := recover(); p != nil {
 			b.run.Config.Log.Error().Str("recipe", b.recipe.Name).Str("stack", string(debug.Stack())).Msg("internal error")
 			res = &RecipeResult{Name: b.recipe.Name, Status: StatusFailed, Phase: "internal",
-				Error: fmt.Sprintf("recipe %s: internal error in pkgdriver: %v", b.recipe.Name, p)}
+				Error: fmt.Sprintf("recipe %s: internal error in pkgdriver: %v", recipe.DisplayName(b.recipe.Name), p)}
 		}
 	}()
 	return b.Run(ctx)

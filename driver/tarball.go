@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
 // tarWriter writes host files into a tar stream for the engine: owned by root, one fixed mtime,
@@ -64,41 +66,58 @@ func (t *tarWriter) file(ctx context.Context, src, name string) error {
 	if err != nil {
 		return err
 	}
-	if fi.IsDir() {
-		return t.dir(name, fi.Mode())
-	}
-	if err := t.dir(path.Dir(name), 0o755); err != nil {
-		return err
-	}
-	hdr := &tar.Header{Name: name, Mode: int64(fi.Mode().Perm()), ModTime: t.mtime, Format: tar.FormatPAX}
 	switch {
+	case fi.IsDir():
+		return t.dir(name, fi.Mode())
 	case fi.Mode().IsRegular():
-		hdr.Typeflag, hdr.Size = tar.TypeReg, fi.Size()
+		return t.regular(name, src, fi.Mode(), fi.Size())
 	case fi.Mode()&fs.ModeSymlink != 0:
 		target, err := os.Readlink(src)
 		if err != nil {
 			return err
 		}
-		hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, target
+		if err := t.dir(path.Dir(name), 0o755); err != nil {
+			return err
+		}
+		return t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: name, Linkname: target,
+			Mode: int64(fi.Mode().Perm()), ModTime: t.mtime, Format: tar.FormatPAX})
 	default:
 		return fmt.Errorf("%s: unsupported file type %s", src, fi.Mode().Type())
 	}
-	if err := t.tw.WriteHeader(hdr); err != nil {
+}
+
+// regular writes exactly size bytes of the host file src as name.
+func (t *tarWriter) regular(name, src string, mode fs.FileMode, size int64) error {
+	if err := t.dir(path.Dir(name), 0o755); err != nil {
 		return err
-	}
-	if hdr.Typeflag != tar.TypeReg {
-		return nil
 	}
 	f, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	if err := t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: int64(mode.Perm()),
+		Size: size, ModTime: t.mtime, Format: tar.FormatPAX}); err != nil {
+		return err
+	}
 	// A file that changes size while being sent would corrupt the stream; CopyN keeps it exact.
-	if _, err := io.CopyN(t.tw, f, hdr.Size); err != nil {
+	if _, err := io.CopyN(t.tw, f, size); err != nil {
 		return fmt.Errorf("%s: %w", src, err)
 	}
 	return nil
+}
+
+// recipeTree writes a recipe or common tree under prefix exactly as recipe.Hash sees it (one
+// walker for both): symlinks inside the recipes directory become what they point to, any other
+// link stops the stream with the walker's error, naming the path.
+func (t *tarWriter) recipeTree(ctx context.Context, tr recipe.Tree, prefix string) error {
+	return tr.Walk(ctx, func(e recipe.TreeEntry) error {
+		name := path.Join(prefix, e.Rel)
+		if e.Mode.IsDir() {
+			return t.dir(name, e.Mode)
+		}
+		return t.regular(name, e.Path, e.Mode, e.Size)
+	})
 }
 
 // tree writes every file under root as prefix/<relative path>, in sorted order.

@@ -34,6 +34,9 @@ const (
 	labelCommitTime = "pkgdriver.osv.commit-time"
 	labelDescribe   = "pkgdriver.osv.version"
 	labelPlatform   = "pkgdriver.platform"
+	// labelRebuilt is the time (Unix nanoseconds) of a --rebuild-image build: among images of
+	// the same inputs, the latest rebuild wins over older images.
+	labelRebuilt = "pkgdriver.toolchain.rebuilt"
 	// toolchainFacts is written by the Dockerfile and read back into labels.
 	toolchainFacts = "/etc/pkgdriver-toolchain"
 )
@@ -62,6 +65,11 @@ func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 	if err != nil {
 		return nil, err
 	}
+	if src.Dirty() {
+		b.Log.Warn().Str("osv", src.Dir).Str("commit", src.LabelCommit()).Int("changes", len(src.Changes)).
+			Strs("first", src.Changes[:min(len(src.Changes), maxListedChanges)]).
+			Msg("--allow-dirty: building the OSv checkout as it is, not its commit")
+	}
 	args := b.buildArgs(src)
 	// Writing the context of a large OSv tree takes seconds; when nothing it is made of changed
 	// since the last run (same files, sizes and times), its input hash is already known.
@@ -71,8 +79,8 @@ func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 	}
 	if !b.Config.Rebuild {
 		if input := b.knownInput(fp); input != "" {
-			if tc, err := b.find(ctx, input); err != nil || tc != nil {
-				return b.reuse(tc), err
+			if tc, err := b.find(ctx, input, ""); err != nil || tc != nil {
+				return tc, err
 			}
 		}
 	}
@@ -91,8 +99,8 @@ func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 	b.rememberInput(fp, input)
 
 	if !b.Config.Rebuild {
-		if tc, err := b.find(ctx, input); err != nil || tc != nil {
-			return b.reuse(tc), err
+		if tc, err := b.find(ctx, input, ""); err != nil || tc != nil {
+			return tc, err
 		}
 	}
 	if _, err := buildCtx.Seek(0, io.SeekStart); err != nil {
@@ -108,20 +116,10 @@ func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 		return nil, err
 	}
 	// Another run may have finished the same inputs first; use the image every run settles on.
-	if first, err := b.find(ctx, input); err == nil && first != nil && first.ID != tc.ID {
-		b.Log.Info().Str("image", first.Tags[0]).Str("id", shortID(first.ID)).
-			Msg("an image from the same inputs was built first, by an earlier or a concurrent run; using it, as every run will")
+	if first, err := b.find(ctx, input, tc.ID); err == nil && first != nil {
 		return first, nil
 	}
 	return tc, nil
-}
-
-// reuse says that an image found by its inputs is used instead of a build.
-func (b *ToolchainBuilder) reuse(tc *Toolchain) *Toolchain {
-	if tc != nil {
-		b.Log.Info().Str("image", tc.Tags[0]).Str("id", shortID(tc.ID)).Msg("reusing the toolchain image built from the same inputs")
-	}
-	return tc
 }
 
 func (s *osvSource) describe() string {
@@ -179,6 +177,10 @@ func (b *ToolchainBuilder) buildArgs(src *osvSource) map[string]string {
 		args["OSV_BUILD_ARGS"] = b.Config.OSVBuildArgs
 	}
 	args["OSV_COMMIT"] = src.Commit
+	if src.Dirty() {
+		// After the kernel step in the Dockerfile: a clean tree's layers are not affected.
+		args["OSV_DIRTY"] = "1"
+	}
 	if src.Dir != "" {
 		args["OSV_DESCRIBE"] = src.Describe
 		args["OSV_COMMIT_TIME"] = strconv.FormatInt(src.CommitTime.Unix(), 10)
@@ -202,8 +204,9 @@ func inputHash(contextHash string, args map[string]string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// find returns the newest image built from the same inputs, or nil.
-func (b *ToolchainBuilder) find(ctx context.Context, input string) (*Toolchain, error) {
+// find returns the image a run of these inputs uses (the latest --rebuild-image build, else the
+// oldest image), tagged, or nil when there is none or it is the image self this run just built.
+func (b *ToolchainBuilder) find(ctx context.Context, input, self string) (*Toolchain, error) {
 	list, err := b.Client.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("label", labelInput+"="+input))})
 	if err != nil {
 		return nil, fmt.Errorf("list toolchain images: %w", err)
@@ -212,18 +215,30 @@ func (b *ToolchainBuilder) find(ctx context.Context, input string) (*Toolchain, 
 		return nil, nil
 	}
 	// The oldest: when two runs built the same inputs at once, every later run settles on the
-	// first image made, so caches keyed by the image ID stay valid.
+	// first image made, so caches keyed by the image ID stay valid. An image built with
+	// --rebuild-image replaces the ones before it.
+	rebuilt := func(i int) int64 {
+		n, _ := strconv.ParseInt(list[i].Labels[labelRebuilt], 10, 64)
+		return n
+	}
 	sort.Slice(list, func(i, j int) bool {
+		if ri, rj := rebuilt(i), rebuilt(j); ri != rj {
+			return ri > rj
+		}
 		if list[i].Created != list[j].Created {
 			return list[i].Created < list[j].Created
 		}
 		return list[i].ID < list[j].ID
 	})
+	if list[0].ID == self {
+		return nil, nil
+	}
 	tc, err := b.describeImage(ctx, list[0].ID)
 	if err != nil {
 		return nil, err
 	}
 	tc.Reused = true
+	b.Log.Info().Str("image", tc.Tags[0]).Str("id", shortID(tc.ID)).Msg("reusing the toolchain image built from the same inputs")
 	return tc, b.tag(ctx, tc)
 }
 
@@ -247,6 +262,7 @@ func (b *ToolchainBuilder) build(ctx context.Context, buildCtx io.Reader, args m
 		Remove:      true,
 		ForceRemove: true,
 		Version:     build.BuilderV1,
+		NoCache:     b.Config.Rebuild,
 		Labels:      map[string]string{LabelRole: "toolchain-stage"},
 	})
 	if err != nil {
@@ -267,6 +283,9 @@ func (b *ToolchainBuilder) finish(ctx context.Context, id, input string, src *os
 	if facts["commit"] == "" {
 		facts["commit"] = src.Commit
 	}
+	if src.Dirty() && !strings.HasSuffix(facts["commit"], dirtySuffix) {
+		facts["commit"] += dirtySuffix
+	}
 	labels := map[string]string{
 		labelInput:      input,
 		labelCommit:     facts["commit"],
@@ -274,6 +293,9 @@ func (b *ToolchainBuilder) finish(ctx context.Context, id, input string, src *os
 		labelDescribe:   facts["describe"],
 		labelPlatform:   facts["platform"],
 		LabelRole:       "toolchain",
+	}
+	if b.Config.Rebuild {
+		labels[labelRebuilt] = strconv.FormatInt(b.now().UnixNano(), 10)
 	}
 	var changes []string
 	for _, k := range sortedKeys(labels) {

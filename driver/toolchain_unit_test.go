@@ -73,4 +73,6 @@ func TestShortIDAndCommit(t *testing.T) {
 	assert.Equal(t, shortID("abc"), "abc")
 	assert.Equal(t, (&Toolchain{Commit: "0123456789abcdef"}).ShortCommit(), "0123456")
 	assert.Equal(t, (&Toolchain{Commit: "0123"}).ShortCommit(), "0123")
+	assert.Equal(t, (&Toolchain{Commit: "0123456789abcdef-dirty"}).ShortCommit(), "0123456-dirty")
+	assert.Check(t, (&Toolchain{Commit: "0123456789abcdef-dirty"}).Dirty())
 }

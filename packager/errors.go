@@ -3,6 +3,8 @@ package packager
 import (
 	"fmt"
 	"io/fs"
+
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 )
 
 // FieldError reports a missing or invalid field of a YAML file
@@ -89,23 +91,5 @@ type UnsupportedFileError struct {
 // Error names the path and its file type.
 func (e *UnsupportedFileError) Error() string {
 	return fmt.Sprintf("%q is a %s; a package holds only regular files, directories and symlinks",
-		e.Path, fileKind(e.Mode))
-}
-
-// fileKind names a file type for error messages.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "named pipe (fifo)"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "block device"
-	case m&fs.ModeIrregular != 0:
-		return "irregular file"
-	default:
-		return "file of mode " + m.String()
-	}
+		e.Path, fsutil.Kind(e.Mode))
 }

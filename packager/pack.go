@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 )
 
 // gzipLevel is gzip's default level (-6), the level `tar -czf` uses.
@@ -178,18 +181,13 @@ func pack(ctx context.Context, dir string, w io.Writer, opt PackOptions, skip ma
 	return nil
 }
 
-// treePackage loads the package descriptor of the tree at root, refusing one
-// that is not a regular file (a symlink could point anywhere on the host).
+// treePackage loads the package descriptor of the tree at root. It is read confined to the tree:
+// a symlink on its path (meta/ itself included) could point anywhere on the host.
 func treePackage(root string) (*Package, error) {
-	path := filepath.Join(root, filepath.FromSlash(PackageFile))
-	fi, err := os.Lstat(path)
-	if err != nil {
+	data, err := fsutil.ReadConfined(root, PackageFile, MaxMetaSize)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("a package needs %s: %w", PackageFile, err)
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", PackageFile)
-	}
-	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}

@@ -13,8 +13,8 @@ import (
 // root.
 const RunFile = "meta/run.yaml"
 
-// maxMetaSize bounds the meta files ReadMPM keeps in memory to parse.
-const maxMetaSize = 1 << 20
+// MaxMetaSize bounds a meta file (package.yaml, run.yaml) that is read into memory to parse.
+const MaxMetaSize = 1 << 20
 
 // Entry is one archive member as listed by ReadMPM.
 type Entry struct {
@@ -153,10 +153,10 @@ func mpmEntry(hdr *tar.Header) (Entry, error) {
 
 // readMeta reads a small meta file's content from the archive.
 func readMeta(r io.Reader, hdr *tar.Header) ([]byte, error) {
-	if hdr.Size > maxMetaSize {
-		return nil, fmt.Errorf("%s is %d bytes, more than the %d a descriptor may have", hdr.Name, hdr.Size, maxMetaSize)
+	if hdr.Size > MaxMetaSize {
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d a descriptor may have", hdr.Name, hdr.Size, MaxMetaSize)
 	}
-	data, err := io.ReadAll(io.LimitReader(r, maxMetaSize))
+	data, err := io.ReadAll(io.LimitReader(r, MaxMetaSize))
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", hdr.Name, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -59,6 +60,9 @@ func Discover(ctx context.Context, dirs []Dir, opts DiscoverOptions) (*Catalog, 
 				continue
 			}
 			if name == CommonDirName {
+				if err := checkCommon(ctx, full, abs); err != nil {
+					return nil, err
+				}
 				cat.CommonDirs = append(cat.CommonDirs, full)
 				continue
 			}
@@ -130,4 +134,17 @@ func markDuplicate(first, dup *Recipe) {
 		first.Err = de
 	}
 	de.Paths = append(de.Paths, dup.Dir)
+}
+
+// checkCommon walks a common directory as every build will receive it, so that a link it cannot
+// be given (outside the recipes directory, dangling, a cycle) or a special file stops the run
+// at once, naming the path, rather than failing every recipe.
+func checkCommon(ctx context.Context, dir, recipesDir string) error {
+	t := Tree{Root: dir, Within: recipesDir, Common: true}
+	err := t.Walk(ctx, func(TreeEntry) error { return nil })
+	var te *TreeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("recipes directory %q: %s: %w", recipesDir, path.Join(CommonDirName, te.Path), te.Err)
+	}
+	return err
 }

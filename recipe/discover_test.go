@@ -163,6 +163,33 @@ func TestDiscoverErrors(t *testing.T) {
 			is:    ErrNotDir,
 			names: "recipes",
 		},
+		{
+			name: "common holds a link to a host file",
+			setup: func(t *testing.T, root string) []Dir {
+				tree{"recipes/common/host": link("/etc/hostname")}.write(t, root)
+				return []Dir{{Path: filepath.Join(root, "recipes")}}
+			},
+			is:    ErrLinkOutside,
+			names: "recipes\": common/host: symlink to \"/etc/hostname\"",
+		},
+		{
+			name: "common is a link outside its recipes directory",
+			setup: func(t *testing.T, root string) []Dir {
+				tree{"shared/x.patch": file("x"), "recipes/common": link("../shared")}.write(t, root)
+				return []Dir{{Path: filepath.Join(root, "recipes")}}
+			},
+			is:    ErrLinkOutside,
+			names: "recipes\": common: symlink to \"../shared\"",
+		},
+		{
+			name: "common is a dangling link",
+			setup: func(t *testing.T, root string) []Dir {
+				tree{"recipes/app/build.sh": script(goodBuild), "recipes/common": link("gone")}.write(t, root)
+				return []Dir{{Path: filepath.Join(root, "recipes")}}
+			},
+			is:    ErrNotDir, // a dangling common is not a directory, as before
+			names: "recipes",
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -222,4 +249,26 @@ func TestDiscoverNoDirectories(t *testing.T) {
 	cat := discover(t)
 	assert.Equal(t, len(cat.Recipes), 0)
 	assert.Equal(t, len(cat.CommonDirs), 0)
+}
+
+// TestDiscoverLinkedTrees: a recipe directory or common/ that is a link into its recipes
+// directory is taken as what it points to; one leading outside is refused, naming the link.
+func TestDiscoverLinkedTrees(t *testing.T) {
+	root := t.TempDir()
+	merge(
+		prefixed("recipes/.store/app", minimal()),
+		prefixed("recipes/.store/common", tree{"x.patch": file("x")}),
+		prefixed("elsewhere/far", minimal()),
+		tree{
+			"recipes/app":    link(".store/app"),
+			"recipes/common": link(".store/common"),
+			"recipes/far":    link("../elsewhere/far"),
+		},
+	).write(t, root)
+	cat := discover(t, Dir{Path: filepath.Join(root, "recipes")})
+	assert.NilError(t, cat.Get("app").Err)
+	assert.DeepEqual(t, cat.CommonDirs, []string{filepath.Join(root, "recipes", "common")})
+	far := cat.Get("far").Err
+	assert.Assert(t, errors.Is(far, ErrLinkOutside), "%v", far)
+	assert.ErrorContains(t, far, `recipe "far": symlink to "../elsewhere/far"`)
 }

@@ -22,11 +22,15 @@ var (
 	// ErrCRLF means a script's #! line ends in a carriage return, which makes
 	// the kernel look for an interpreter named "bash\r".
 	ErrCRLF = errors.New("CRLF line endings (the #! line ends in \\r; convert the file to LF)")
-	// ErrOutsideRecipe means a symlink points outside its recipe directory,
-	// where the build container will not see it.
-	ErrOutsideRecipe = errors.New("symlink points outside the recipe directory")
+	// ErrLinkOutside means a symlink in a recipe tree resolves to a place
+	// outside the recipes directory that holds the recipe: a build is given
+	// only what that directory holds.
+	ErrLinkOutside = errors.New("leads outside the recipes directory")
 	// ErrBrokenLink means a symlink's target does not exist.
-	ErrBrokenLink = errors.New("broken symlink")
+	ErrBrokenLink = errors.New("broken symlink: its target does not exist")
+	// ErrLinkCycle means a symlink leads to a directory that holds it, or
+	// into a loop of links: the tree would never end.
+	ErrLinkCycle = errors.New("symlink cycle")
 	// ErrEmptyExpected means expected-stdout.txt is empty or only whitespace,
 	// which would let any output pass the test.
 	ErrEmptyExpected = errors.New("empty or only whitespace: it would match any output")
@@ -61,7 +65,7 @@ func (e *Error) Error() string {
 	if e.File == "" {
 		return fmt.Sprintf("recipe %q: %v", e.Recipe, e.Err)
 	}
-	return fmt.Sprintf("recipe %q: %s: %v", e.Recipe, e.File, e.Err)
+	return fmt.Sprintf("recipe %q: %s: %v", e.Recipe, displayPath(e.File), e.Err)
 }
 
 // Unwrap returns the cause.

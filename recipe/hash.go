@@ -11,20 +11,19 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 )
 
 // hashVersion starts every hashed stream; change it whenever the stream's
-// layout changes so old and new hashes can never be confused.
-const hashVersion = "pkgdriver recipe hash v1"
+// layout changes so old and new hashes can never be confused. v2: symlinks are
+// hashed as what they resolve to, as they are sent to the build.
+const hashVersion = "pkgdriver recipe hash v2"
 
 // Record tags in the hashed stream.
 const (
-	tagRoot    = 'r'
-	tagDir     = 'd'
-	tagFile    = 'f'
-	tagSymlink = 'l'
-	tagEnd     = 'e'
+	tagRoot = 'r'
+	tagDir  = 'd'
+	tagFile = 'f'
+	tagEnd  = 'e'
 )
 
 // hashedMode is the part of a file mode that can change a build: the
@@ -32,28 +31,28 @@ const (
 const hashedMode = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
 
 // Hash fingerprints everything a build of r can read from its inputs: the
-// recipe's name and every entry under its directory and under each common
-// directory. It returns a hex SHA-256.
+// recipe's name and every entry of Trees(r, commonDirs), walked exactly as the
+// build receives them (Tree.Walk). It returns a hex SHA-256.
 //
 // Each entry contributes its path relative to its root, its type, and its
-// mode bits and size and content (files), mode bits (directories) or target
-// (symlinks, which are never followed). Modification times, owners and the absolute location of
-// the trees do not count, so a fresh checkout hashes the same. Every
-// variable-length field is length-prefixed and every record tagged, so two
-// different trees cannot produce the same stream by concatenation.
-//
-// A symlinked recipe or common directory is followed once, at its root.
-// Devices, sockets and pipes give an error wrapping ErrUnsupportedFile.
+// mode bits and size and content (files) or mode bits (directories). A
+// symlink counts as what it resolves to, because that is what the build gets;
+// a link the build could not be given (outside the recipes directory,
+// dangling, a cycle) is an error wrapping a *LinkError. Modification times,
+// owners and the absolute location of the trees do not count, so a fresh
+// checkout hashes the same. Every variable-length field is length-prefixed and
+// every record tagged, so two different trees cannot produce the same stream
+// by concatenation. Devices, sockets and pipes give an error wrapping
+// ErrUnsupportedFile.
 func Hash(ctx context.Context, r *Recipe, commonDirs []string) (string, error) {
 	h := sha256.New()
 	w := &streamWriter{h: h}
 	w.str(hashVersion)
 	w.str(r.Name)
-	roots := append([]string{r.Dir}, commonDirs...)
-	for i, root := range roots {
+	for i, t := range Trees(r, commonDirs) {
 		w.tag(tagRoot)
 		w.num(uint64(i))
-		if err := hashTree(ctx, w, root); err != nil {
+		if err := t.Walk(ctx, w.entry); err != nil {
 			return "", fmt.Errorf("hashing recipe %q: %w", r.Name, err)
 		}
 	}
@@ -61,59 +60,18 @@ func Hash(ctx context.Context, r *Recipe, commonDirs []string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// hashTree streams root's entries in lexical walk order, which is the same
-// on every machine.
-func hashTree(ctx context.Context, w *streamWriter, root string) error {
-	real, err := filepath.EvalSymlinks(root)
-	if err != nil {
-		return err
-	}
-	return filepath.WalkDir(real, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(real, path)
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		return hashEntry(w, path, filepath.ToSlash(rel), info)
-	})
-}
-
-func hashEntry(w *streamWriter, path, rel string, info fs.FileInfo) error {
-	mode := info.Mode()
-	switch {
-	case mode.IsDir():
+func (w *streamWriter) entry(e TreeEntry) error {
+	if e.Mode.IsDir() {
 		w.tag(tagDir)
-		w.str(rel)
-		w.num(uint64(mode & hashedMode))
-	case mode.IsRegular():
-		w.tag(tagFile)
-		w.str(rel)
-		w.num(uint64(mode & hashedMode))
-		w.num(uint64(info.Size()))
-		return w.content(path, info.Size())
-	case mode&fs.ModeSymlink != 0:
-		target, err := os.Readlink(path)
-		if err != nil {
-			return err
-		}
-		// A symlink's own mode bits mean nothing on Linux and depend on the
-		// umask on macOS, so only its target counts.
-		w.tag(tagSymlink)
-		w.str(rel)
-		w.str(target)
-	default:
-		return fmt.Errorf("%s: %w (%s)", path, ErrUnsupportedFile, kind(mode))
+		w.str(e.Rel)
+		w.num(uint64(e.Mode & hashedMode))
+		return nil
 	}
-	return nil
+	w.tag(tagFile)
+	w.str(e.Rel)
+	w.num(uint64(e.Mode & hashedMode))
+	w.num(uint64(e.Size))
+	return w.content(e.Path, e.Size)
 }
 
 // streamWriter frames values onto a hash. Writes to a hash.Hash never fail.

@@ -70,15 +70,50 @@ func TestHashIgnoresModificationTimes(t *testing.T) {
 	assert.Equal(t, got, base)
 }
 
-func TestHashDoesNotFollowSymlinks(t *testing.T) {
+// TestHashCoversLinkTargets: a symlink counts as what it resolves to, as the build receives it,
+// so editing the target of a link (here in the common directory, a sibling of the recipe)
+// changes the hash, and a link replaced by a copy of its target does not.
+func TestHashCoversLinkTargets(t *testing.T) {
 	r, c := hashFixture()
+	r = merge(r, tree{"shared": link("../common/shared.patch"), "patches": link("../common")})
+	base := hashTrees(t, "app", r, c, nil)
+	edited := hashTrees(t, "app", r, c, func(_, cd string) {
+		assert.NilError(t, os.WriteFile(filepath.Join(cd, "shared.patch"), []byte("other\n"), 0o644))
+	})
+	assert.Assert(t, edited != base, "the link's target changed, the hash did not")
+	copied := hashTrees(t, "app", merge(without(r, "shared", "patches"), tree{
+		"shared": file("shared\n"), "patches/shared.patch": file("shared\n"),
+	}), c, nil)
+	assert.Equal(t, copied, base, "a link and a copy of its target give the build the same files")
+}
+
+// TestHashRefusesLinksTheBuildCannotGet: a link leading outside the recipes directory, nowhere,
+// or into a cycle fails the hash with a *LinkError naming the path, never hashes its text.
+func TestHashRefusesLinksTheBuildCannotGet(t *testing.T) {
 	outside := filepath.Join(t.TempDir(), "outside.txt")
 	assert.NilError(t, os.WriteFile(outside, []byte("one"), 0o644))
-	r = merge(r, tree{"out": link(outside)})
-	before := hashTrees(t, "app", r, c, nil)
-	assert.NilError(t, os.WriteFile(outside, []byte("two"), 0o644))
-	after := hashTrees(t, "app", r, c, nil)
-	assert.Equal(t, before, after)
+	for _, tc := range []struct {
+		name string
+		tr   tree
+		path string
+		is   error
+	}{
+		{"outside", tree{"data/out": link(outside)}, "data/out", ErrLinkOutside},
+		{"dangling", tree{"gone": link("nowhere")}, "gone", ErrBrokenLink},
+		{"cycle", tree{"sub/up": link("..")}, "sub/up", ErrLinkCycle},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, "recipes", "app")
+			merge(minimal(), tc.tr).write(t, dir)
+			_, err := Hash(context.Background(), &Recipe{Name: "app", Dir: dir, Source: filepath.Join(root, "recipes")}, nil)
+			var le *LinkError
+			assert.Assert(t, errors.As(err, &le), "%v", err)
+			assert.Assert(t, errors.Is(err, tc.is), "%v", err)
+			assert.Equal(t, le.Path, tc.path)
+			assert.ErrorContains(t, err, tc.path+": symlink to")
+		})
+	}
 }
 
 func TestHashFollowsSymlinkedRoots(t *testing.T) {
@@ -114,7 +149,7 @@ func TestHashSensitivity(t *testing.T) {
 		{name: "dir mode", edit: func(rd, cd string) { assert.NilError(t, os.Chmod(filepath.Join(rd, "empty"), 0o700)) }},
 		{name: "symlink target", edit: func(rd, cd string) {
 			assert.NilError(t, os.Remove(filepath.Join(rd, "data/latest")))
-			assert.NilError(t, os.Symlink("./blob.bin", filepath.Join(rd, "data/latest")))
+			assert.NilError(t, os.Symlink("../fix.patch", filepath.Join(rd, "data/latest")))
 		}},
 		{name: "symlink replaced by its target file", edit: func(rd, cd string) {
 			assert.NilError(t, os.Remove(filepath.Join(rd, "data/latest")))
@@ -160,7 +195,7 @@ func TestHashFraming(t *testing.T) {
 	}{
 		{"content moves into path", tree{"ab": file("c")}, tree{"a": file("bc")}},
 		{"content split across files", tree{"a": file("xy"), "b": file("")}, tree{"a": file("x"), "b": file("y")}},
-		{"file versus symlink with same text", tree{"a": file("t")}, tree{"a": link("t")}},
+		{"file versus symlink to a file holding its text", tree{"a": file("t"), "t": file("")}, tree{"a": link("t"), "t": file("")}},
 		{"file versus empty dir", tree{"a": file("")}, tree{"a": dir()}},
 		{"nested versus flat", tree{"a/b": file("")}, tree{"a": dir(), "a_b": file("")}},
 	}

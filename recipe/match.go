@@ -9,7 +9,8 @@ import (
 // Matcher checks a booted unikernel's console against a demo's expected-stdout.txt, as the
 // contract says: the expected text is trimmed, every run of whitespace in it matches any run of
 // whitespace, and everything else is literal (regular-expression characters included). The
-// expected text may appear anywhere in the console, which also holds the boot messages.
+// expected text may appear anywhere in what it is given: the test stage gives it the program's
+// part of the console (ParseConsole), never the boot messages or the echoed command line.
 type Matcher struct {
 	expected string
 	tokens   []string
@@ -62,12 +63,29 @@ type Mismatch struct {
 }
 
 func (e *Mismatch) Error() string {
+	expected := e.Expected
+	if len(expected) > ExpectedShown {
+		expected = strings.ToValidUTF8(expected[:ExpectedShown], "") +
+			fmt.Sprintf("\n… (%d bytes in all: the test log has the whole text)", len(e.Expected))
+	}
 	if e.Matched == 0 {
 		return fmt.Sprintf("the output does not contain the expected text; not even its first word %q occurs\nexpected:\n%s\nend of the output:\n%s",
-			firstWord(e.Expected), indent(e.Expected), indent(e.Closest))
+			shorten(firstWord(e.Expected)), indent(expected), indent(e.Closest))
 	}
 	return fmt.Sprintf("the output matches the first %d of %d words of the expected text, then differs\nexpected:\n%s\nclosest part of the output:\n%s",
-		e.Matched, e.Words, indent(e.Expected), indent(e.Closest))
+		e.Matched, e.Words, indent(expected), indent(e.Closest))
+}
+
+// ExpectedShown is how much of an expected text a Mismatch message shows: a long expectation
+// would otherwise be copied whole into every report.
+const ExpectedShown = 2000
+
+// shorten cuts a single word for a message.
+func shorten(s string) string {
+	if len(s) > 80 {
+		return strings.ToValidUTF8(s[:80], "") + "…"
+	}
+	return s
 }
 
 // Explain returns why output does not match, or nil when it does.

@@ -2,12 +2,15 @@ package recipe
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
-// MaxNameLen bounds a package name so that the files named after it
-// (<name>.mpm, <name>.yaml, log/<name>.log) fit the 255-byte file-name limit
-// of common file systems with room to spare.
+// MaxNameLen bounds a package name so that every file named after it
+// (<name>.mpm, <name>.yaml, log/<name>.log, log/<name>.test.log,
+// <name>.spdx.json, <name>.intoto.jsonl, intermediate/<name>) fits the
+// 255-byte file-name limit (NAME_MAX) of common file systems with room to
+// spare: a longer name fails by this rule, never as "file name too long".
 const MaxNameLen = 200
 
 // ValidateName reports whether name is safe as a package name. The error
@@ -58,4 +61,31 @@ func describeByte(s string, i int) string {
 	}
 	r := []rune(s[i:])[0]
 	return fmt.Sprintf("%q (U+%04X)", r, r)
+}
+
+// DisplayName is name as it may be printed anywhere: on a terminal, in a log
+// line, a table, a report. A valid package name holds only printable ASCII and
+// is returned unchanged; any other name (a recipe directory ValidateName
+// refuses) is returned quoted as %q quotes it, with control characters,
+// escape sequences, newlines and invisible runes escaped, so that a directory
+// name can neither steer a terminal nor break a line or a report, and the
+// quotes mark it as not a package name. Every place that shows a recipe name
+// that may not have been validated goes through here.
+func DisplayName(name string) string {
+	if ValidateName(name) == nil {
+		return name
+	}
+	return strconv.Quote(name)
+}
+
+// displayPath is a path inside a recipe as messages show it: unchanged when it
+// is printable ASCII, quoted like DisplayName otherwise (a file name with an
+// escape sequence or a newline in it).
+func displayPath(p string) string {
+	for i := 0; i < len(p); i++ {
+		if p[i] < 0x20 || p[i] > 0x7e {
+			return strconv.Quote(p)
+		}
+	}
+	return p
 }

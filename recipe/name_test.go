@@ -72,3 +72,27 @@ func TestValidateNameMessageShowsInvisibleCharacters(t *testing.T) {
 	err = ValidateName("j\u0430va")
 	assert.ErrorContains(t, err, "U+0430")
 }
+
+func TestDisplayName(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"nginx", "nginx"},
+		{"osv.httpserver-api", "osv.httpserver-api"},
+		{"evil\x1b]0;pwned\x07", `"evil\x1b]0;pwned\a"`},
+		{"\x1b[2J\x1b[Hclear", `"\x1b[2J\x1b[Hclear"`},
+		{"two\nlines", `"two\nlines"`},
+		{"tab\there", `"tab\there"`},
+		{"rtl\u202eexe", `"rtl\u202eexe"`},
+		{"bad\xffutf8", `"bad\xffutf8"`},
+		{"j\u0430va", "\"j\u0430va\""},
+		{".hidden", `".hidden"`},
+		{"-lead", `"-lead"`},
+		{"all", `"all"`},
+		{strings.Repeat("a", MaxNameLen+1), `"` + strings.Repeat("a", MaxNameLen+1) + `"`},
+	} {
+		got := DisplayName(tc.in)
+		assert.Equal(t, got, tc.want, "%q", tc.in)
+		for _, r := range got {
+			assert.Assert(t, r >= 0x20 && r != 0x7f && !(r >= 0x80 && r < 0xa0) && r != '\u202e', "%q holds %U", got, r)
+		}
+	}
+}

@@ -29,8 +29,8 @@ type Recipe struct {
 	Source string
 	// Builtin is copied from the Dir that holds the recipe.
 	Builtin bool
-	// Demo is the recipe's test; nil when the recipe has no demo/ or its
-	// demo is incomplete (then Err says why).
+	// Demo is the recipe's test; nil when the recipe has no demo/, its demo
+	// is incomplete, or its name is refused (then Err says why).
 	Demo *Demo
 	// HasMeta reports a meta/ directory to copy into the package.
 	HasMeta bool

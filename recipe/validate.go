@@ -2,14 +2,16 @@ package recipe
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"unicode/utf8"
+
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 )
 
 // inspect validates one recipe directory. It collects every problem rather
@@ -17,12 +19,17 @@ import (
 func inspect(name, dir, source string, builtin bool, opts DiscoverOptions) *Recipe {
 	r := &Recipe{Name: name, Dir: dir, Source: source, Builtin: builtin}
 	v := &validator{r: r, opts: opts}
-	if err := ValidateName(name); err != nil {
-		v.fail("", err)
+	badName := ValidateName(name)
+	if badName != nil {
+		v.fail("", badName)
 	}
 	v.buildScript()
 	v.meta()
 	v.demo()
+	v.tree()
+	if badName != nil {
+		r.Demo = nil // never booted: its test log would be a file named after it
+	}
 	switch len(v.errs) {
 	case 0:
 	case 1:
@@ -48,7 +55,7 @@ func (v *validator) abs(rel string) string {
 }
 
 func (v *validator) buildScript() {
-	fi, err := regularFile(v.r.Dir, BuildScript)
+	fi, err := v.regularFile(BuildScript)
 	if err != nil {
 		v.fail(BuildScript, err)
 		return
@@ -73,12 +80,12 @@ func (v *validator) meta() {
 		return
 	}
 	v.r.HasMeta = true
-	if _, err := regularFile(v.r.Dir, MetaRunYAML); err == nil {
+	if _, err := v.regularFile(MetaRunYAML); err == nil {
 		v.runYAML(MetaRunYAML)
 	} else if !errors.Is(err, ErrMissing) {
 		v.fail(MetaRunYAML, err)
 	}
-	if _, err := regularFile(v.r.Dir, MetaPackageYAML); err != nil && !errors.Is(err, ErrMissing) {
+	if _, err := v.regularFile(MetaPackageYAML); err != nil && !errors.Is(err, ErrMissing) {
 		v.fail(MetaPackageYAML, err)
 	}
 }
@@ -93,7 +100,7 @@ func (v *validator) demo() {
 	}
 	before := len(v.errs)
 	for _, f := range []string{DemoPackageTemplate, DemoRunYAML, DemoExpectedStdout} {
-		if _, err := regularFile(v.r.Dir, f); err != nil {
+		if _, err := v.regularFile(f); err != nil {
 			v.fail(f, err)
 		}
 	}
@@ -155,11 +162,11 @@ func (v *validator) runYAML(rel string) {
 	}
 }
 
-// regularFile checks that rel is a regular file, or a symlink to one that
-// stays inside the recipe (the build container sees only the recipe), and
-// returns the file's own (followed) info.
-func regularFile(dir, rel string) (fs.FileInfo, error) {
-	path := filepath.Join(dir, filepath.FromSlash(rel))
+// regularFile checks that rel is a regular file, or a symlink to one inside
+// the recipes directory (the rule of Tree.Walk, which decides what the build
+// container gets), and returns the file's own (followed) info.
+func (v *validator) regularFile(rel string) (fs.FileInfo, error) {
+	path := v.abs(rel)
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrMissing
@@ -168,7 +175,15 @@ func regularFile(dir, rel string) (fs.FileInfo, error) {
 		return nil, err
 	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
-		if fi, err = followInside(dir, path); err != nil {
+		bound, err := filepath.EvalSymlinks(v.within())
+		if err != nil {
+			return nil, err
+		}
+		if _, fi, err = resolveLink(path, bound, nil); err != nil {
+			var le *LinkError
+			if errors.As(err, &le) {
+				le.Path, le.Within = rel, v.within()
+			}
 			return nil, err
 		}
 	}
@@ -178,29 +193,32 @@ func regularFile(dir, rel string) (fs.FileInfo, error) {
 	return fi, nil
 }
 
-// followInside resolves the symlink at path and checks that the target lies
-// within dir.
-func followInside(dir, path string) (fs.FileInfo, error) {
-	link, err := os.Readlink(path)
-	if err != nil {
-		return nil, err
+// within is the recipes directory that bounds the recipe's links.
+func (v *validator) within() string { return Trees(v.r, nil)[0].Within }
+
+// tree walks the whole recipe as a build would receive it, so that a link it
+// cannot be given, or a device, socket or pipe, fails the recipe before
+// anything runs, naming the path. Only the first such problem is reported:
+// the walk cannot go on past it; a file already reported is not reported twice.
+func (v *validator) tree() {
+	err := Trees(v.r, nil)[0].Walk(context.Background(), func(TreeEntry) error { return nil })
+	if err == nil {
+		return
 	}
-	target, err := filepath.EvalSymlinks(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w to %q", ErrBrokenLink, link)
+	file := ""
+	var te *TreeError
+	if errors.As(err, &te) {
+		err = te.Err
+		if te.Path != "." {
+			file = te.Path
+		}
 	}
-	if err != nil {
-		return nil, err
+	for _, e := range v.errs {
+		if re, ok := e.(*Error); ok && re.File == file && file != "" {
+			return
+		}
 	}
-	root, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		return nil, err
-	}
-	rel, err := filepath.Rel(root, target)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return nil, fmt.Errorf("%w (%q)", ErrOutsideRecipe, link)
-	}
-	return os.Stat(target)
+	v.fail(file, err)
 }
 
 // directory reports whether rel exists, and an error when it exists as
@@ -214,30 +232,17 @@ func directory(dir, rel string) (bool, error) {
 	if err != nil {
 		return true, err
 	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return true, fmt.Errorf("%w (it is a symlink: pkgdriver copies it on the host, where links are not followed)", ErrNotDir)
+	}
 	if !fi.IsDir() {
 		return true, fmt.Errorf("%w (it is %s)", ErrNotDir, kind(fi.Mode()))
 	}
 	return true, nil
 }
 
-func kind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m.IsRegular():
-		return "a regular file"
-	case m&fs.ModeSymlink != 0:
-		return "a symlink"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	default:
-		return "a special file"
-	}
-}
+// kind names a file type with its article, for messages ("a symlink", "a named pipe (fifo)").
+func kind(m fs.FileMode) string { return "a " + fsutil.Kind(m) }
 
 // shebangHasCR reports whether the file starts with "#!" and its first line
 // ends in "\r": a file saved with CRLF line endings, whose interpreter the

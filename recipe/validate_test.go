@@ -86,7 +86,44 @@ func TestValidate(t *testing.T) {
 		{
 			name: "build.sh symlink leaves recipe",
 			tree: tree{"build.sh": link("../../outside.sh"), "../../outside.sh": script(goodBuild)},
-			want: []wantErr{{"build.sh", ErrOutsideRecipe}},
+			want: []wantErr{{"build.sh", ErrLinkOutside}},
+		},
+		{
+			name: "build.sh symlink to the common directory",
+			tree: tree{"build.sh": link("../common/build.sh"), "../common/build.sh": script(goodBuild)},
+		},
+		{
+			name: "file symlink to a sibling recipe's file",
+			tree: merge(minimal(), tree{"data/shared.txt": link("../../common/data.txt"), "../common/data.txt": file("x")}),
+		},
+		{
+			name: "directory symlink inside the recipes directory",
+			tree: merge(minimal(), tree{"patches": link("../common/patches"), "../common/patches/a.patch": file("x")}),
+		},
+		{
+			name: "symlink to a host file",
+			tree: merge(minimal(), tree{"data/host": link("/etc/hostname")}),
+			want: []wantErr{{"data/host", ErrLinkOutside}},
+		},
+		{
+			name: "dangling symlink deep in the tree",
+			tree: merge(minimal(), tree{"a/b/gone": link("../nowhere")}),
+			want: []wantErr{{"a/b/gone", ErrBrokenLink}},
+		},
+		{
+			name: "symlink to its own directory",
+			tree: merge(minimal(), tree{"sub/again": link(".")}),
+			want: []wantErr{{"sub/again", ErrLinkCycle}},
+		},
+		{
+			name: "symlink to the recipes directory",
+			tree: merge(minimal(), tree{"all": link("..")}),
+			want: []wantErr{{"all", ErrLinkCycle}},
+		},
+		{
+			name: "symlink to itself",
+			tree: merge(minimal(), tree{"self": link("self")}),
+			want: []wantErr{{"self", ErrLinkCycle}},
 		},
 		{
 			name: "build.sh broken symlink",
@@ -201,7 +238,8 @@ func TestValidate(t *testing.T) {
 			}
 			assertProblems(t, r, tc.want)
 			if r.Err != nil {
-				fmt.Fprintf(&messages, "== %s\n%v\n", tc.name, r.Err)
+				// Messages name absolute paths; the golden file holds them from the test's root.
+				fmt.Fprintf(&messages, "== %s\n%s\n", tc.name, strings.ReplaceAll(r.Err.Error(), root, "$ROOT"))
 			}
 		})
 	}

@@ -1,4 +1,5 @@
-// Package fsutil holds file-tree helpers shared by the tests and the benchmark.
+// Package fsutil holds file helpers: confined reads of recipe output, and a tree copier shared by
+// the tests and the benchmark.
 package fsutil
 
 import (
