@@ -10,7 +10,7 @@ BASE_IMAGE ?= pkgdriver/debian:bookworm
 OSV_SRC   ?=
 RUN_ARGS  ?=
 
-.PHONY: all build test unit vet fuzz engine base-image run bench clean
+.PHONY: all build test unit vet docs fuzz engine base-image run bench clean
 
 all: build
 
@@ -28,6 +28,11 @@ test: vet
 
 unit:
 	$(GO) test -count=1 -short ./...
+
+# docs/cli.md, docs/pkgdriver.1 and the README's environment table, made from the command
+# definitions; TestGeneratedDocs (in make test and make unit) fails when they are stale.
+docs:
+	$(GO) test -count=1 -run '^TestGeneratedDocs$$' . -update
 
 # Brief fuzzing of every target with its seed corpus.
 fuzz:

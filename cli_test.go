@@ -21,7 +21,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/packager"
 )
 
-// These tests run one after another, never in parallel: urfave/cli v2 keeps its help and version
+// These tests run one after another, never in parallel: urfave/cli keeps its help and version
 // flags in package variables and writes to them on every run, so two runCLI calls at once race.
 // pkgdriver runs one command line per process, where that does not matter.
 
@@ -29,6 +29,7 @@ import (
 type cliResult struct {
 	code           int
 	stdout, stderr string
+	dir            string // the working directory, for runBinary
 }
 
 // runArgs runs the command line args (args[0] is the program, which picks pkgdriver or capstan)
@@ -64,14 +65,14 @@ func TestExitStatus(t *testing.T) {
 		wantStdout string
 		wantStderr string
 	}{
-		{name: "version", args: []string{"--version"}, wantCode: exitOK, wantStdout: "pkgdriver version " + version},
-		{name: "capstan version", capstan: true, args: []string{"--version"}, wantCode: exitOK, wantStdout: "capstan version " + version},
+		{name: "version", args: []string{"--version"}, wantCode: exitOK, wantStdout: "pkgdriver version " + versionString()},
+		{name: "capstan version", capstan: true, args: []string{"--version"}, wantCode: exitOK, wantStdout: "capstan version " + versionString()},
 		{name: "help", args: []string{"--help"}, wantCode: exitOK, wantStdout: "COMMANDS"},
 		{name: "unknown global flag", args: []string{"--bogus"}, wantCode: exitUsage, wantStderr: "bogus"},
 		{name: "unknown run flag", args: []string{"run", "--bogus"}, wantCode: exitUsage, wantStderr: "bogus"},
 		{name: "unknown list flag", args: []string{"list", "--bogus"}, wantCode: exitUsage, wantStderr: "bogus"},
 		{name: "bad --jobs value", args: []string{"run", "--jobs", "many"}, wantCode: exitUsage, wantStderr: "many"},
-		{name: "verify without a file", args: []string{"package", "verify"}, wantCode: exitUsage, wantStderr: "one .mpm file"},
+		{name: "verify without a file", args: []string{"package", "verify"}, wantCode: exitUsage, wantStderr: "package verify needs <file.mpm>"},
 		{name: "capstan unknown flag", capstan: true, args: []string{"package", "init", "--bogus"}, wantCode: exitUsage, wantStderr: "bogus"},
 		{
 			name: "unknown command", args: []string{"bogus"}, wantCode: exitUsage, wantStderr: "bogus",
@@ -106,7 +107,7 @@ func TestRunValidation(t *testing.T) {
 	t.Setenv("PKGDRIVER_CACHE_DIR", t.TempDir())
 	for _, env := range []string{"RECIPES", "TEST_RECIPES", "SKIP_TESTS", "SHARE_OSV_DIR", "KEEP_RECIPES", "SILENT",
 		"PKGDRIVER_RECIPES_DIRS", "PKGDRIVER_BUILTIN_RECIPES", "PKGDRIVER_RESULT_DIR", "PKGDRIVER_OSV_SRC",
-		"PKGDRIVER_LOG_FORMAT", "PKGDRIVER_LOG_LEVEL", "PKGDRIVER_ALLOW_DIRTY", "PKGDRIVER_ENGINE_TIMEOUT"} {
+		"PKGDRIVER_LOG_LEVEL", "PKGDRIVER_ALLOW_DIRTY", "PKGDRIVER_ENGINE_TIMEOUT"} {
 		t.Setenv(env, "")
 	}
 	t.Setenv("PKGDRIVER_BUILTIN_RECIPES", "no")
@@ -125,7 +126,7 @@ func TestRunValidation(t *testing.T) {
 		{name: "--recipes mixing all", args: []string{"--recipes", "all,foo"}, wantCode: exitUsage, wantStderr: "--recipes"},
 		{name: "--recipes unknown", args: []string{"--recipes", "one,nosuch"}, wantCode: exitUsage, wantStderr: "nosuch"},
 		{name: "TEST_RECIPES", env: map[string]string{"TEST_RECIPES": "a b"}, wantCode: exitUsage, wantStderr: "--test-recipes"},
-		{name: "SKIP_TESTS", env: map[string]string{"SKIP_TESTS": "maybe"}, wantCode: exitUsage, wantStderr: `SKIP_TESTS="maybe"`},
+		{name: "SKIP_TESTS", env: map[string]string{"SKIP_TESTS": "maybe"}, wantCode: exitUsage, wantStderr: `SKIP_TESTS="maybe" (for --skip-tests): want yes/no`},
 		{name: "KEEP_RECIPES", env: map[string]string{"KEEP_RECIPES": "nope"}, wantCode: exitUsage, wantStderr: "KEEP_RECIPES"},
 		{name: "PKGDRIVER_ALLOW_DIRTY", env: map[string]string{"PKGDRIVER_ALLOW_DIRTY": "sort of"}, wantCode: exitUsage, wantStderr: "PKGDRIVER_ALLOW_DIRTY"},
 		{name: "PKGDRIVER_BUILTIN_RECIPES", env: map[string]string{"PKGDRIVER_BUILTIN_RECIPES": "perhaps"}, wantCode: exitUsage, wantStderr: "PKGDRIVER_BUILTIN_RECIPES"},
@@ -354,7 +355,8 @@ func TestList(t *testing.T) {
 	assert.Equal(t, entries[0].Name, "bad")
 	assert.Check(t, !entries[0].Valid)
 	assert.Check(t, is.Contains(entries[0].Error, "not executable"))
-	assert.DeepEqual(t, entries[1], listEntry{Name: "good", Source: dir, Valid: true})
+	assert.DeepEqual(t, entries[1], listEntry{Name: "good", Source: dir, Network: []string{}, Valid: true})
+	assert.Check(t, is.Contains(res.stdout, `"network": []`), "the JSON has the network field the table shows")
 
 	// Only valid recipes: status 0.
 	ok := t.TempDir()
@@ -392,6 +394,16 @@ func TestListBuiltin(t *testing.T) {
 	res = pkgdriver(t, "list")
 	assert.Equal(t, res.code, exitOK, res)
 	assert.Check(t, is.Contains(res.stdout, "native-hello"))
+}
+
+func TestProblems(t *testing.T) {
+	got := problems("--jobs -1: must be 1 or more\n--timeout 0s: must be positive\n" +
+		"toolchain image build failed at Step 3/5: boom\n  last lines of its output:\n    oops\n")
+	assert.DeepEqual(t, got, []string{
+		"--jobs -1: must be 1 or more",
+		"--timeout 0s: must be positive",
+		"toolchain image build failed at Step 3/5: boom\n  last lines of its output:\n    oops",
+	})
 }
 
 // TestRunResultDirOverlap: a result directory that is, lies inside, or holds a recipes directory

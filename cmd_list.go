@@ -1,11 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/recipe"
@@ -17,31 +18,31 @@ type listEntry struct {
 	Source string `json:"source"`
 	Demo   bool   `json:"demo"`
 	// Network lists what the build downloads from; empty: builds offline.
-	Network []string `json:"network,omitempty"`
+	Network []string `json:"network"`
 	Valid   bool     `json:"valid"`
 	Error   string   `json:"error,omitempty"`
 }
 
-func listCommand() *cli.Command {
+func (s *session) listCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "list",
 		Usage:       "list the recipes, where each comes from, whether it has a demo, and whether it is valid",
 		Description: "Exit status 1 when any recipe is invalid, so CI can run it as a check.",
-		Flags:       append(append(recipeDirFlags(), logFlags()...), &cli.BoolFlag{Name: "json", Usage: "one JSON array"}),
-		Action: func(c *cli.Context) error {
+		Flags:       append(recipeDirFlags(), &boolFlag{Name: "json", Usage: "one JSON array"}),
+		Action: func(ctx context.Context, c *cli.Command) error {
 			dirs, err := recipeDirs(c)
 			if err != nil {
 				return err
 			}
-			cat, err := driver.Discover(c.Context, dirs)
+			cat, err := driver.Discover(ctx, dirs)
 			if err != nil {
 				return usageError{err}
 			}
 			var entries []listEntry
 			invalid := 0
 			for _, r := range cat.Recipes {
-				e := listEntry{Name: r.Name, Source: r.Source, Demo: r.Demo != nil, Valid: r.Err == nil}
-				if urls, err := r.NetworkURLs(); err == nil {
+				e := listEntry{Name: r.Name, Source: r.Source, Demo: r.Demo != nil, Network: []string{}, Valid: r.Err == nil}
+				if urls, err := r.NetworkURLs(); err == nil && urls != nil {
 					e.Network = urls
 				}
 				if r.Builtin {
@@ -54,13 +55,13 @@ func listCommand() *cli.Command {
 				entries = append(entries, e)
 			}
 			if c.Bool("json") {
-				enc := json.NewEncoder(c.App.Writer)
+				enc := json.NewEncoder(c.Root().Writer)
 				enc.SetIndent("", "  ")
 				if err := enc.Encode(entries); err != nil {
 					return err
 				}
 			} else {
-				tw := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
+				tw := tabwriter.NewWriter(c.Root().Writer, 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "RECIPE\tSOURCE\tDEMO\tNETWORK\tSTATUS")
 				for _, e := range entries {
 					status := "valid"

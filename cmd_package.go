@@ -1,13 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/pkgdriver/pkgdriver/packager"
 )
@@ -17,11 +19,12 @@ func packageCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "package",
 		Usage: "make, build and check Capstan packages (.mpm)",
-		Subcommands: []*cli.Command{
+		Commands: []*cli.Command{
 			{
 				Name:      "init",
 				Usage:     "write meta/package.yaml in the package directory (default: the current one)",
 				ArgsUsage: "[dir]",
+				Metadata:  takesArgs(0, 1),
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "package name"},
 					&cli.StringFlag{Name: "title", Aliases: []string{"t"}, Usage: "package title"},
@@ -30,7 +33,10 @@ func packageCommand() *cli.Command {
 					&cli.StringFlag{Name: "platform", Usage: "platform the package was built on"},
 					&cli.StringSliceFlag{Name: "require", Usage: "a required package (repeatable)"},
 				},
-				Action: func(c *cli.Context) error {
+				Action: func(_ context.Context, c *cli.Command) error {
+					if err := missingFlags(c, "name", "title", "author"); err != nil {
+						return err
+					}
 					dir := dirArg(c)
 					p := packager.Package{
 						Name: c.String("name"), Title: c.String("title"), Author: c.String("author"),
@@ -43,7 +49,7 @@ func packageCommand() *cli.Command {
 					if err := packager.Init(dir, p); err != nil {
 						return usageError{err}
 					}
-					fmt.Fprintf(c.App.Writer, "wrote %s\n", filepath.Join(dir, packager.PackageFile))
+					fmt.Fprintf(c.Root().Writer, "wrote %s\n", filepath.Join(dir, packager.PackageFile))
 					return nil
 				},
 			},
@@ -51,10 +57,11 @@ func packageCommand() *cli.Command {
 				Name:      "build",
 				Usage:     "pack the package directory (default: the current one) into <name>.mpm inside it",
 				ArgsUsage: "[dir]",
+				Metadata:  takesArgs(0, 1),
 				Flags: []cli.Flag{
-					&cli.BoolFlag{Name: "pull-missing", Aliases: []string{"p"}, Usage: "accepted for Capstan compatibility; required packages are not fetched"},
+					&boolFlag{Name: "pull-missing", Aliases: []string{"p"}, Usage: "accepted for Capstan compatibility; required packages are not fetched"},
 				},
-				Action: func(c *cli.Context) error {
+				Action: func(ctx context.Context, c *cli.Command) error {
 					dir := dirArg(c)
 					pkg, err := packager.LoadPackage(filepath.Join(dir, packager.PackageFile))
 					if err != nil {
@@ -65,11 +72,11 @@ func packageCommand() *cli.Command {
 						mtime = createdTime(pkg)
 					}
 					dest := filepath.Join(dir, pkg.Name+".mpm")
-					d, err := packager.PackFile(c.Context, dir, dest, packager.PackOptions{Name: pkg.Name, ModTime: mtime})
+					d, err := packager.PackFile(ctx, dir, dest, packager.PackOptions{Name: pkg.Name, ModTime: mtime})
 					if err != nil {
 						return err
 					}
-					fmt.Fprintf(c.App.Writer, "wrote %s (%d bytes, sha256 %s)\n", dest, d.Size, d.SHA256)
+					fmt.Fprintf(c.Root().Writer, "wrote %s (%d bytes, sha256 %s)\n", dest, d.Size, d.SHA256)
 					return nil
 				},
 			},
@@ -77,21 +84,19 @@ func packageCommand() *cli.Command {
 				Name:      "verify",
 				Usage:     "check an .mpm: safe entry names and a valid meta/package.yaml; list its entries",
 				ArgsUsage: "<file.mpm>",
-				Flags:     []cli.Flag{&cli.BoolFlag{Name: "list", Aliases: []string{"l"}, Usage: "print every entry"}},
-				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
-						return usagef("package verify takes one .mpm file")
-					}
+				Metadata:  takesArgs(1, 1),
+				Flags:     []cli.Flag{&boolFlag{Name: "list", Aliases: []string{"l"}, Usage: "print every entry"}},
+				Action: func(_ context.Context, c *cli.Command) error {
 					a, err := packager.VerifyFile(c.Args().First())
 					if err != nil {
 						return err
 					}
 					if c.Bool("list") {
 						for _, e := range a.Entries {
-							fmt.Fprintf(c.App.Writer, "%s\n", e.Name)
+							fmt.Fprintf(c.Root().Writer, "%s\n", e.Name)
 						}
 					}
-					fmt.Fprintf(c.App.Writer, "%s: package %s %s, %d entries, valid\n", c.Args().First(), a.Package.Name, a.Package.Version, len(a.Entries))
+					fmt.Fprintf(c.Root().Writer, "%s: package %s %s, %d entries, valid\n", c.Args().First(), a.Package.Name, a.Package.Version, len(a.Entries))
 					return nil
 				},
 			},
@@ -99,7 +104,21 @@ func packageCommand() *cli.Command {
 	}
 }
 
-func dirArg(c *cli.Context) string {
+// missingFlags names every required flag not given, at once.
+func missingFlags(c *cli.Command, names ...string) error {
+	var missing []string
+	for _, n := range names {
+		if c.String(n) == "" {
+			missing = append(missing, "--"+n)
+		}
+	}
+	if len(missing) > 0 {
+		return usagef("%s needs %s (Capstan requires them in meta/package.yaml)", cmdPath(c), strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func dirArg(c *cli.Command) string {
 	if c.NArg() > 0 {
 		return c.Args().First()
 	}

@@ -1,16 +1,17 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/pkgdriver/pkgdriver/driver"
 )
 
-func publishCommand() *cli.Command {
+func (s *session) publishCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "publish",
 		Usage: "push a run's toolchain and packages images to a registry, and copy its packages into a Capstan repository",
@@ -22,17 +23,17 @@ func publishCommand() *cli.Command {
 			"--packages-to DIR: replaces DIR's packages/ and mike/ atomically (DIR stays as it was on failure).\n" +
 			"Nothing is published unless every selected recipe built and no test failed (--push-on-failure).\n" +
 			"Exit status: 0 published, 1 not published or a push failed, 2 bad usage.",
-		Flags: append(logFlags(),
-			&cli.StringFlag{Name: "result-dir", Value: "result", EnvVars: []string{"PKGDRIVER_RESULT_DIR"}, Usage: "the result directory of the run to publish"},
-			&cli.BoolFlag{Name: "wait", Usage: "wait while a run holds the result directory, instead of failing at once"},
-			&cli.StringFlag{Name: "repository", EnvVars: []string{"PKGDRIVER_REPOSITORY"}, Usage: "image repository to push to, e.g. registry.example.com/pkgdriver/capstan-packages"},
-			&cli.BoolFlag{Name: "push-on-failure", Usage: "publish even when a recipe failed to build or its test failed"},
-			&cli.IntFlag{Name: "keep-tags", Usage: "after the push, keep this many <date>_<commit> tags of each repository on the engine and remove older ones (0: keep all)"},
-			&cli.StringFlag{Name: "packages-to", Usage: "a Capstan repository directory to receive packages/ and mike/"},
-		),
-		Action: func(c *cli.Context) error {
-			log, err := newLogger(c)
-			if err != nil {
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "result-dir", Value: "result", Sources: env("PKGDRIVER_RESULT_DIR"), Usage: "the result directory of the run to publish", TakesFile: true},
+			&boolFlag{Name: "wait", Usage: "wait while a run holds the result directory, instead of failing at once", Sources: env("PKGDRIVER_WAIT")},
+			&cli.StringFlag{Name: "repository", Sources: env("PKGDRIVER_REPOSITORY"), Usage: "image repository to push to, e.g. registry.example.com/pkgdriver/capstan-packages"},
+			&boolFlag{Name: "push-on-failure", Usage: "publish even when a recipe failed to build or its test failed", Sources: env("PKGDRIVER_PUSH_ON_FAILURE")},
+			&cli.IntFlag{Name: "keep-tags", Usage: "after the push, keep this many <date>_<commit> tags of each repository on the engine and remove older ones", DefaultText: "0: keep all", Sources: env("PKGDRIVER_KEEP_TAGS")},
+			&cli.StringFlag{Name: "packages-to", Usage: "a Capstan repository directory to receive packages/ and mike/", Sources: env("PKGDRIVER_PACKAGES_TO"), TakesFile: true},
+		},
+		Action: func(ctx context.Context, c *cli.Command) error {
+			log := s.logger()
+			if err := checkFlagRules(c, publishRules); err != nil {
 				return err
 			}
 			cfg := driver.PublishConfig{
@@ -49,7 +50,7 @@ func publishCommand() *cli.Command {
 			}
 			layout := driver.Layout{Root: c.String("result-dir")}
 			// Never read packages/ while a run is replacing them.
-			lock, err := driver.AcquireLock(c.Context, layout.Lock(), driver.ThisProcess("publish"), driver.LockOptions{Wait: c.Bool("wait"), Log: log})
+			lock, err := driver.AcquireLock(ctx, layout.Lock(), driver.ThisProcess("publish"), driver.LockOptions{Wait: c.Bool("wait"), Log: log})
 			if err != nil {
 				return err
 			}
@@ -60,15 +61,15 @@ func publishCommand() *cli.Command {
 			}
 			p := &driver.Publisher{Config: cfg, Layout: layout, Log: log}
 			if cfg.Repository != "" {
-				engine, err := driver.NewClient(c.Context, version)
+				engine, err := driver.NewClient(ctx, versionString())
 				if err != nil {
 					return err
 				}
 				defer engine.Close()
 				p.Client = engine
 			}
-			pub, err := p.Publish(c.Context, rep)
-			printPublication(c.App.Writer, pub)
+			pub, err := p.Publish(ctx, rep)
+			printPublication(c.Root().Writer, pub)
 			var refused *driver.NotPublishedError
 			if errors.As(err, &refused) {
 				return exitError{exitFailed} // the reasons are printed

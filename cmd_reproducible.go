@@ -1,36 +1,36 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/pkgdriver/pkgdriver/driver"
 )
 
-func verifyReproducibleCommand() *cli.Command {
+func (s *session) verifyReproducibleCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "verify-reproducible",
 		Usage:     "rebuild recipes once more from scratch and report every file that differs from the delivered package",
 		ArgsUsage: "RECIPE...",
-		Flags:     append(runFlags(), &cli.BoolFlag{Name: "json", Usage: "print the verdicts as JSON"}),
+		Flags: append(without(runFlags(), "push", "push-on-failure", "repository", "keep-tags"),
+			&boolFlag{Name: "json", Usage: "print the verdicts as JSON"}),
+		Metadata: takesArgs(1, -1),
 		Description: "Takes the flags of run (the toolchain, recipe directories, --result-dir whose packages/ is\n" +
 			"compared). Exit status 1 when a package is not reproducible.",
-		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return usagef("verify-reproducible takes the names of the recipes to rebuild")
-			}
-			cfg, err := runConfig(c)
+		Action: func(ctx context.Context, c *cli.Command) error {
+			cfg, err := s.runConfig(c)
 			if err != nil {
 				return err
 			}
-			engine, err := driver.NewClient(c.Context, version)
+			engine, err := driver.NewClient(ctx, versionString())
 			if err != nil {
 				return err
 			}
 			defer engine.Close()
-			verdicts, err := driver.VerifyReproducible(c.Context, cfg, engine, c.Args().Slice())
+			verdicts, err := driver.VerifyReproducible(ctx, cfg, engine, c.Args().Slice())
 			if err != nil {
 				return err
 			}
@@ -39,7 +39,7 @@ func verifyReproducibleCommand() *cli.Command {
 				failed = failed || !v.Reproducible
 			}
 			if c.Bool("json") {
-				enc := json.NewEncoder(c.App.Writer)
+				enc := json.NewEncoder(c.Root().Writer)
 				enc.SetIndent("", "  ")
 				if err := enc.Encode(verdicts); err != nil {
 					return err
@@ -48,13 +48,13 @@ func verifyReproducibleCommand() *cli.Command {
 				for _, v := range verdicts {
 					switch {
 					case v.Error != "":
-						fmt.Fprintf(c.App.Writer, "%s: could not compare: %s\n", v.Recipe, v.Error)
+						fmt.Fprintf(c.Root().Writer, "%s: could not compare: %s\n", v.Recipe, v.Error)
 					case v.Reproducible:
-						fmt.Fprintf(c.App.Writer, "%s: reproducible (byte-identical)\n", v.Recipe)
+						fmt.Fprintf(c.Root().Writer, "%s: reproducible (byte-identical)\n", v.Recipe)
 					default:
-						fmt.Fprintf(c.App.Writer, "%s: NOT reproducible, %d entries differ:\n", v.Recipe, len(v.Differences))
+						fmt.Fprintf(c.Root().Writer, "%s: NOT reproducible, %d entries differ:\n", v.Recipe, len(v.Differences))
 						for _, d := range v.Differences {
-							fmt.Fprintf(c.App.Writer, "  %s: %s\n", d.Entry, d.Reason)
+							fmt.Fprintf(c.Root().Writer, "  %s: %s\n", d.Entry, d.Reason)
 						}
 					}
 				}

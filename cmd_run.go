@@ -1,62 +1,55 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/docker/go-units"
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/recipe"
 	"github.com/pkgdriver/pkgdriver/recipes"
 )
 
-// contractBools are the old container's boolean variables; they take y, yes, true, 1 (any case),
-// which urfave's own env parsing does not, so they are read here.
-var contractBools = map[string]string{
-	"skip-tests":    "SKIP_TESTS",
-	"share-osv-dir": "SHARE_OSV_DIR",
-	"keep-recipes":  "KEEP_RECIPES",
-	"silent":        "SILENT",
-	"allow-dirty":   "PKGDRIVER_ALLOW_DIRTY",
-}
-
 func recipeDirFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringSliceFlag{Name: "recipes-dir", Usage: "a directory of user recipes, after the built-in ones (repeatable; env PKGDRIVER_RECIPES_DIRS, colon-separated)"},
-		&cli.BoolFlag{Name: "builtin-recipes", Value: true, Usage: "include the built-in recipes (env PKGDRIVER_BUILTIN_RECIPES)"},
+		&cli.StringSliceFlag{Name: "recipes-dir", Usage: "a directory of user recipes, after the built-in ones (repeatable; the environment variable is colon-separated)",
+			Sources: pathListEnv("PKGDRIVER_RECIPES_DIRS"), TakesFile: true},
+		&boolFlag{Name: "builtin-recipes", Value: true, DefaultText: "yes", Usage: "include the built-in recipes", Sources: env("PKGDRIVER_BUILTIN_RECIPES")},
 	}
 }
 
-func runCommand(stopSignals func()) *cli.Command {
-	flags := runFlags()
+func (s *session) runCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "run",
 		Usage: "build the toolchain image, then each selected recipe in its own container",
-		Description: "The old container's environment variables still work as fallbacks: RECIPES, TEST_RECIPES,\n" +
-			"SKIP_TESTS, SHARE_OSV_DIR, KEEP_RECIPES, SILENT, and PKGDRIVER_RECIPES_DIRS.\n" +
+		Description: "The old build container's environment variables still work: RECIPES, TEST_RECIPES,\n" +
+			"SKIP_TESTS, SHARE_OSV_DIR, KEEP_RECIPES, SILENT; flags win over them.\n" +
 			"Exit status: 0 all built, 1 a recipe failed, 2 bad usage or configuration or the result\n" +
 			"directory is locked by another run, 130 interrupted.",
-		Flags: flags,
-		Action: func(c *cli.Context) error {
-			cfg, err := runConfig(c)
+		Flags: runFlags(),
+		Action: func(ctx context.Context, c *cli.Command) error {
+			cfg, err := s.runConfig(c)
 			if err != nil {
 				return err
 			}
 			// The first Ctrl-C cancels the run, which then cleans up; after that, default
 			// handling returns, so a second Ctrl-C ends the process at once.
 			go func() {
-				<-c.Context.Done()
-				stopSignals()
+				<-ctx.Done()
+				s.stopSignals()
 			}()
 			// Execute contacts the engine itself, after taking the result directory, so a run
 			// that cannot reach it still leaves a report saying so.
-			rep, err := driver.Execute(c.Context, cfg, nil)
+			rep, err := driver.Execute(ctx, cfg, nil)
 			if err != nil {
 				return err
 			}
@@ -68,67 +61,69 @@ func runCommand(stopSignals func()) *cli.Command {
 	}
 }
 
-// runFlags are the flags of run, also taken by verify-reproducible.
+// without is flags but those named.
+func without(flags []cli.Flag, names ...string) []cli.Flag {
+	var out []cli.Flag
+	for _, f := range flags {
+		if !slices.Contains(names, f.Names()[0]) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// runFlags are the flags of run, also taken by verify-reproducible (but the push's).
 func runFlags() []cli.Flag {
-	return append(append(recipeDirFlags(), logFlags()...),
-		&cli.StringFlag{Name: "recipes", Value: "all", EnvVars: []string{"RECIPES"}, Usage: "recipes to build: all, [] or a comma list"},
-		&cli.StringFlag{Name: "test-recipes", EnvVars: []string{"TEST_RECIPES"}, Usage: "recipes to test, same syntax (default: the built ones)"},
-		&cli.BoolFlag{Name: "skip-tests", Usage: "build only (env SKIP_TESTS)"},
-		&cli.BoolFlag{Name: "share-osv-dir", Usage: "all recipes share one OSv tree: faster, recipes may interfere (env SHARE_OSV_DIR)"},
-		&cli.BoolFlag{Name: "keep-recipes", Value: true, Usage: "keep results of recipes not rebuilt in this run; false: remove them (env KEEP_RECIPES)"},
-		&cli.BoolFlag{Name: "silent", Usage: "never prompt (env SILENT)"},
-		&cli.BoolFlag{Name: "wait", Usage: "when another run holds --result-dir, wait for it instead of failing"},
-		&cli.StringFlag{Name: "result-dir", Value: "result", EnvVars: []string{"PKGDRIVER_RESULT_DIR"}, Usage: "where packages/, intermediate/, log/ and mike/ go"},
-		&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "containers at once (default: the engine's CPU count)"},
-		&cli.DurationFlag{Name: "timeout", Value: 2 * time.Hour, Usage: "per recipe; the container is killed after it"},
-		&cli.DurationFlag{Name: "test-timeout", Value: 5 * time.Minute, Usage: "per demo boot; a hung unikernel is killed after it"},
-		&cli.StringFlag{Name: "test-memory", Value: "1g", Usage: "memory of a demo unikernel"},
-		&cli.Float64Flag{Name: "cpus", Usage: "CPUs per container (default: no limit)"},
-		&cli.StringFlag{Name: "memory", Usage: "memory per container, e.g. 4g (default: no limit)"},
-		&cli.Int64Flag{Name: "pids-limit", Usage: "processes per container (default: no limit)"},
-		&cli.StringFlag{Name: "accel", Value: "auto", Usage: "QEMU acceleration: auto (KVM when a probe boot works, else TCG), kvm or tcg"},
-		&cli.BoolFlag{Name: "privileged", Usage: "run recipe containers privileged (not needed normally; widens what a recipe reaches)"},
-		&cli.StringFlag{Name: "max-package-size", Value: "4g", Usage: "largest result a recipe may deliver (uncompressed)"},
-		&cli.StringFlag{Name: "base-image", Value: "debian:bookworm", EnvVars: []string{"PKGDRIVER_BASE_IMAGE"}, Usage: "base of the toolchain image"},
-		&cli.StringFlag{Name: "osv-repo", Value: "https://github.com/cloudius-systems/osv.git", Usage: "OSv repository to clone"},
-		&cli.StringFlag{Name: "osv-ref", Value: "master", Usage: "branch, tag or commit of --osv-repo"},
-		&cli.StringFlag{Name: "osv-src", EnvVars: []string{"PKGDRIVER_OSV_SRC"}, Usage: "a local OSv checkout (submodules initialised) instead of cloning --osv-repo"},
-		&cli.BoolFlag{Name: "allow-dirty", Usage: "build an --osv-src checkout that differs from its commit (changes, untracked files, submodules not as recorded); the image is labelled <commit>-dirty (env PKGDRIVER_ALLOW_DIRTY)"},
-		&cli.StringFlag{Name: "osv-build-args", Value: "fs=rofs image=native-example", Usage: "arguments of OSv's scripts/build for the toolchain's kernel"},
+	return append(recipeDirFlags(),
+		&cli.StringFlag{Name: "recipes", Value: "all", Sources: env("RECIPES", "PKGDRIVER_RECIPES"), Usage: "recipes to build: all, [] or a comma list"},
+		&cli.StringFlag{Name: "test-recipes", Sources: env("TEST_RECIPES", "PKGDRIVER_TEST_RECIPES"), Usage: "recipes to test, same syntax", DefaultText: "the built ones"},
+		&boolFlag{Name: "skip-tests", Usage: "build only", Sources: env("SKIP_TESTS", "PKGDRIVER_SKIP_TESTS")},
+		&boolFlag{Name: "share-osv-dir", Usage: "all recipes share one OSv tree: faster, recipes may interfere", Sources: env("SHARE_OSV_DIR", "PKGDRIVER_SHARE_OSV_DIR")},
+		&boolFlag{Name: "keep-recipes", Value: true, DefaultText: "yes", Usage: "keep results of recipes not rebuilt in this run; no: remove them", Sources: env("KEEP_RECIPES", "PKGDRIVER_KEEP_RECIPES")},
+		&boolFlag{Name: "silent", Usage: "never prompt", Sources: env("SILENT", "PKGDRIVER_SILENT")},
+		&boolFlag{Name: "wait", Usage: "when another run holds --result-dir, wait for it instead of failing", Sources: env("PKGDRIVER_WAIT")},
+		&cli.StringFlag{Name: "result-dir", Value: "result", Sources: env("PKGDRIVER_RESULT_DIR"), Usage: "where packages/, intermediate/, log/ and mike/ go", TakesFile: true},
+		&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "containers at once", DefaultText: "the engine's CPU count", Sources: env("PKGDRIVER_JOBS")},
+		&durationFlag{Name: "timeout", Value: 2 * time.Hour, Usage: "per recipe; the container is killed after it", Sources: env("PKGDRIVER_TIMEOUT")},
+		&durationFlag{Name: "test-timeout", Value: 5 * time.Minute, Usage: "per demo boot; a hung unikernel is killed after it", Sources: env("PKGDRIVER_TEST_TIMEOUT")},
+		&cli.StringFlag{Name: "test-memory", Value: "1g", Usage: "memory of a demo unikernel", Sources: env("PKGDRIVER_TEST_MEMORY")},
+		&cli.Float64Flag{Name: "cpus", Usage: "CPUs per container", DefaultText: "no limit", Sources: env("PKGDRIVER_CPUS")},
+		&cli.StringFlag{Name: "memory", Usage: "memory per container, e.g. 4g", DefaultText: "no limit", Sources: env("PKGDRIVER_MEMORY")},
+		&cli.Int64Flag{Name: "pids-limit", Usage: "processes per container", DefaultText: "no limit", Sources: env("PKGDRIVER_PIDS_LIMIT")},
+		&cli.StringFlag{Name: "accel", Value: "auto", Usage: "QEMU acceleration: auto (KVM when a probe boot works, else TCG), kvm or tcg", Sources: env("PKGDRIVER_ACCEL")},
+		&boolFlag{Name: "privileged", Usage: "run recipe containers privileged (not needed normally; widens what a recipe reaches)"},
+		&cli.StringFlag{Name: "max-package-size", Value: "4g", Usage: "largest result a recipe may deliver (uncompressed)", Sources: env("PKGDRIVER_MAX_PACKAGE_SIZE")},
+		&cli.StringFlag{Name: "base-image", Value: "debian:bookworm", Sources: env("PKGDRIVER_BASE_IMAGE"), Usage: "base of the toolchain image"},
+		&cli.StringFlag{Name: "osv-repo", Value: "https://github.com/cloudius-systems/osv.git", Usage: "OSv repository to clone", Sources: env("PKGDRIVER_OSV_REPO")},
+		&cli.StringFlag{Name: "osv-ref", Value: "master", Usage: "branch, tag or commit of --osv-repo", Sources: env("PKGDRIVER_OSV_REF")},
+		&cli.StringFlag{Name: "osv-src", Sources: env("PKGDRIVER_OSV_SRC"), Usage: "a local OSv checkout (submodules initialised) instead of cloning --osv-repo", TakesFile: true},
+		&boolFlag{Name: "allow-dirty", Usage: "build an --osv-src checkout that differs from its commit (changes, untracked files, submodules not as recorded); the image is labelled <commit>-dirty", Sources: env("PKGDRIVER_ALLOW_DIRTY")},
+		&cli.StringFlag{Name: "osv-build-args", Value: "fs=rofs image=native-example", Usage: "arguments of OSv's scripts/build for the toolchain's kernel", Sources: env("PKGDRIVER_OSV_BUILD_ARGS")},
 		&cli.StringSliceFlag{Name: "image-build-arg", Usage: "extra toolchain Dockerfile build argument KEY=VALUE (repeatable)"},
-		&cli.BoolFlag{Name: "no-cache", Usage: "rebuild every selected recipe, even when its package came from the same inputs"},
-		&cli.BoolFlag{Name: "rebuild-image", Usage: "build the toolchain image without the layer cache, even when one from the same inputs exists, and use it"},
-		&cli.StringFlag{Name: "toolchain-repository", Value: driver.DefaultToolchainRepository, Usage: "name the toolchain image is tagged under"},
-		&cli.BoolFlag{Name: "push", Usage: "after the tests, push the toolchain and packages images to --repository (credentials from the Docker config file)"},
-		&cli.BoolFlag{Name: "push-on-failure", Usage: "push even when a recipe failed to build or its test failed"},
-		&cli.StringFlag{Name: "repository", EnvVars: []string{"PKGDRIVER_REPOSITORY"}, Usage: "image repository to push to, e.g. registry.example.com/pkgdriver/capstan-packages (packages go to <repository>-packages)"},
-		&cli.IntFlag{Name: "keep-tags", Usage: "after a push, keep this many <date>_<commit> tags of each repository on the engine and remove older ones (0: keep all)"},
+		&boolFlag{Name: "no-cache", Usage: "rebuild every selected recipe, even when its package came from the same inputs", Sources: env("PKGDRIVER_NO_CACHE")},
+		&boolFlag{Name: "rebuild-image", Usage: "build the toolchain image without the layer cache, even when one from the same inputs exists, and use it", Sources: env("PKGDRIVER_REBUILD_IMAGE")},
+		&cli.StringFlag{Name: "toolchain-repository", Value: driver.DefaultToolchainRepository, Usage: "name the toolchain image is tagged under", Sources: env("PKGDRIVER_TOOLCHAIN_REPOSITORY")},
+		&boolFlag{Name: "push", Usage: "after the tests, push the toolchain and packages images to --repository (credentials from the Docker config file)", Sources: env("PKGDRIVER_PUSH")},
+		&boolFlag{Name: "push-on-failure", Usage: "push even when a recipe failed to build or its test failed", Sources: env("PKGDRIVER_PUSH_ON_FAILURE")},
+		&cli.StringFlag{Name: "repository", Sources: env("PKGDRIVER_REPOSITORY"), Usage: "image repository to push to, e.g. registry.example.com/pkgdriver/capstan-packages (packages go to <repository>-packages)"},
+		&cli.IntFlag{Name: "keep-tags", Usage: "after a push, keep this many <date>_<commit> tags of each repository on the engine and remove older ones", DefaultText: "0: keep all", Sources: env("PKGDRIVER_KEEP_TAGS")},
 		&cli.StringFlag{Name: "capstan-binary", Usage: "static pkgdriver binary to put in the image as capstan (default: this one)", Hidden: true},
 	)
 }
 
-func runConfig(c *cli.Context) (*driver.Config, error) {
-	log, err := newLogger(c)
-	if err != nil {
+func (s *session) runConfig(c *cli.Command) (*driver.Config, error) {
+	if err := checkFlagRules(c, runRules); err != nil {
 		return nil, err
-	}
-	bools := map[string]bool{}
-	for flag, env := range contractBools {
-		v, err := boolSetting(c, flag, env)
-		if err != nil {
-			return nil, err
-		}
-		bools[flag] = v
 	}
 	sel, err := recipe.ParseSelection(c.String("recipes"))
 	if err != nil {
-		return nil, usagef("--recipes: %w", err)
+		return nil, usagef("%s: %w", flagRef(c, "recipes"), err)
 	}
 	var testSel *recipe.Selection
 	if c.IsSet("test-recipes") {
 		s, err := recipe.ParseSelection(c.String("test-recipes"))
 		if err != nil {
-			return nil, usagef("--test-recipes: %w", err)
+			return nil, usagef("%s: %w", flagRef(c, "test-recipes"), err)
 		}
 		testSel = &s
 	}
@@ -157,11 +152,11 @@ func runConfig(c *cli.Context) (*driver.Config, error) {
 		ResultDir:      c.String("result-dir"),
 		Recipes:        sel,
 		TestRecipes:    testSel,
-		SkipTests:      bools["skip-tests"],
+		SkipTests:      c.Bool("skip-tests"),
 		NoCache:        c.Bool("no-cache"),
-		ShareOSVDir:    bools["share-osv-dir"],
-		KeepRecipes:    bools["keep-recipes"],
-		Silent:         bools["silent"],
+		ShareOSVDir:    c.Bool("share-osv-dir"),
+		KeepRecipes:    c.Bool("keep-recipes"),
+		Silent:         c.Bool("silent"),
 		Wait:           c.Bool("wait"),
 		Jobs:           c.Int("jobs"),
 		Timeout:        c.Duration("timeout"),
@@ -178,7 +173,7 @@ func runConfig(c *cli.Context) (*driver.Config, error) {
 			OSVRepo:      c.String("osv-repo"),
 			OSVRef:       c.String("osv-ref"),
 			OSVSrc:       c.String("osv-src"),
-			AllowDirty:   bools["allow-dirty"],
+			AllowDirty:   c.Bool("allow-dirty"),
 			OSVBuildArgs: c.String("osv-build-args"),
 			BuildArgs:    buildArgs,
 			Rebuild:      c.Bool("rebuild-image"),
@@ -192,19 +187,16 @@ func runConfig(c *cli.Context) (*driver.Config, error) {
 			KeepTags:      c.Int("keep-tags"),
 		},
 		RunID:       driver.NewRunID(now),
-		Version:     version,
-		Log:         log,
-		Out:         c.App.Writer,
-		In:          c.App.Reader,
-		Interactive: isTerminal(c.App.Writer),
+		Version:     versionString(),
+		Log:         s.logger(),
+		Out:         c.Root().Writer,
+		In:          c.Root().Reader,
+		Interactive: isTerminal(c.Root().Writer),
 	}
 	if runtime.GOOS != "linux" && cfg.Image.Capstan == "" {
 		return nil, usagef("the toolchain image needs a Linux pkgdriver binary: give --capstan-binary")
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if err := cfg.Publish.Validate(); err != nil {
 		return nil, err
 	}
 	// Only now write anything (the built-in recipes into the cache): bad settings do no I/O.
@@ -218,36 +210,11 @@ func runConfig(c *cli.Context) (*driver.Config, error) {
 	return cfg, nil
 }
 
-// boolSetting reads a boolean flag, falling back to the contract's environment variable.
-func boolSetting(c *cli.Context, flag, env string) (bool, error) {
-	if c.IsSet(flag) {
-		return c.Bool(flag), nil
-	}
-	if v, ok := os.LookupEnv(env); ok && v != "" {
-		b, err := recipe.ParseBool(v)
-		if err != nil {
-			return false, usagef("%s=%q: %w", env, v, err)
-		}
-		return b, nil
-	}
-	return c.Bool(flag), nil
-}
-
 // recipeDirs is the ordered list: built-in recipes first, then --recipes-dir (or the
 // environment's colon-separated list).
-func recipeDirs(c *cli.Context) ([]recipe.Dir, error) {
+func recipeDirs(c *cli.Command) ([]recipe.Dir, error) {
 	var dirs []recipe.Dir
-	builtin := c.Bool("builtin-recipes")
-	if !c.IsSet("builtin-recipes") {
-		if v := os.Getenv("PKGDRIVER_BUILTIN_RECIPES"); v != "" {
-			b, err := recipe.ParseBool(v)
-			if err != nil {
-				return nil, usagef("PKGDRIVER_BUILTIN_RECIPES=%q: %w", v, err)
-			}
-			builtin = b
-		}
-	}
-	if builtin {
+	if c.Bool("builtin-recipes") {
 		if err := os.MkdirAll(cacheDir(), 0o755); err != nil {
 			return nil, err
 		}
@@ -257,23 +224,28 @@ func recipeDirs(c *cli.Context) ([]recipe.Dir, error) {
 		}
 		dirs = append(dirs, recipe.Dir{Path: dir, Builtin: true})
 	}
-	user := c.StringSlice("recipes-dir")
-	if len(user) == 0 {
-		for _, d := range strings.Split(os.Getenv("PKGDRIVER_RECIPES_DIRS"), ":") {
-			if d != "" {
-				user = append(user, d)
-			}
+	for _, d := range c.StringSlice("recipes-dir") {
+		if d != "" {
+			dirs = append(dirs, recipe.Dir{Path: d})
 		}
-	}
-	for _, d := range user {
-		dirs = append(dirs, recipe.Dir{Path: d})
 	}
 	return dirs, nil
 }
 
+// cacheDir holds the built-in recipes, written out of the binary.
+func cacheDir() string {
+	if d := os.Getenv("PKGDRIVER_CACHE_DIR"); d != "" {
+		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "pkgdriver")
+	}
+	return filepath.Join(os.TempDir(), "pkgdriver-cache")
+}
+
 // sizeFlag reads a size with a unit (b, k, m, g, t; 1024-based), or 0 for none. A bare number
 // is refused: --memory 1 would otherwise be one byte, where 1g was meant.
-func sizeFlag(c *cli.Context, name string) (int64, error) {
+func sizeFlag(c *cli.Command, name string) (int64, error) {
 	s := strings.TrimSpace(c.String(name))
 	if s == "" || s == "0" {
 		return 0, nil

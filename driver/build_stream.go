@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/docker/docker/pkg/jsonmessage"
@@ -26,18 +28,33 @@ func (e *BuildError) Error() string {
 	}
 	fmt.Fprintf(&b, ": %s", e.Message)
 	if len(e.Tail) > 0 {
-		fmt.Fprintf(&b, "\nlast lines of its output:\n  %s", strings.Join(e.Tail, "\n  "))
+		fmt.Fprintf(&b, "\n  last lines of its output:\n    %s", strings.Join(e.Tail, "\n    "))
 	}
 	return b.String()
 }
 
 const buildTailLines = 20
 
+// buildObserver hears a build as it goes: its output and each Dockerfile step as it starts.
+type buildObserver interface {
+	io.Writer
+	Step(n, total int, instruction string)
+}
+
+// stepLine is how the classic builder announces a Dockerfile instruction.
+var stepLine = regexp.MustCompile(`^Step (\d+)/(\d+) : (.*)$`)
+
 // readBuildStream copies an ImageBuild response into log to its very end (build errors arrive
-// inside the stream, not as the call's error) and returns the built image's ID.
-func readBuildStream(r io.Reader, log io.Writer) (string, error) {
+// inside the stream, not as the call's error) and returns the built image's ID. Colour codes
+// of the build's tools are dropped: the log and the error are read as plain text. obs, when not
+// nil, hears the output and the steps.
+func readBuildStream(r io.Reader, log io.Writer, obs buildObserver) (string, error) {
 	dec := json.NewDecoder(r)
 	tail := newLineTail(buildTailLines)
+	out := io.MultiWriter(log, tail)
+	if obs != nil {
+		out = io.MultiWriter(log, tail, obs)
+	}
 	var id, step string
 	for {
 		var msg jsonmessage.JSONMessage
@@ -46,21 +63,26 @@ func readBuildStream(r io.Reader, log io.Writer) (string, error) {
 		} else if err != nil {
 			return "", fmt.Errorf("toolchain image build: reading the engine's output: %w", err)
 		}
-		if msg.Stream != "" {
-			io.WriteString(log, msg.Stream)
-			tail.Write([]byte(msg.Stream))
-			if s := strings.TrimSpace(msg.Stream); strings.HasPrefix(s, "Step ") {
+		if text := stripANSI(msg.Stream); text != "" {
+			io.WriteString(out, text)
+			if s := strings.TrimSpace(text); strings.HasPrefix(s, "Step ") {
 				step = s
+				if m := stepLine.FindStringSubmatch(s); m != nil && obs != nil {
+					n, _ := strconv.Atoi(m[1])
+					total, _ := strconv.Atoi(m[2])
+					obs.Step(n, total, m[3])
+				}
 			}
 		}
 		if msg.Status != "" {
-			fmt.Fprintln(log, msg.Status)
+			fmt.Fprintln(log, stripANSI(msg.Status))
 		}
 		if msg.Error != nil || msg.ErrorMessage != "" {
 			text := msg.ErrorMessage
 			if msg.Error != nil {
 				text = msg.Error.Message
 			}
+			text = stripANSI(text)
 			fmt.Fprintln(log, "ERROR:", text)
 			return "", &BuildError{Step: step, Message: text, Tail: tail.Lines()}
 		}

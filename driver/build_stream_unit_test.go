@@ -2,6 +2,7 @@ package driver
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -78,6 +79,18 @@ func TestReadBuildStream(t *testing.T) {
 			wantTail: []string{"Step 1/1 : FROM debian", "half"},
 		},
 		{
+			name: "colour codes are dropped from the log, the tail and the error",
+			stream: jsonStream(
+				`{"stream":"Step 1/1 : RUN make\n"}`,
+				`{"stream":"\u001b[1;31merror:\u001b[0m no rule\n"}`,
+				`{"error":"\u001b[31mThe command returned a non-zero code: 2\u001b[0m"}`,
+			),
+			wantErr:  "The command returned a non-zero code: 2",
+			wantStep: "Step 1/1 : RUN make",
+			wantTail: []string{"Step 1/1 : RUN make", "error: no rule"},
+			wantLog:  []string{"error: no rule\n", "ERROR: The command returned"},
+		},
+		{
 			name:     "empty stream",
 			stream:   "",
 			wantErr:  "the engine reported no image ID",
@@ -88,9 +101,13 @@ func TestReadBuildStream(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var log strings.Builder
-			id, err := readBuildStream(strings.NewReader(tc.stream), &log)
+			id, err := readBuildStream(strings.NewReader(tc.stream), &log, nil)
 			for _, s := range tc.wantLog {
 				assert.Check(t, is.Contains(log.String(), s))
+			}
+			assert.Check(t, !strings.Contains(log.String(), "\x1b"), "an escape code reached the log: %q", log.String())
+			if err != nil {
+				assert.Check(t, !strings.Contains(err.Error(), "\x1b"), "an escape code reached the error: %q", err)
 			}
 			if tc.wantErr == "" {
 				assert.NilError(t, err)
@@ -117,7 +134,7 @@ func TestReadBuildStream(t *testing.T) {
 
 func TestReadBuildStreamMalformed(t *testing.T) {
 	t.Parallel()
-	_, err := readBuildStream(strings.NewReader(`{"stream":"Step 1/1 : FROM x\n"}{"stream":`), &strings.Builder{})
+	_, err := readBuildStream(strings.NewReader(`{"stream":"Step 1/1 : FROM x\n"}{"stream":`), &strings.Builder{}, nil)
 	assert.ErrorContains(t, err, "reading the engine's output")
 	var be *BuildError
 	assert.Assert(t, !errors.As(err, &be), "a broken stream is not a build failure: %v", err)
@@ -131,8 +148,33 @@ func TestReadBuildStreamTailIsBounded(t *testing.T) {
 		msgs = append(msgs, `{"stream":"line\n"}`)
 	}
 	msgs = append(msgs, `{"error":"boom"}`)
-	_, err := readBuildStream(strings.NewReader(jsonStream(msgs...)), &strings.Builder{})
+	_, err := readBuildStream(strings.NewReader(jsonStream(msgs...)), &strings.Builder{}, nil)
 	var be *BuildError
 	assert.Assert(t, errors.As(err, &be))
 	assert.Equal(t, len(be.Tail), buildTailLines)
+}
+
+// stepRecorder is a buildObserver that keeps what it hears.
+type stepRecorder struct {
+	strings.Builder
+	steps []string
+}
+
+func (r *stepRecorder) Step(n, total int, instruction string) {
+	r.steps = append(r.steps, fmt.Sprintf("%d/%d %s", n, total, instruction))
+}
+
+func TestReadBuildStreamObserver(t *testing.T) {
+	t.Parallel()
+	var obs stepRecorder
+	_, err := readBuildStream(strings.NewReader(jsonStream(
+		`{"stream":"Step 1/3 : FROM debian\n"}`,
+		`{"stream":"Step 2/3 : RUN apt-get install -y \u001b[32mgcc\u001b[0m\n"}`,
+		`{"stream":"Setting up gcc\n"}`,
+		`{"stream":"Step 3/3 : RUN true\n"}`,
+		`{"aux":{"ID":"sha256:feedface"}}`,
+	)), &strings.Builder{}, &obs)
+	assert.NilError(t, err)
+	assert.DeepEqual(t, obs.steps, []string{"1/3 FROM debian", "2/3 RUN apt-get install -y gcc", "3/3 RUN true"})
+	assert.Check(t, is.Contains(obs.String(), "Setting up gcc\n"))
 }

@@ -102,5 +102,5 @@ func TestVerifyReproducible(t *testing.T) {
 	}
 
 	_, err = driver.VerifyReproducible(ctx, cfg2, cli, []string{"never-built"})
-	assert.Check(t, is.ErrorContains(err, "no packages/never-built.mpm"))
+	assert.Check(t, is.ErrorContains(err, "no "+filepath.Join(result, "packages", "never-built.mpm")+" to compare with"))
 }

@@ -87,8 +87,18 @@ type ImageConfig struct {
 	Capstan string
 }
 
-// ErrUsage marks configuration errors (exit status 2).
+// ErrUsage marks configuration errors (exit status 2): errors.Is(err, ErrUsage). Wrap with
+// usageError, which keeps the mark out of the message.
 var ErrUsage = errors.New("usage")
+
+// usageError marks err as a configuration error without changing its message.
+func usageError(err error) error { return usageErr{err} }
+
+type usageErr struct{ err error }
+
+func (e usageErr) Error() string        { return e.err.Error() }
+func (e usageErr) Unwrap() error        { return e.err }
+func (e usageErr) Is(target error) bool { return target == ErrUsage }
 
 // Validate checks the configuration without touching the engine or the disk.
 func (c *Config) Validate() error {
@@ -110,8 +120,17 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("--accel %q: want auto, kvm or tcg", c.Accel))
 	}
-	if c.CPUs < 0 || c.Memory < 0 || c.PidsLimit < 0 || c.MaxPackageSize < 0 {
-		errs = append(errs, errors.New("--cpus, --memory, --pids-limit and --max-package-size must not be negative"))
+	for _, f := range []struct {
+		flag     string
+		negative bool
+		value    any
+	}{
+		{"cpus", c.CPUs < 0, c.CPUs}, {"memory", c.Memory < 0, c.Memory},
+		{"pids-limit", c.PidsLimit < 0, c.PidsLimit}, {"max-package-size", c.MaxPackageSize < 0, c.MaxPackageSize},
+	} {
+		if f.negative {
+			errs = append(errs, fmt.Errorf("--%s %v: must not be negative (0: no limit)", f.flag, f.value))
+		}
 	}
 	if c.Image.OSVSrc == "" && c.Image.OSVRepo == "" {
 		errs = append(errs, errors.New("give --osv-src DIR or --osv-repo URL"))
@@ -120,7 +139,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("%w: %w", ErrUsage, errors.Join(errs...))
+		return usageError(errors.Join(errs...))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package driver
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,11 +41,12 @@ func TestConfigValidate(t *testing.T) {
 		{name: "negative timeout", change: func(c *Config) { c.Timeout = -time.Second }, wantErr: []string{"--timeout -1s"}},
 		{name: "unknown accel", change: func(c *Config) { c.Accel = "bogus" }, wantErr: []string{`--accel "bogus"`}},
 		{name: "empty accel", change: func(c *Config) { c.Accel = "" }, wantErr: []string{"--accel"}},
-		{name: "negative cpus", change: func(c *Config) { c.CPUs = -1 }, wantErr: []string{"must not be negative"}},
-		{name: "negative memory", change: func(c *Config) { c.Memory = -1 }, wantErr: []string{"must not be negative"}},
-		{name: "negative pids", change: func(c *Config) { c.PidsLimit = -1 }, wantErr: []string{"must not be negative"}},
-		{name: "negative package size", change: func(c *Config) { c.MaxPackageSize = -1 }, wantErr: []string{"must not be negative"}},
+		{name: "negative cpus", change: func(c *Config) { c.CPUs = -1 }, wantErr: []string{"--cpus -1: must not be negative"}},
+		{name: "negative memory", change: func(c *Config) { c.Memory = -1 }, wantErr: []string{"--memory -1: must not be negative"}},
+		{name: "negative pids", change: func(c *Config) { c.PidsLimit = -1 }, wantErr: []string{"--pids-limit -1: must not be negative"}},
+		{name: "negative package size", change: func(c *Config) { c.MaxPackageSize = -1 }, wantErr: []string{"--max-package-size -1: must not be negative"}},
 		{name: "no OSv source", change: func(c *Config) { c.Image.OSVRepo = "" }, wantErr: []string{"--osv-src"}},
+		{name: "push without a repository", change: func(c *Config) { c.Publish.Push = true }, wantErr: []string{"--push needs --repository"}},
 		{
 			name:    "every problem at once",
 			change:  func(c *Config) { *c = Config{Jobs: -2} },
@@ -62,6 +64,7 @@ func TestConfigValidate(t *testing.T) {
 				return
 			}
 			assert.Assert(t, errors.Is(err, ErrUsage), "%v does not wrap ErrUsage", err)
+			assert.Check(t, !strings.Contains(err.Error(), "usage"), "the mark shows in the message: %v", err)
 			for _, s := range tc.wantErr {
 				assert.Check(t, is.ErrorContains(err, s))
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -44,7 +45,7 @@ func NewClient(ctx context.Context, version string) (client.APIClient, error) {
 		client.WithUserAgent("pkgdriver/"+version),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("%w: docker engine: %w", ErrUsage, err)
+		return nil, usageError(fmt.Errorf("docker engine: %w", err))
 	}
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -56,10 +57,26 @@ func NewClient(ctx context.Context, version string) (client.APIClient, error) {
 		if pctx.Err() != nil {
 			err = fmt.Errorf("no answer within %s (PKGDRIVER_ENGINE_TIMEOUT)", timeout)
 		}
-		return nil, fmt.Errorf("%w: docker engine at %s does not answer: %w; start it with scripts/ensure-engine.sh or point DOCKER_HOST at a running engine",
-			ErrUsage, engineAddress(cli.DaemonHost()), err)
+		return nil, usageError(fmt.Errorf("docker engine at %s does not answer: %w; %s",
+			engineAddress(cli.DaemonHost()), err, engineAdvice()))
 	}
 	return boundedClient{cli}, nil
+}
+
+// engineAdvice says how to start the engine, for the way pkgdriver was installed: a binary
+// built in a checkout (bin/pkgdriver beside scripts/) can use the checkout's script; any other
+// binary gets the distribution's way. DOCKER_HOST naming another engine is the user's to check.
+func engineAdvice() string {
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		return fmt.Sprintf("check that DOCKER_HOST=%s names a running engine", h)
+	}
+	if exe, err := os.Executable(); err == nil {
+		script := filepath.Join(filepath.Dir(exe), "..", "scripts", "ensure-engine.sh")
+		if _, err := os.Stat(script); err == nil {
+			return fmt.Sprintf("start it with %s (or: make engine)", filepath.Clean(script))
+		}
+	}
+	return "start it with `sudo systemctl start docker` (or run `sudo dockerd` where there is no systemd)"
 }
 
 // engineAddress names the engine and where its address came from.
@@ -77,7 +94,7 @@ func engineTimeout() (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%w: PKGDRIVER_ENGINE_TIMEOUT=%q: want a positive duration such as 30s", ErrUsage, v)
+		return 0, usageError(fmt.Errorf("PKGDRIVER_ENGINE_TIMEOUT=%q: want a positive duration such as 30s", v))
 	}
 	return d, nil
 }

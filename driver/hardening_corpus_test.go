@@ -328,7 +328,7 @@ func TestUnknownRecipeIsUsageError(t *testing.T) {
 	var exit *exec.ExitError
 	assert.Assert(t, errors.As(err, &exit), "%v: %s", err, stderr.String())
 	assert.Check(t, is.Equal(exit.ExitCode(), 2))
-	assert.Check(t, is.Contains(stderr.String(), `unknown recipe: "nosuch"`))
+	assert.Check(t, is.Contains(errorMessages(t, stderr.String()), `unknown recipe: "nosuch"`))
 	_, err = os.Stat(filepath.Join(result, "packages", "known.mpm"))
 	assert.Check(t, errors.Is(err, os.ErrNotExist), "a recipe was built")
 
@@ -340,7 +340,24 @@ func TestUnknownRecipeIsUsageError(t *testing.T) {
 	err = cmd.Run()
 	assert.Assert(t, errors.As(err, &exit), "%v: %s", err, stderr.String())
 	assert.Check(t, is.Equal(exit.ExitCode(), 2))
-	assert.Check(t, is.Contains(stderr.String(), `unknown recipe: "nosuch"`))
+	assert.Check(t, is.Contains(errorMessages(t, stderr.String()), `unknown recipe: "nosuch"`))
+}
+
+// errorMessages are the messages of the error events of a JSON log (--log-format json: every
+// line of stderr is an event, the final error included).
+func errorMessages(t *testing.T, log string) string {
+	t.Helper()
+	var msgs []string
+	for _, line := range strings.Split(strings.TrimSpace(log), "\n") {
+		var ev struct{ Level, Message string }
+		if !assert.Check(t, json.Unmarshal([]byte(line), &ev), "not JSON: %q", line) {
+			continue
+		}
+		if ev.Level == "error" {
+			msgs = append(msgs, ev.Message)
+		}
+	}
+	return strings.Join(msgs, "\n")
 }
 
 // mpmEntries lists a delivered package's entries by name.

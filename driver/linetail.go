@@ -3,6 +3,7 @@ package driver
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 )
@@ -76,6 +77,18 @@ func (t *lineTail) Last() string {
 		}
 	}
 	return ""
+}
+
+// ansiSequence matches terminal escape sequences: CSI (colours, cursor moves), OSC (titles)
+// and two-byte escapes.
+var ansiSequence = regexp.MustCompile(`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]`)
+
+// stripANSI drops terminal escape sequences, for output read as text (a build's colours).
+func stripANSI(s string) string {
+	if !strings.Contains(s, "\x1b") {
+		return s
+	}
+	return ansiSequence.ReplaceAllString(s, "")
 }
 
 // printable drops a line's trailing carriage returns, replaces invalid UTF-8 with U+FFFD and

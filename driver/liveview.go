@@ -22,8 +22,7 @@ type liveView struct {
 	running map[string]*liveEntry
 	done    int
 	drawn   int
-	stop    chan struct{}
-	stopped sync.WaitGroup
+	redraw  *redrawer // nil when not on a terminal
 }
 
 type liveEntry struct {
@@ -34,10 +33,9 @@ type liveEntry struct {
 const liveRefresh = 500 * time.Millisecond
 
 func newLiveView(r *Run, total int) *liveView {
-	v := &liveView{run: r, total: total, running: map[string]*liveEntry{}, stop: make(chan struct{})}
+	v := &liveView{run: r, total: total, running: map[string]*liveEntry{}}
 	if r.Config.Interactive && r.Config.Out != nil {
-		v.stopped.Add(1)
-		go v.loop()
+		v.redraw = startRedraw(liveRefresh, v.draw)
 	}
 	return v
 }
@@ -58,7 +56,7 @@ func (v *liveView) Done(res *RecipeResult) {
 	v.mu.Unlock()
 	if !v.run.Config.Interactive {
 		ev := v.run.Config.Log.Info()
-		if res.Status != StatusBuilt {
+		if !res.Status.OK() { // a cached recipe is as good as a built one: info
 			ev = v.run.Config.Log.Warn()
 		}
 		ev.Str("recipe", res.Name).Str("status", string(res.Status)).Float64("duration_seconds", res.Duration).
@@ -66,29 +64,7 @@ func (v *liveView) Done(res *RecipeResult) {
 	}
 }
 
-func (v *liveView) Stop() {
-	select {
-	case <-v.stop:
-	default:
-		close(v.stop)
-	}
-	v.stopped.Wait()
-}
-
-func (v *liveView) loop() {
-	defer v.stopped.Done()
-	t := time.NewTicker(liveRefresh)
-	defer t.Stop()
-	for {
-		select {
-		case <-v.stop:
-			v.draw(true)
-			return
-		case <-t.C:
-			v.draw(false)
-		}
-	}
-}
+func (v *liveView) Stop() { v.redraw.Stop() }
 
 // draw rewrites the block drawn last time; the final draw clears it so the summary follows.
 func (v *liveView) draw(final bool) {

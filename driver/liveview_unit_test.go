@@ -20,7 +20,7 @@ func TestLiveViewEscapesNames(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
 	r := &Run{Config: &Config{Interactive: true, Out: &out, Log: zerolog.Nop()}}
-	v := &liveView{run: r, total: 2, running: map[string]*liveEntry{}, stop: make(chan struct{})}
+	v := &liveView{run: r, total: 2, running: map[string]*liveEntry{}}
 	v.Started(evilName, newLineTail(1))
 	v.Started("good", newLineTail(1))
 	v.draw(false)

@@ -99,6 +99,10 @@ type ResultLock struct {
 	path string
 	f    *os.File
 	info LockInfo
+	// created are the directories AcquireLock made, deepest first: Release removes those left
+	// empty, so a command that fails (publish of a directory without a run, run of an unknown
+	// recipe) leaves no .pkgdriver/ behind in a directory it never used.
+	created []string
 }
 
 // Info is what the lock file says about this holder.
@@ -107,11 +111,13 @@ func (l *ResultLock) Info() LockInfo { return l.info }
 // AcquireLock takes the lock at path for the run info describes. When another run holds it, it
 // returns a *LockedError at once, or with opt.Wait waits until the lock is free or ctx ends.
 func AcquireLock(ctx context.Context, path string, info LockInfo, opt LockOptions) (*ResultLock, error) {
+	created := missingDirs(filepath.Dir(path))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
 	}
 	own, err := newLockCandidate(path, info)
 	if err != nil {
+		removeEmptyDirs(created)
 		return nil, err
 	}
 	delay := lockPollMin
@@ -121,6 +127,9 @@ func AcquireLock(ctx context.Context, path string, info LockInfo, opt LockOption
 		if err == nil || !errors.As(err, &locked) || !opt.Wait {
 			if err != nil {
 				own.discard()
+				removeEmptyDirs(created)
+			} else {
+				lock.created = created
 			}
 			return lock, err
 		}
@@ -134,10 +143,33 @@ func AcquireLock(ctx context.Context, path string, info LockInfo, opt LockOption
 		case <-ctx.Done():
 			t.Stop()
 			own.discard()
+			removeEmptyDirs(created)
 			return nil, fmt.Errorf("waiting for %s: %w", locked.Holder, context.Cause(ctx))
 		case <-t.C:
 		}
 		delay = min(2*delay, lockPollMax)
+	}
+}
+
+// missingDirs are dir and those of its parents that do not exist, deepest first.
+func missingDirs(dir string) []string {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !errors.Is(err, os.ErrNotExist) {
+			return missing
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			return missing
+		}
+	}
+}
+
+// removeEmptyDirs removes those of dirs that are empty; a directory anything was written to
+// stays (os.Remove does not remove a directory that holds something).
+func removeEmptyDirs(dirs []string) {
+	for _, d := range dirs {
+		os.Remove(d)
 	}
 }
 
@@ -152,6 +184,7 @@ func (l *ResultLock) Release() error {
 	}
 	err = errors.Join(err, l.f.Close())
 	l.f = nil
+	removeEmptyDirs(l.created)
 	if err != nil {
 		return fmt.Errorf("release lock %s: %w", l.path, err)
 	}

@@ -136,6 +136,9 @@ func acquireNow(t *testing.T, path, runID string) (*ResultLock, error) {
 func lockDirClean(t *testing.T, path string, held bool) {
 	t.Helper()
 	entries, err := os.ReadDir(filepath.Dir(path))
+	if !held && errors.Is(err, os.ErrNotExist) {
+		return // removed with the lock, having been made for it
+	}
 	assert.NilError(t, err)
 	var names []string
 	for _, e := range entries {
@@ -180,6 +183,29 @@ func TestLockAcquireRelease(t *testing.T) {
 	assert.NilError(t, err, "free again after release")
 	assert.Equal(t, readLockFile(t, path).RunID, "run-2")
 	assert.NilError(t, again.Release())
+}
+
+// A lock leaves no directory it made behind (a command that failed leaves the result directory
+// as it was), and removes nothing that was there before or that holds something.
+func TestLockRemovesOnlyEmptyDirectoriesItMade(t *testing.T) {
+	t.Parallel()
+	parent := t.TempDir()
+	root := filepath.Join(parent, "new", "result")
+	lock, err := acquireNow(t, Layout{Root: root}.Lock(), "run-1")
+	assert.NilError(t, err)
+	assert.NilError(t, lock.Release())
+	_, err = os.Stat(filepath.Join(parent, "new"))
+	assert.Check(t, errors.Is(err, os.ErrNotExist), "made for the lock and left behind: %v", err)
+
+	// A result directory that existed stays; so does a .pkgdriver/ the run wrote into.
+	root = filepath.Join(parent, "existing")
+	assert.NilError(t, os.MkdirAll(root, 0o755))
+	lock, err = acquireNow(t, Layout{Root: root}.Lock(), "run-2")
+	assert.NilError(t, err)
+	assert.NilError(t, os.WriteFile(filepath.Join(Layout{Root: root}.State(), "cache.json"), []byte("{}"), 0o644))
+	assert.NilError(t, lock.Release())
+	_, err = os.Stat(filepath.Join(Layout{Root: root}.State(), "cache.json"))
+	assert.NilError(t, err)
 }
 
 func TestLockHeldFailsAtOnce(t *testing.T) {

@@ -66,7 +66,7 @@ func resolveSource(ctx context.Context, cfg ImageConfig) (*osvSource, error) {
 	defer cancel()
 	out, err := git(lctx, "", "ls-remote", "--", cfg.OSVRepo, cfg.OSVRef, cfg.OSVRef+"^{}")
 	if err != nil {
-		return nil, fmt.Errorf("%w: cannot reach the OSv repository %s (%v); build from a local checkout with --osv-src DIR", ErrUsage, cfg.OSVRepo, err)
+		return nil, usageError(fmt.Errorf("cannot reach the OSv repository %s (%v); build from a local checkout with --osv-src DIR", cfg.OSVRepo, err))
 	}
 	for _, line := range strings.Split(out, "\n") {
 		if f := strings.Fields(line); len(f) == 2 {
@@ -74,7 +74,7 @@ func resolveSource(ctx context.Context, cfg ImageConfig) (*osvSource, error) {
 		}
 	}
 	if src.Commit == "" {
-		return nil, fmt.Errorf("%w: OSv repository %s has no ref %q", ErrUsage, cfg.OSVRepo, cfg.OSVRef)
+		return nil, usageError(fmt.Errorf("OSv repository %s has no ref %q", cfg.OSVRepo, cfg.OSVRef))
 	}
 	return src, nil
 }
@@ -85,11 +85,11 @@ func localSource(ctx context.Context, dir string, allowDirty bool) (*osvSource, 
 		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(abs, "scripts", "build")); err != nil {
-		return nil, fmt.Errorf("%w: --osv-src %s: not an OSv tree (no scripts/build)", ErrUsage, dir)
+		return nil, usageError(fmt.Errorf("--osv-src %s: not an OSv tree (no scripts/build)", dir))
 	}
 	commit, err := git(ctx, abs, "rev-parse", "HEAD")
 	if err != nil {
-		return nil, fmt.Errorf("%w: --osv-src %s: not a git checkout with a commit (%v)", ErrUsage, dir, err)
+		return nil, usageError(fmt.Errorf("--osv-src %s: not a git checkout with a commit (%v)", dir, err))
 	}
 	ct, err := git(ctx, abs, "log", "-1", "--format=%ct")
 	if err != nil {
@@ -117,7 +117,7 @@ func localSource(ctx context.Context, dir string, allowDirty bool) (*osvSource, 
 	}
 	ch, err := checkoutChanges(ctx, abs)
 	if err != nil {
-		return nil, fmt.Errorf("%w: --osv-src %s: %w", ErrUsage, dir, err)
+		return nil, usageError(fmt.Errorf("--osv-src %s: %w", dir, err))
 	}
 	if ch.dirty() && !allowDirty {
 		return nil, &DirtySourceError{Dir: dir, Commit: src.Commit, Changes: ch.files, Missing: ch.missing}

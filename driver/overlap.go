@@ -44,8 +44,8 @@ func CheckOverlap(resultDir string, dirs []recipe.Dir) error {
 		default:
 			continue
 		}
-		return fmt.Errorf("%w: the result directory %q %s %s %q; results would be read as recipes: choose a result directory apart from it",
-			ErrUsage, resultDir, how, what, d.Path)
+		return usageError(fmt.Errorf("the result directory %q %s %s %q; results would be read as recipes: choose a result directory apart from it",
+			resultDir, how, what, d.Path))
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -88,6 +89,10 @@ func runStages(ctx context.Context, r *Run, list []Stage) error {
 		switch {
 		case errors.As(err, &skip):
 			r.Config.Log.Debug().Str("stage", s.String()).Str("reason", skip.reason).Msg("stage skipped")
+		case errors.Is(err, ErrUsage):
+			return err // says what to change; the stage's name would only be noise
+		case err != nil && strings.HasPrefix(err.Error(), s.String()):
+			return err // names the stage already ("toolchain image build failed ...")
 		case err != nil:
 			return fmt.Errorf("%s: %w", s, err)
 		default:

@@ -47,7 +47,7 @@ func (c PublishConfig) Validate() error {
 		errs = append(errs, validateRepository(c.Repository))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("%w: %w", ErrUsage, err)
+		return usageError(err)
 	}
 	return nil
 }

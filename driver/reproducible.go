@@ -40,7 +40,7 @@ func VerifyReproducible(ctx context.Context, cfg *Config, cli client.APIClient, 
 	l := Layout{Root: cfg.ResultDir}
 	for _, n := range names {
 		if _, err := os.Stat(l.MPM(n)); err != nil {
-			return nil, fmt.Errorf("%w: recipe %s: no packages/%s.mpm to compare with; run pkgdriver run first", ErrUsage, n, n)
+			return nil, usageError(fmt.Errorf("recipe %s: no %s to compare with; run pkgdriver run first", n, l.MPM(n)))
 		}
 	}
 	if err := os.MkdirAll(l.State(), 0o755); err != nil {

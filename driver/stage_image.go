@@ -21,6 +21,9 @@ func (imageStage) Run(ctx context.Context, r *Run) error {
 		StatePath: filepath.Join(r.Layout.State(), "toolchain-input.json"),
 		Log:       r.Config.Log,
 	}
+	if r.Config.Interactive {
+		b.Progress = r.Config.Out
+	}
 	tc, err := b.Ensure(ctx)
 	if err != nil {
 		return err

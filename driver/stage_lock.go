@@ -32,7 +32,7 @@ func usableResultDir(l Layout) error {
 		return nil
 	}
 	if fi, serr := os.Stat(l.Root); serr == nil && !fi.IsDir() {
-		return fmt.Errorf("%w: --result-dir %s is a file, not a directory", ErrUsage, l.Root)
+		return usageError(fmt.Errorf("--result-dir %s is a file, not a directory", l.Root))
 	}
-	return fmt.Errorf("%w: --result-dir %s cannot be written (%w)", ErrUsage, l.Root, err)
+	return usageError(fmt.Errorf("--result-dir %s cannot be written (%w)", l.Root, err))
 }

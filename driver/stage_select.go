@@ -2,7 +2,6 @@ package driver
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
@@ -17,11 +16,11 @@ func (selectStage) String() string { return "select recipes" }
 func (selectStage) Run(ctx context.Context, r *Run) error {
 	cat, err := Discover(ctx, r.Config.RecipeDirs)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrUsage, err)
+		return usageError(err)
 	}
 	sel, err := cat.Select(r.Config.Recipes)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrUsage, err)
+		return usageError(err)
 	}
 	r.Catalog, r.Selected = cat, sel
 	names := make([]string, len(sel))

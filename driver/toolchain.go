@@ -52,7 +52,10 @@ type ToolchainBuilder struct {
 	// StatePath remembers the input hash of the last context written (optional).
 	StatePath string
 	Log       zerolog.Logger
-	Now       func() time.Time
+	// Progress is a terminal to show a build's progress on, one line redrawn; nil: one log
+	// event per Dockerfile step.
+	Progress io.Writer
+	Now      func() time.Time
 	// watchEvery and watchTimeout tune the engine's liveness check during the build (tests);
 	// zero: engineWatchEvery, engineWatchTimeout.
 	watchEvery, watchTimeout time.Duration
@@ -272,7 +275,9 @@ func (b *ToolchainBuilder) build(ctx context.Context, buildCtx io.Reader, args m
 		return "", fmt.Errorf("toolchain image build: %w", watch.Err(err))
 	}
 	defer resp.Body.Close()
-	id, err := readBuildStream(watch.Reader(resp.Body), logf)
+	progress := newBuildProgress(b.Log, b.Progress)
+	defer progress.Close()
+	id, err := readBuildStream(watch.Reader(resp.Body), logf, progress)
 	return id, watch.Err(err)
 }
 

@@ -3,6 +3,7 @@ package driver_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -77,6 +78,98 @@ func TestToolchainBuildFailure(t *testing.T) {
 	assert.Assert(t, errors.As(err, &be), "%v", err)
 	assert.Check(t, is.Contains(be.Step, "scripts/build"))
 	assert.Check(t, is.Contains(err.Error(), "unknown argument 'bogus-argument'"))
+}
+
+// TestToolchainBuildProgress: without a terminal, a build logs one event per Dockerfile step,
+// numbered in order, and never says it reuses the image it just built; a later run with the same
+// inputs says it reuses it, once.
+func TestToolchainBuildProgress(t *testing.T) {
+	ctx := context.Background()
+	cfg := imageConfig(t)
+	cfg.Rebuild = true
+	b := builder(t, cfg)
+	var logs bytes.Buffer
+	b.Log = zerolog.New(&logs)
+	tc, err := b.Ensure(ctx)
+	assert.NilError(t, err)
+
+	assert.Check(t, !tc.Reused, "a --rebuild-image build replaces the images before it")
+
+	steps, reuses := 0, 0
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var ev struct {
+			Message     string `json:"message"`
+			Step, Steps int
+			Instruction string
+		}
+		assert.NilError(t, json.Unmarshal([]byte(line), &ev), line)
+		switch ev.Message {
+		case "toolchain image build":
+			steps++
+			assert.Check(t, ev.Step == steps, "step %d logged as %d: %s", steps, ev.Step, line)
+			assert.Check(t, ev.Steps >= ev.Step && ev.Instruction != "", line)
+		case "reusing the toolchain image built from the same inputs":
+			reuses++
+		}
+	}
+	assert.Check(t, steps >= 10, "%d step events:\n%s", steps, logs.String())
+	assert.Equal(t, reuses, 0, "a built image was said to be reused:\n%s", logs.String())
+
+	logs.Reset()
+	b.Config.Rebuild = false
+	again, err := b.Ensure(ctx)
+	assert.NilError(t, err)
+	assert.Check(t, again.Reused)
+	assert.Equal(t, strings.Count(logs.String(), "reusing the toolchain image"), 1, logs.String())
+	assert.Check(t, !strings.Contains(logs.String(), "toolchain image build\""), logs.String())
+}
+
+// A build's colour codes reach neither the error nor log/toolchain.log: the stand-in's build
+// script is changed (in the work tree, which is what the image is built from) to print its
+// unknown argument as it is, a colour code included.
+func TestToolchainBuildFailureColours(t *testing.T) {
+	cfg := imageConfig(t)
+	script := filepath.Join(cfg.OSVSrc, "scripts", "build")
+	data, err := os.ReadFile(script)
+	assert.NilError(t, err)
+	raw := bytes.Replace(data, []byte("unknown argument %r"), []byte("unknown argument '%s'"), 1)
+	assert.Assert(t, !bytes.Equal(raw, data), "the stand-in's message changed; adapt this test")
+	assert.NilError(t, os.WriteFile(script, raw, 0o755))
+	cfg.OSVBuildArgs = "\x1b[31mbogus\x1b[0m"
+	b := builder(t, cfg)
+	_, err = b.Ensure(context.Background())
+	assert.ErrorContains(t, err, "unknown argument 'bogus'")
+	assert.Check(t, !strings.Contains(err.Error(), "\x1b"), "%q", err)
+	log, rerr := os.ReadFile(b.LogPath)
+	assert.NilError(t, rerr)
+	assert.Check(t, is.Contains(string(log), "unknown argument 'bogus'"))
+	assert.Check(t, !bytes.Contains(log, []byte("\x1b")), "colour codes in the toolchain log")
+}
+
+// When the toolchain build fails, no recipe started: each is "not started" in report.json,
+// the summary, junit.xml (skipped) and report.html.
+func TestToolchainFailureRecipesNotStarted(t *testing.T) {
+	cli := testutil.Engine(t)
+	recipes, result := t.TempDir(), filepath.Join(t.TempDir(), "result")
+	testutil.Recipe(t, recipes, "never", script(packageInit), nil)
+	cfg, out := testConfig(t, recipes, result)
+	cfg.Image.OSVBuildArgs = "bogus-argument"
+	rep, err := execute(t, context.Background(), cli, cfg)
+	assert.ErrorContains(t, err, "unknown argument 'bogus-argument'")
+	assert.Equal(t, resultOf(t, rep, "never").Status, driver.StatusNotStarted)
+	assert.Check(t, rep.Failed())
+	assert.Check(t, is.Contains(out.String(), "1 not started"), out.String())
+	l := driver.Layout{Root: result}
+	for path, want := range map[string]string{
+		l.Report():                           `"status": "not started"`,
+		l.JUnit():                            `<skipped message="not started"`,
+		filepath.Join(result, "report.html"): "not started",
+	} {
+		data, err := os.ReadFile(path)
+		assert.NilError(t, err)
+		assert.Check(t, is.Contains(string(data), want), path)
+		assert.Check(t, !strings.Contains(string(data), "queued"), path)
+	}
 }
 
 // TestToolchainUnreachableRepository: a repository that cannot be reached fails at once and

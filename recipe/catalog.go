@@ -42,7 +42,7 @@ func (c *Catalog) Select(sel Selection) ([]*Recipe, error) {
 		known := c.Names()
 		e := &UnknownError{Unknown: unknown, Suggestions: map[string][]string{}}
 		for _, name := range unknown {
-			if s := suggest(name, known); len(s) > 0 {
+			if s := Suggest(name, known); len(s) > 0 {
 				e.Suggestions[name] = s
 			}
 		}

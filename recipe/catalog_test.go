@@ -93,7 +93,7 @@ func TestSelectKeepsInvalidRecipes(t *testing.T) {
 }
 
 func TestSuggestAtMostThree(t *testing.T) {
-	got := suggest("node", []string{"node-1", "node-2", "node-3", "node-4", "nodes"})
+	got := Suggest("node", []string{"node-1", "node-2", "node-3", "node-4", "nodes"})
 	assert.DeepEqual(t, got, []string{"nodes", "node-1", "node-2"})
 }
 

@@ -8,13 +8,14 @@ import (
 // maxSuggestions bounds the "did you mean" list.
 const maxSuggestions = 3
 
-// suggest returns up to three known names close to name, closest first.
+// Suggest returns up to three known names close to name, closest first: the "did you mean"
+// of unknown recipes, and of mistyped commands and flags.
 // Comparison ignores case. A known name is close when its edit distance
 // (with transpositions, so "erlnag" is one edit from "erlang") is at most a
 // third of the typed name's length, at least 1, or when it starts with the
 // typed name, as "node-4.4.5" does with "node". Ties go to such prefix
 // matches, then to alphabetical order.
-func suggest(name string, known []string) []string {
+func Suggest(name string, known []string) []string {
 	type cand struct {
 		name   string
 		dist   int
