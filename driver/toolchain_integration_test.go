@@ -1,17 +1,22 @@
 package driver_test
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/client"
 	"github.com/rs/zerolog"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
@@ -195,6 +200,11 @@ func TestRebuildImage(t *testing.T) {
 	b := builder(t, cfg)
 	var built []string
 	removeImagesAtEnd(t, b.Client, &built)
+	// A base image of this test's own: the engine's layer cache prefers the newest of equal
+	// layers, so a no-cache build from the shared base would make every later build of another
+	// toolchain (real OSv's among them) miss the layers it had.
+	b.Config.BaseImage = isolatedBase(t, b.Client)
+	built = append(built, b.Config.BaseImage)
 
 	first, err := b.Ensure(ctx)
 	assert.NilError(t, err)
@@ -222,4 +232,25 @@ func TestRebuildImage(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Check(t, later.Reused)
 	assert.Check(t, is.Equal(later.ID, rebuilt.ID))
+}
+
+// isolatedBase makes an image with the base image's content and an ID of its own (a label), so
+// that builds from it share no layer-cache parent with other tests' builds. The caller removes it.
+func isolatedBase(t *testing.T, cli client.APIClient) string {
+	t.Helper()
+	var ctxTar bytes.Buffer
+	tw := tar.NewWriter(&ctxTar)
+	dockerfile := fmt.Sprintf("FROM %s\nLABEL pkgdriver.test.isolated=%d-%d\n", testutil.BaseImage, time.Now().UnixNano(), os.Getpid())
+	assert.NilError(t, tw.WriteHeader(&tar.Header{Name: "Dockerfile", Mode: 0o644, Size: int64(len(dockerfile))}))
+	_, err := tw.Write([]byte(dockerfile))
+	assert.NilError(t, err)
+	assert.NilError(t, tw.Close())
+	resp, err := cli.ImageBuild(context.Background(), &ctxTar, build.ImageBuildOptions{Remove: true, ForceRemove: true})
+	assert.NilError(t, err)
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	assert.NilError(t, err)
+	m := regexp.MustCompile(`Successfully built ([0-9a-f]{12,})`).FindSubmatch(out)
+	assert.Assert(t, m != nil, "isolated base image: %s", out)
+	return string(m[1])
 }
