@@ -30,7 +30,9 @@ type Run struct {
 
 	Results *results
 	Loader  *Artifact
-	Report  *Report
+	// ZFSBuilder is the delivered repository/osv-zfs-builder image, when OSv's build made one.
+	ZFSBuilder *Artifact
+	Report     *Report
 }
 
 // Toolchain describes the toolchain image a run uses.

@@ -19,6 +19,16 @@ type tarWriter struct {
 	tw    *tar.Writer
 	mtime time.Time
 	dirs  map[string]bool
+	// links, when set, maps files with several hard links to the first name they were written
+	// under, so later names become hard-link entries instead of second copies.
+	links map[fileID]string
+}
+
+// keepHardLinks makes files that are hard links of each other go into the stream once, the
+// other names as hard-link entries.
+func (t *tarWriter) keepHardLinks() *tarWriter {
+	t.links = map[fileID]string{}
+	return t
 }
 
 func newTarWriter(w io.Writer) *tarWriter {
@@ -74,6 +84,13 @@ func (t *tarWriter) file(ctx context.Context, src, name string) error {
 	switch {
 	case fi.Mode().IsRegular():
 		hdr.Typeflag, hdr.Size = tar.TypeReg, fi.Size()
+		if id, ok := hardLinked(fi); ok && t.links != nil {
+			if first, seen := t.links[id]; seen {
+				hdr.Typeflag, hdr.Size, hdr.Linkname = tar.TypeLink, 0, first
+				break
+			}
+			t.links[id] = name
+		}
 	case fi.Mode()&fs.ModeSymlink != 0:
 		target, err := os.Readlink(src)
 		if err != nil {
