@@ -12,7 +12,7 @@ import (
 	"path"
 	"path/filepath"
 
-	"github.com/docker/docker/errdefs"
+	cerrdefs "github.com/containerd/errdefs"
 
 	"github.com/pkgdriver/pkgdriver/packager"
 )
@@ -129,7 +129,7 @@ func copyKernelFiles(ctx context.Context, r *Run, dir string) (map[string]bool, 
 // false when the container has no such file.
 func copyOutFile(ctx context.Context, runner Runner, id, src, dir string, maxSize int64) (bool, error) {
 	rc, err := runner.CopyOut(ctx, id, src)
-	if errdefs.IsNotFound(err) {
+	if cerrdefs.IsNotFound(err) {
 		return false, nil
 	}
 	if err != nil {

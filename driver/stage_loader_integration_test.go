@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -164,4 +165,47 @@ func bootImage(t *testing.T, toolchain, image string) string {
 	_, err = run.Run(ctx, id, &out, &out)
 	assert.NilError(t, err)
 	return out.String()
+}
+
+// TestLoaderWithoutZFSBuilder: an OSv tree whose Makefile has no ZFS builder target (OSv before
+// 0.55) still gives a toolchain and the loaders; no ZFS builder is delivered, and one left by an
+// earlier run (of another kernel) is removed rather than kept beside a kernel it does not match.
+func TestLoaderWithoutZFSBuilder(t *testing.T) {
+	cli := testutil.Engine(t)
+	ctx := context.Background()
+	recipes, result := t.TempDir(), t.TempDir()
+	testutil.Recipe(t, recipes, "plain", script(packageInit), nil)
+	stale := filepath.Join(result, "repository", "osv-zfs-builder", "osv-zfs-builder.qemu")
+	assert.NilError(t, os.MkdirAll(filepath.Dir(stale), 0o755))
+	assert.NilError(t, os.WriteFile(stale, []byte("a builder of another kernel"), 0o644))
+
+	cfg, out := testConfig(t, recipes, result)
+	osv := cfg.Image.OSVSrc
+	assert.NilError(t, os.Remove(filepath.Join(osv, "Makefile")))
+	gitCommit(t, osv, "-a", "-m", "OSv stand-in without a ZFS builder target")
+	rep, err := execute(t, ctx, cli, cfg)
+	assert.NilError(t, err, out.String())
+	assert.Equal(t, resultOf(t, rep, "plain").Status, driver.StatusBuilt)
+
+	assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "log", "toolchain.log")), "this OSv tree has no ZFS builder target"))
+	_, err = os.Stat(filepath.Dir(stale))
+	assert.Check(t, os.IsNotExist(err), "the stale ZFS builder is still there")
+	assert.Check(t, rep.ZFSBuilder == nil, "%+v", rep.ZFSBuilder)
+	for _, p := range []string{"mike/osv-loader/osv-loader.qemu", "repository/osv-loader/osv-loader.qemu", "repository/mike/osv-loader/osv-loader.qemu"} {
+		_, err := os.Stat(filepath.Join(result, p))
+		assert.Check(t, err)
+	}
+}
+
+// gitCommit commits in a stand-in checkout with the fixed author and date of testutil.StandinOSv.
+func gitCommit(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"commit", "-q", "--no-gpg-sign"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"GIT_AUTHOR_NAME=pkgdriver-tests", "GIT_AUTHOR_EMAIL=tests@pkgdriver.invalid",
+		"GIT_COMMITTER_NAME=pkgdriver-tests", "GIT_COMMITTER_EMAIL=tests@pkgdriver.invalid",
+		"GIT_AUTHOR_DATE=@1704164645 +0000", "GIT_COMMITTER_DATE=@1704164645 +0000")
+	out, err := cmd.CombinedOutput()
+	assert.NilError(t, err, string(out))
 }
