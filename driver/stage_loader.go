@@ -86,7 +86,7 @@ func deliverLoader(ctx context.Context, r *Run) (*loaderRecord, error) {
 	}
 	for _, f := range []string{kernelStripped, kernelVmlinuz, kernelZFSBuilder} {
 		if !got[f] {
-			r.Config.Log.Warn().Msgf("the toolchain image's OSv build has no %s/%s: it is not delivered", osvBuildDir, f)
+			r.Config.Log.Warn().Msgf("the toolchain image's OSv build has no %s/%s: it is not delivered (log/toolchain.log says why)", osvBuildDir, f)
 		}
 	}
 	idx := packager.LoaderIndex{

@@ -168,32 +168,49 @@ func bootImage(t *testing.T, toolchain, image string) string {
 }
 
 // TestLoaderWithoutZFSBuilder: an OSv tree whose Makefile has no ZFS builder target (OSv before
-// 0.55) still gives a toolchain and the loaders; no ZFS builder is delivered, and one left by an
-// earlier run (of another kernel) is removed rather than kept beside a kernel it does not match.
+// 0.55), or whose builder fails to build, still gives a toolchain and the loaders; no ZFS
+// builder is delivered, and one left by an earlier run (of another kernel) is removed rather
+// than kept beside a kernel it does not match.
 func TestLoaderWithoutZFSBuilder(t *testing.T) {
 	cli := testutil.Engine(t)
-	ctx := context.Background()
-	recipes, result := t.TempDir(), t.TempDir()
-	testutil.Recipe(t, recipes, "plain", script(packageInit), nil)
-	stale := filepath.Join(result, "repository", "osv-zfs-builder", "osv-zfs-builder.qemu")
-	assert.NilError(t, os.MkdirAll(filepath.Dir(stale), 0o755))
-	assert.NilError(t, os.WriteFile(stale, []byte("a builder of another kernel"), 0o644))
+	for _, tc := range []struct {
+		name     string
+		makefile string // "": no Makefile
+		log      string
+	}{
+		{name: "no target", log: "this OSv tree has no ZFS builder target"},
+		{name: "build fails", makefile: "out = build/release.x64\n\n$(out)/zfs_builder-stripped.elf:\n\techo broken builder; exit 2\n",
+			log: "building OSv's ZFS builder failed (above); none is delivered"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			recipes, result := t.TempDir(), t.TempDir()
+			testutil.Recipe(t, recipes, "plain", script(packageInit), nil)
+			stale := filepath.Join(result, "repository", "osv-zfs-builder", "osv-zfs-builder.qemu")
+			assert.NilError(t, os.MkdirAll(filepath.Dir(stale), 0o755))
+			assert.NilError(t, os.WriteFile(stale, []byte("a builder of another kernel"), 0o644))
 
-	cfg, out := testConfig(t, recipes, result)
-	osv := cfg.Image.OSVSrc
-	assert.NilError(t, os.Remove(filepath.Join(osv, "Makefile")))
-	gitCommit(t, osv, "-a", "-m", "OSv stand-in without a ZFS builder target")
-	rep, err := execute(t, ctx, cli, cfg)
-	assert.NilError(t, err, out.String())
-	assert.Equal(t, resultOf(t, rep, "plain").Status, driver.StatusBuilt)
+			cfg, out := testConfig(t, recipes, result)
+			osv := cfg.Image.OSVSrc
+			if tc.makefile == "" {
+				assert.NilError(t, os.Remove(filepath.Join(osv, "Makefile")))
+			} else {
+				assert.NilError(t, os.WriteFile(filepath.Join(osv, "Makefile"), []byte(tc.makefile), 0o644))
+			}
+			gitCommit(t, osv, "-a", "-m", "OSv stand-in: "+tc.name)
+			rep, err := execute(t, ctx, cli, cfg)
+			assert.NilError(t, err, out.String())
+			assert.Equal(t, resultOf(t, rep, "plain").Status, driver.StatusBuilt)
 
-	assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "log", "toolchain.log")), "this OSv tree has no ZFS builder target"))
-	_, err = os.Stat(filepath.Dir(stale))
-	assert.Check(t, os.IsNotExist(err), "the stale ZFS builder is still there")
-	assert.Check(t, rep.ZFSBuilder == nil, "%+v", rep.ZFSBuilder)
-	for _, p := range []string{"mike/osv-loader/osv-loader.qemu", "repository/osv-loader/osv-loader.qemu", "repository/mike/osv-loader/osv-loader.qemu"} {
-		_, err := os.Stat(filepath.Join(result, p))
-		assert.Check(t, err)
+			assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "log", "toolchain.log")), tc.log))
+			_, err = os.Stat(filepath.Dir(stale))
+			assert.Check(t, os.IsNotExist(err), "the stale ZFS builder is still there")
+			assert.Check(t, rep.ZFSBuilder == nil, "%+v", rep.ZFSBuilder)
+			for _, p := range []string{"mike/osv-loader/osv-loader.qemu", "repository/osv-loader/osv-loader.qemu", "repository/mike/osv-loader/osv-loader.qemu"} {
+				_, err := os.Stat(filepath.Join(result, p))
+				assert.Check(t, err)
+			}
+		})
 	}
 }
 
