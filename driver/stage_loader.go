@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 
@@ -21,14 +22,27 @@ import (
 const osvBuildDir = "/osv/build/release"
 
 // Kernel files the loader stage takes out of osvBuildDir. Only loader.img is required: the
-// others are missing from OSv trees older than the files (and the ZFS builder from trees whose
-// Makefile has no target for it), and are then not delivered.
+// others are missing from OSv trees older than the files (and the ZFS builder and the kernel
+// relinked with ZFS, zfs-loader/, from trees whose Makefile has no ZFS builder target), and are
+// then not delivered.
 const (
 	kernelLoaderImg  = "loader.img"
 	kernelStripped   = "loader-stripped.elf"
 	kernelVmlinuz    = "vmlinuz.bin"
 	kernelZFSBuilder = "zfs_builder-stripped.elf"
+	zfsLoaderDir     = "zfs-loader"
 )
+
+// kernelFiles are the files copied out of osvBuildDir, relative to it.
+var kernelFiles = []string{
+	kernelLoaderImg, kernelStripped, kernelVmlinuz, kernelZFSBuilder,
+	path.Join(zfsLoaderDir, kernelLoaderImg), path.Join(zfsLoaderDir, kernelStripped), path.Join(zfsLoaderDir, kernelVmlinuz),
+}
+
+// stagedKernelFile is where kernel file f (one of kernelFiles) is copied to in dir.
+func stagedKernelFile(dir, f string) string {
+	return filepath.Join(dir, strings.ReplaceAll(f, "/", "-"))
+}
 
 // loaderStage delivers the built kernel as Capstan's images, once per run: the old container's
 // mike/osv-loader, and repository/ for the result directory used as CAPSTAN_ROOT
@@ -84,7 +98,7 @@ func deliverLoader(ctx context.Context, r *Run) (*loaderRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range []string{kernelStripped, kernelVmlinuz, kernelZFSBuilder} {
+	for _, f := range []string{kernelStripped, kernelVmlinuz, kernelZFSBuilder, path.Join(zfsLoaderDir, kernelLoaderImg)} {
 		if !got[f] {
 			r.Config.Log.Warn().Msgf("the toolchain image's OSv build has no %s/%s: it is not delivered (log/toolchain.log says why)", osvBuildDir, f)
 		}
@@ -111,9 +125,9 @@ func copyKernelFiles(ctx context.Context, r *Run, dir string) (map[string]bool, 
 	}
 	defer r.removeContainer(ctx, id)
 	got := map[string]bool{}
-	for _, name := range []string{kernelLoaderImg, kernelStripped, kernelVmlinuz, kernelZFSBuilder} {
+	for _, name := range kernelFiles {
 		src := path.Join(osvBuildDir, name)
-		ok, err := copyOutFile(ctx, r.Runner, id, src, dir, r.Config.MaxPackageSize)
+		ok, err := copyOutFile(ctx, r.Runner, id, src, stagedKernelFile(dir, name), r.Config.MaxPackageSize)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", src, err)
 		}
@@ -125,9 +139,9 @@ func copyKernelFiles(ctx context.Context, r *Run, dir string) (map[string]bool, 
 	return got, nil
 }
 
-// copyOutFile copies the regular file src out of container id into dir (under its base name);
-// false when the container has no such file.
-func copyOutFile(ctx context.Context, runner Runner, id, src, dir string, maxSize int64) (bool, error) {
+// copyOutFile copies the regular file src out of container id to dst; false when the container
+// has no such file.
+func copyOutFile(ctx context.Context, runner Runner, id, src, dst string, maxSize int64) (bool, error) {
 	rc, err := runner.CopyOut(ctx, id, src)
 	if cerrdefs.IsNotFound(err) {
 		return false, nil
@@ -138,7 +152,7 @@ func copyOutFile(ctx context.Context, runner Runner, id, src, dir string, maxSiz
 	defer rc.Close()
 	// Extract wants an empty directory of its own.
 	name := path.Base(src)
-	tmp := filepath.Join(dir, "."+name+".d")
+	tmp := dst + ".d"
 	if err := os.Mkdir(tmp, 0o755); err != nil {
 		return false, err
 	}
@@ -153,12 +167,12 @@ func copyOutFile(ctx context.Context, runner Runner, id, src, dir string, maxSiz
 	if !fi.Mode().IsRegular() {
 		return false, errors.New("not a regular file in the toolchain image")
 	}
-	return true, os.Rename(filepath.Join(tmp, name), filepath.Join(dir, name))
+	return true, os.Rename(filepath.Join(tmp, name), dst)
 }
 
 // writeCapstanImages writes the image directories from the kernel files in stage.
 func writeCapstanImages(ctx context.Context, l Layout, stage string, got map[string]bool, idx packager.LoaderIndex) error {
-	img, err := os.Open(filepath.Join(stage, kernelLoaderImg))
+	img, err := os.Open(stagedKernelFile(stage, kernelLoaderImg))
 	if err != nil {
 		return err
 	}
@@ -173,12 +187,20 @@ func writeCapstanImages(ctx context.Context, l Layout, stage string, got map[str
 	}); err != nil {
 		return err
 	}
+	// Current Capstan composes ZFS images by default, which boot only with a kernel whose bootfs
+	// holds the ZFS library: the kernel relinked with ZFS when the image has it (it boots ROFS
+	// images too), else the kernel as it is.
 	current := map[string]string{packager.LoaderImageFile: mike(packager.LoaderImageFile)}
-	if got[kernelVmlinuz] {
-		current[packager.VmlinuzFile] = filepath.Join(stage, kernelVmlinuz)
+	prefix := ""
+	if got[path.Join(zfsLoaderDir, kernelLoaderImg)] {
+		prefix = zfsLoaderDir + "/"
+		current[packager.LoaderImageFile] = stagedKernelFile(stage, prefix+kernelLoaderImg)
 	}
-	if got[kernelStripped] {
-		current[packager.LoaderELFFile] = filepath.Join(stage, kernelStripped)
+	if got[prefix+kernelVmlinuz] {
+		current[packager.VmlinuzFile] = stagedKernelFile(stage, prefix+kernelVmlinuz)
+	}
+	if got[prefix+kernelStripped] {
+		current[packager.LoaderELFFile] = stagedKernelFile(stage, prefix+kernelStripped)
 	}
 	if err := packager.WriteImage(ctx, l.CapstanImage(packager.LoaderImageName), idx, current); err != nil {
 		return err
@@ -191,7 +213,7 @@ func writeCapstanImages(ctx context.Context, l Layout, stage string, got map[str
 	zidx := idx
 	zidx.Description = packager.ZFSBuilderDescription
 	return packager.WriteImage(ctx, builder, zidx, map[string]string{
-		packager.CapstanImageFile(packager.ZFSBuilderImageName): filepath.Join(stage, kernelZFSBuilder),
+		packager.CapstanImageFile(packager.ZFSBuilderImageName): stagedKernelFile(stage, kernelZFSBuilder),
 	})
 }
 
