@@ -6,10 +6,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/pkgdriver/pkgdriver/packager"
 )
 
 // Layout names the places in the result directory. Users already know this layout, and it is
-// directly usable as a Capstan repository (packages/, mike/).
+// directly usable as a Capstan repository, CAPSTAN_ROOT: packages/ for the packages and
+// repository/ for the images current Capstan reads (osv-loader, osv-zfs-builder, and
+// mike/osv-loader for old Capstan's -l); mike/ at the top is the old container's layout.
 type Layout struct{ Root string }
 
 func (l Layout) LogDir() string         { return filepath.Join(l.Root, "log") }
@@ -23,7 +27,17 @@ func (l Layout) Intermediates() string { return filepath.Join(l.Root, "intermedi
 func (l Layout) Intermediate(name string) string {
 	return filepath.Join(l.Root, "intermediate", name)
 }
-func (l Layout) Loader() string       { return filepath.Join(l.Root, "mike", "osv-loader") }
+func (l Layout) Loader() string { return filepath.Join(l.Root, "mike", "osv-loader") }
+
+// CapstanRepository is the images directory of the result directory used as CAPSTAN_ROOT.
+func (l Layout) CapstanRepository() string {
+	return filepath.Join(l.Root, packager.CapstanRepositoryDir)
+}
+
+// CapstanImage is the directory of Capstan image name (such as osv-loader) in CapstanRepository.
+func (l Layout) CapstanImage(name string) string {
+	return filepath.Join(l.CapstanRepository(), filepath.FromSlash(name))
+}
 func (l Layout) Report() string       { return filepath.Join(l.Root, "report.json") }
 func (l Layout) JUnit() string        { return filepath.Join(l.Root, "junit.xml") }
 func (l Layout) ToolchainLog() string { return filepath.Join(l.Root, "log", "toolchain.log") }

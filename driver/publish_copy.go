@@ -7,15 +7,22 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
+
+	"github.com/pkgdriver/pkgdriver/packager"
 )
 
-// CopyRepository makes dir a Capstan repository with the result directory's packages/ and mike/,
-// atomically: the new content is written into a temporary directory beside dir, then the two
-// are swapped with one rename. Until that rename dir is untouched, so a failure at any point
-// (a file that cannot be read, a full disk, Ctrl-C) leaves the previous content intact. Other
-// entries of dir (a Capstan repository may hold images too) are carried over as hard links. A
-// symlinked dir is followed: its target is replaced, the link stays.
+// CopyRepository makes dir a Capstan repository (a CAPSTAN_ROOT) with the result directory's
+// packages/, mike/ and Capstan images (repository/osv-loader, repository/osv-zfs-builder,
+// repository/mike/osv-loader), atomically: the new content is written into a temporary
+// directory beside dir, then the two are swapped with one rename. Until that rename dir is
+// untouched, so a failure at any point (a file that cannot be read, a full disk, Ctrl-C) leaves
+// the previous content intact. Everything else of dir (a Capstan repository holds composed
+// images in repository/ too) is carried over as hard links. Files the result directory holds
+// as hard links of each other stay so. A symlinked dir is followed: its target is replaced, the
+// link stays.
 func CopyRepository(ctx context.Context, l Layout, dir string) error {
 	target, exists, err := resolveRepositoryDir(dir)
 	if err != nil {
@@ -43,6 +50,21 @@ func CopyRepository(ctx context.Context, l Layout, dir string) error {
 	return syncDir(parent)
 }
 
+// publishedTrees are the parts of the result directory that publishing delivers, relative to
+// its root; each one replaces its namesake in a Capstan repository whole.
+var publishedTrees = []string{
+	"packages",
+	"mike",
+	path.Join(packager.CapstanRepositoryDir, packager.OldLoaderImageName),
+	path.Join(packager.CapstanRepositoryDir, packager.LoaderImageName),
+	path.Join(packager.CapstanRepositoryDir, packager.ZFSBuilderImageName),
+}
+
+// publishedTree reports whether rel (slash-separated) is one of publishedTrees.
+func publishedTree(rel string) bool {
+	return slices.Contains(publishedTrees, rel)
+}
+
 // resolveRepositoryDir is the directory to replace: dir, or the target of a symlink dir.
 func resolveRepositoryDir(dir string) (string, bool, error) {
 	abs, err := filepath.Abs(dir)
@@ -63,7 +85,8 @@ func resolveRepositoryDir(dir string) (string, bool, error) {
 	return target, true, err
 }
 
-// fillRepository writes the new repository into tmp.
+// fillRepository writes the new repository into tmp: the published trees that the result
+// directory has (packages/ always), then what else target holds.
 func fillRepository(ctx context.Context, l Layout, target string, exists bool, tmp string) error {
 	mode := fs.FileMode(0o755)
 	if fi, err := os.Stat(target); err == nil {
@@ -72,41 +95,46 @@ func fillRepository(ctx context.Context, l Layout, target string, exists bool, t
 	if err := os.Chmod(tmp, mode); err != nil {
 		return err
 	}
-	if err := copyRepoTree(ctx, l.Packages(), filepath.Join(tmp, "packages"), false); err != nil {
-		return err
-	}
-	if _, err := os.Lstat(l.mikeDir()); err == nil {
-		if err := copyRepoTree(ctx, l.mikeDir(), filepath.Join(tmp, "mike"), false); err != nil {
+	c := &repoCopier{seen: map[fileID]string{}}
+	for _, rel := range publishedTrees {
+		src := filepath.Join(l.Root, filepath.FromSlash(rel))
+		if _, err := os.Lstat(src); rel != "packages" && errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err := c.copyTree(ctx, l.Root, tmp, rel); err != nil {
 			return err
 		}
 	}
 	if !exists {
 		return nil
 	}
-	entries, err := os.ReadDir(target)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if e.Name() == "packages" || e.Name() == "mike" {
-			continue
-		}
-		if err := copyRepoTree(ctx, filepath.Join(target, e.Name()), filepath.Join(tmp, e.Name()), true); err != nil {
-			return err
-		}
-	}
-	return nil
+	c.link, c.skip = true, publishedTree
+	return c.copyTree(ctx, target, tmp, ".")
 }
 
-// copyRepoTree copies src to dst: directories and modes, symlinks as links, regular files copied (or
-// hard-linked when link is set and the file system allows it). Any other kind of file is an
-// error, so nothing is silently left out.
-func copyRepoTree(ctx context.Context, src, dst string, link bool) error {
+// repoCopier copies trees into a new repository: directories and modes, symlinks as links,
+// regular files copied, or hard-linked to the source when link is set and the file system
+// allows it. A file met again through another hard link becomes a link to its first copy. Any
+// other kind of file is an error, so nothing is silently left out.
+type repoCopier struct {
+	link bool
+	// skip leaves out the paths (relative to the copied root, slash-separated) it is true for.
+	skip func(rel string) bool
+	seen map[fileID]string
+}
+
+// copyTree copies root/rel to dstRoot/rel; directories that already exist in dstRoot are
+// merged into.
+func (c *repoCopier) copyTree(ctx context.Context, root, dstRoot, rel string) error {
 	type dirMode struct {
 		path string
 		mode fs.FileMode
 	}
 	var dirs []dirMode
+	src := filepath.Join(root, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(filepath.Join(dstRoot, filepath.FromSlash(rel))), 0o755); err != nil {
+		return err
+	}
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -114,20 +142,33 @@ func copyRepoTree(ctx context.Context, src, dst string, link bool) error {
 		if err := ctx.Err(); err != nil {
 			return context.Cause(ctx)
 		}
-		rel, err := filepath.Rel(src, p)
+		r, err := filepath.Rel(root, p)
 		if err != nil {
 			return err
 		}
-		out := filepath.Join(dst, rel)
+		if c.skip != nil && c.skip(filepath.ToSlash(r)) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		out := filepath.Join(dstRoot, r)
 		fi, err := d.Info()
 		if err != nil {
 			return err
 		}
 		switch {
 		case fi.IsDir():
-			// Writable while it is filled; its own mode is set once its content is in.
+			if r == "." {
+				return nil // the repository's root: tmp itself, whose mode fillRepository set
+			}
+			// Writable while it is filled; its own mode is set once its content is in. One
+			// that exists already (a published tree's parent) is merged into.
 			dirs = append(dirs, dirMode{out, fi.Mode().Perm()})
-			return os.Mkdir(out, 0o700)
+			if err := os.Mkdir(out, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+				return err
+			}
+			return nil
 		case fi.Mode()&fs.ModeSymlink != 0:
 			target, err := os.Readlink(p)
 			if err != nil {
@@ -135,10 +176,7 @@ func copyRepoTree(ctx context.Context, src, dst string, link bool) error {
 			}
 			return os.Symlink(target, out)
 		case fi.Mode().IsRegular():
-			if link && os.Link(p, out) == nil {
-				return nil
-			}
-			return copyRepoFile(p, out, fi)
+			return c.copyFile(p, out, fi)
 		}
 		return fmt.Errorf("%s: cannot copy a %s", p, fi.Mode().Type())
 	})
@@ -149,6 +187,26 @@ func copyRepoTree(ctx context.Context, src, dst string, link bool) error {
 		if err := os.Chmod(dirs[i].path, dirs[i].mode); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// copyFile copies (or links) one regular file.
+func (c *repoCopier) copyFile(src, dst string, fi fs.FileInfo) error {
+	id, linked := hardLinked(fi)
+	if linked {
+		if first, ok := c.seen[id]; ok && os.Link(first, dst) == nil {
+			return nil
+		}
+	}
+	if c.link && os.Link(src, dst) == nil {
+		return nil
+	}
+	if err := copyRepoFile(src, dst, fi); err != nil {
+		return err
+	}
+	if linked {
+		c.seen[id] = dst
 	}
 	return nil
 }

@@ -200,20 +200,28 @@ func removeRepositories(t *testing.T, cli client.APIClient, repos ...string) {
 	})
 }
 
-// publishResult writes a result directory as a finished run leaves it: packages/, mike/ and a
-// report.json naming the toolchain image and how each recipe ended.
+// publishResult writes a result directory as a finished run leaves it: packages/, mike/, the
+// Capstan images in repository/ (the loaders hard links of one file) and a report.json naming
+// the toolchain image and how each recipe ended.
 func publishResult(t *testing.T, toolchainID string, recipes ...driver.RecipeResult) (driver.Layout, *driver.Report) {
 	t.Helper()
 	l := driver.Layout{Root: t.TempDir()}
 	for rel, content := range map[string]string{
-		"packages/a.mpm":                  "package a\n",
-		"packages/a.yaml":                 "name: a\n",
-		"mike/osv-loader/index.yaml":      "version: v0\n",
-		"mike/osv-loader/osv-loader.qemu": "kernel\n",
+		"packages/a.mpm":                                  "package a\n",
+		"packages/a.yaml":                                 "name: a\n",
+		"mike/osv-loader/index.yaml":                      "version: v0\n",
+		"mike/osv-loader/osv-loader.qemu":                 "kernel\n",
+		"repository/osv-loader/index.yaml":                "version: v0\n",
+		"repository/osv-zfs-builder/osv-zfs-builder.qemu": "zfs builder\n",
+		"repository/osv-zfs-builder/index.yaml":           "version: v0\n",
+		"repository/mike/osv-loader/index.yaml":           "version: v0\n",
 	} {
 		p := filepath.Join(l.Root, rel)
 		assert.NilError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 		assert.NilError(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+	for _, dir := range []string{"repository/osv-loader", "repository/mike/osv-loader"} {
+		assert.NilError(t, os.Link(filepath.Join(l.Root, "mike/osv-loader/osv-loader.qemu"), filepath.Join(l.Root, dir, "osv-loader.qemu")))
 	}
 	if len(recipes) == 0 {
 		recipes = []driver.RecipeResult{{Name: "a", Status: driver.StatusBuilt, Test: &driver.TestResult{Status: driver.TestPassed}}}
@@ -326,17 +334,23 @@ func TestPublishPushAndPullBack(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Equal(t, info.ID, id)
 
-	// The packages image is labelled and holds packages/ and mike/ at its root.
+	// The packages image is labelled and holds a Capstan repository at its root: packages/,
+	// mike/ and the images in repository/, the loaders one file with three names.
 	pkgInfo, err = cli.ImageInspect(ctx, pkgRepo+":"+publishTag)
 	assert.NilError(t, err)
 	assert.Check(t, is.Equal(pkgInfo.Config.Labels["pkgdriver.osv.commit"], publishCommit))
 	assert.Check(t, is.Equal(pkgInfo.Config.Labels["pkgdriver.source-run"], rep.RunID))
-	files := imageFiles(t, cli, pkgRepo+":"+publishTag, "/packages", "/mike")
+	files := imageFiles(t, cli, pkgRepo+":"+publishTag, "/packages", "/mike", "/repository")
 	assert.Check(t, is.Equal(files["packages/a.mpm"], "package a\n"))
 	assert.Check(t, is.Equal(files["mike/osv-loader/osv-loader.qemu"], "kernel\n"))
+	assert.Check(t, is.Equal(files["repository/osv-zfs-builder/osv-zfs-builder.qemu"], "zfs builder\n"))
+	const oldL, newL = "repository/mike/osv-loader/osv-loader.qemu", "repository/osv-loader/osv-loader.qemu"
+	assert.Check(t, (files[oldL] == "kernel\n" && files[newL] == "hard link to "+oldL) ||
+		(files[newL] == "kernel\n" && files[oldL] == "hard link to "+newL), "%q, %q", files[oldL], files[newL])
 }
 
-// imageFiles reads regular files under paths of an image (through a container that never runs).
+// imageFiles reads regular files under paths of an image (through a container that never runs);
+// a hard link to a file met before in the same path reads "hard link to <name>".
 func imageFiles(t *testing.T, cli client.APIClient, ref string, paths ...string) map[string]string {
 	t.Helper()
 	ctx := context.Background()
@@ -355,10 +369,13 @@ func imageFiles(t *testing.T, cli client.APIClient, ref string, paths ...string)
 				break
 			}
 			assert.NilError(t, err)
-			if hdr.Typeflag == tar.TypeReg {
+			switch hdr.Typeflag {
+			case tar.TypeReg:
 				data, err := io.ReadAll(tr)
 				assert.NilError(t, err)
 				files[hdr.Name] = string(data)
+			case tar.TypeLink:
+				files[hdr.Name] = "hard link to " + hdr.Linkname
 			}
 		}
 		rc.Close()

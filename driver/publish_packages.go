@@ -8,8 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
-	"strings"
 
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
@@ -27,29 +27,16 @@ const (
 // PackagesRepository is where the packages image of repository goes.
 func PackagesRepository(repository string) string { return repository + "-packages" }
 
-// mikeDir is the result directory's mike/ (the OSv loader Capstan boots packages with).
-func (l Layout) mikeDir() string { return filepath.Dir(l.Loader()) }
-
-// packagesDockerfile puts the Capstan repository at the image's root, nothing else: the image is
-// a way to carry packages/ and mike/, not to run anything.
-func packagesDockerfile(withMike bool) []byte {
-	var b strings.Builder
-	b.WriteString("FROM scratch\nCOPY packages /packages\n")
-	if withMike {
-		b.WriteString("COPY mike /mike\n")
-	}
-	return []byte(b.String())
-}
+// packagesDockerfile puts the Capstan repository (publishedTrees) at the image's root, nothing
+// else: the image is a way to carry a CAPSTAN_ROOT, not to run anything. One COPY of one tree,
+// so files that are hard links of each other in the result directory stay links in the layer.
+var packagesDockerfile = []byte("FROM scratch\nCOPY root/ /\n")
 
 // buildPackagesImage builds, through the engine, the image holding the result directory's
-// packages/ and mike/, tagged refs and labelled; it returns the image id.
+// publishedTrees, tagged refs and labelled; it returns the image id.
 func buildPackagesImage(ctx context.Context, cli client.APIClient, l Layout, labels map[string]string, refs []string, log io.Writer) (string, error) {
 	if fi, err := os.Stat(l.Packages()); err != nil || !fi.IsDir() {
 		return "", fmt.Errorf("packages image: %s is not a directory", l.Packages())
-	}
-	withMike := true
-	if _, err := os.Stat(l.mikeDir()); errors.Is(err, fs.ErrNotExist) {
-		withMike = false
 	}
 	buildCtx, err := os.CreateTemp("", "pkgdriver-packages-*.tar")
 	if err != nil {
@@ -57,13 +44,14 @@ func buildPackagesImage(ctx context.Context, cli client.APIClient, l Layout, lab
 	}
 	defer os.Remove(buildCtx.Name())
 	defer buildCtx.Close()
-	tw := newTarWriter(buildCtx)
-	err = tw.bytes("Dockerfile", packagesDockerfile(withMike), 0o644)
-	if err == nil {
-		err = tw.tree(ctx, l.Packages(), "packages")
-	}
-	if err == nil && withMike {
-		err = tw.tree(ctx, l.mikeDir(), "mike")
+	tw := newTarWriter(buildCtx).keepHardLinks()
+	err = tw.bytes("Dockerfile", packagesDockerfile, 0o644)
+	for _, rel := range publishedTrees {
+		src := filepath.Join(l.Root, filepath.FromSlash(rel))
+		if _, serr := os.Lstat(src); err != nil || errors.Is(serr, fs.ErrNotExist) {
+			continue
+		}
+		err = tw.tree(ctx, src, path.Join("root", rel))
 	}
 	if err == nil {
 		err = tw.Close()

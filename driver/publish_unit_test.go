@@ -492,14 +492,18 @@ func pubResult(t *testing.T) Layout {
 	t.Helper()
 	l := Layout{Root: t.TempDir()}
 	pubTree(t, l.Root, map[string]string{
-		"packages/a.mpm":                  "new a",
-		"packages/a.yaml":                 "name: a\n",
-		"packages/b.mpm":                  "new b",
-		"mike/osv-loader/index.yaml":      "version: v1\n",
-		"mike/osv-loader/osv-loader.qemu": "kernel",
-		"log/a.log":                       "not published",
-		"intermediate/a/file":             "not published",
+		"packages/a.mpm":                                  "new a",
+		"packages/a.yaml":                                 "name: a\n",
+		"packages/b.mpm":                                  "new b",
+		"mike/osv-loader/index.yaml":                      "version: v1\n",
+		"mike/osv-loader/osv-loader.qemu":                 "kernel",
+		"repository/osv-loader/index.yaml":                "version: v1\n",
+		"repository/osv-zfs-builder/osv-zfs-builder.qemu": "builder",
+		"log/a.log":                                       "not published",
+		"intermediate/a/file":                             "not published",
 	})
+	// The loaders are one file with several names, as the loader stage leaves them.
+	assert.NilError(t, os.Link(filepath.Join(l.Loader(), "osv-loader.qemu"), filepath.Join(l.Root, "repository/osv-loader/osv-loader.qemu")))
 	assert.NilError(t, os.Symlink("a.mpm", filepath.Join(l.Packages(), "current.mpm")))
 	assert.NilError(t, os.Chmod(filepath.Join(l.Packages(), "b.mpm"), 0o600))
 	return l
@@ -518,6 +522,16 @@ func TestPublishPackagesTo(t *testing.T) {
 		assert.Check(t, is.Contains(got, `packages/b.mpm -rw------- "new b"`))
 		assert.Check(t, is.Contains(got, `packages/current.mpm -> a.mpm`))
 		assert.Check(t, is.Contains(got, `mike/osv-loader/osv-loader.qemu -rw-r--r-- "kernel"`))
+		assert.Check(t, is.Contains(got, `repository/osv-loader/osv-loader.qemu -rw-r--r-- "kernel"`))
+		assert.Check(t, is.Contains(got, `repository/osv-zfs-builder/osv-zfs-builder.qemu -rw-r--r-- "builder"`))
+		a, err := os.Stat(filepath.Join(dir, "mike/osv-loader/osv-loader.qemu"))
+		assert.NilError(t, err)
+		b, err := os.Stat(filepath.Join(dir, "repository/osv-loader/osv-loader.qemu"))
+		assert.NilError(t, err)
+		assert.Check(t, os.SameFile(a, b), "the loaders stay one file")
+		src, err := os.Stat(filepath.Join(l.Loader(), "osv-loader.qemu"))
+		assert.NilError(t, err)
+		assert.Check(t, !os.SameFile(a, src), "published files are copies, not links into the result directory")
 		for _, g := range got {
 			assert.Check(t, !strings.HasPrefix(g, "log") && !strings.HasPrefix(g, "intermediate"), g)
 		}
@@ -527,17 +541,21 @@ func TestPublishPackagesTo(t *testing.T) {
 	t.Run("replaces packages and mike, keeps the rest", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "repo")
 		pubTree(t, dir, map[string]string{
-			"packages/old.mpm":           "old",
-			"packages/a.mpm":             "old a",
-			"mike/osv-loader/index.yaml": "old",
-			"repository/img/img.qemu":    "an image",
-			"config.yaml":                "x: y\n",
+			"packages/old.mpm":                             "old",
+			"packages/a.mpm":                               "old a",
+			"mike/osv-loader/index.yaml":                   "old",
+			"repository/img/img.qemu":                      "an image",
+			"repository/mike/mine/mine.qemu":               "an image of mine",
+			"repository/osv-loader/osv-loader.qemu.x86_64": "old",
+			"config.yaml":                                  "x: y\n",
 		})
 		assert.NilError(t, os.Chmod(dir, 0o750))
 		assert.NilError(t, CopyRepository(ctx, l, dir))
 		got := testutil.Snapshot(t, dir)
 		assert.Check(t, is.Contains(got, `packages/a.mpm -rw-r--r-- "new a"`))
 		assert.Check(t, is.Contains(got, `repository/img/img.qemu -rw-r--r-- "an image"`))
+		assert.Check(t, is.Contains(got, `repository/mike/mine/mine.qemu -rw-r--r-- "an image of mine"`))
+		assert.Check(t, is.Contains(got, `repository/osv-loader/osv-loader.qemu -rw-r--r-- "kernel"`))
 		assert.Check(t, is.Contains(got, `config.yaml -rw-r--r-- "x: y\n"`))
 		assert.Check(t, !strings.Contains(strings.Join(got, "\n"), "old"))
 		fi, err := os.Stat(dir)

@@ -24,6 +24,8 @@ type Report struct {
 	Toolchain *Toolchain `json:"toolchain,omitempty"`
 	Accel     Accel      `json:"accel,omitempty"`
 	Loader    *Artifact  `json:"loader,omitempty"`
+	// ZFSBuilder is the image Capstan's --fs zfs compose boots (repository/osv-zfs-builder).
+	ZFSBuilder *Artifact `json:"zfs_builder,omitempty"`
 	// Settings are the run's inputs as given: selection and the flags that shape it.
 	Settings map[string]string `json:"settings,omitempty"`
 	Recipes  []RecipeResult    `json:"recipes"`
@@ -46,7 +48,7 @@ func writeReport(r *Run, runErr error) (*Report, error) {
 	rep := &Report{
 		RunID: r.Config.RunID, Version: r.Config.Version, Start: r.Start.UTC(),
 		Duration:  time.Since(r.Start).Round(time.Millisecond).Seconds(),
-		Toolchain: r.Toolchain, Accel: r.Accel, Loader: r.Loader, Settings: r.Config.settings(),
+		Toolchain: r.Toolchain, Accel: r.Accel, Loader: r.Loader, ZFSBuilder: r.ZFSBuilder, Settings: r.Config.settings(),
 		Recipes: r.Results.list(),
 	}
 	cancelled := errors.Is(runErr, errInterrupted) || errors.Is(runErr, context.Canceled)

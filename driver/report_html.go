@@ -147,6 +147,9 @@ func htmlInputs(rep *Report) []htmlField {
 	if l := rep.Loader; l != nil {
 		f = append(f, htmlField{Label: "OSv loader", Value: l.Path + ", " + htmlSize(l.Size), Title: "sha256 " + l.SHA256})
 	}
+	if b := rep.ZFSBuilder; b != nil {
+		f = append(f, htmlField{Label: "ZFS builder", Value: b.Path + ", " + htmlSize(b.Size), Title: "sha256 " + b.SHA256})
+	}
 	for _, k := range sortedKeys(rep.Settings) {
 		f = append(f, htmlField{Label: k, Value: rep.Settings[k]})
 	}

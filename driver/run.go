@@ -31,7 +31,9 @@ type Run struct {
 
 	Results *results
 	Loader  *Artifact
-	Report  *Report
+	// ZFSBuilder is the delivered repository/osv-zfs-builder image, when OSv's build made one.
+	ZFSBuilder *Artifact
+	Report     *Report
 
 	lock *ResultLock
 	// closeEngine closes a client the run made itself (engineStage).

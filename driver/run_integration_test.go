@@ -111,14 +111,8 @@ func TestRunRecipes(t *testing.T) {
 	assert.Equal(t, fi.Mode().Perm(), os.FileMode(0o644))
 	assert.Equal(t, resultOf(t, rep, "good").Package.Size, fi.Size())
 
-	// The loader, once per run.
-	index := readFile(t, filepath.Join(result, "mike", "osv-loader", "index.yaml"))
-	assert.Check(t, is.Contains(index, "version: "+rep.Toolchain.ShortCommit()))
-	assert.Check(t, is.Contains(index, "description: OSv Bootloader"))
-	for _, f := range []string{"osv-loader.qemu", "osv-loader.qemu.gz"} {
-		_, err := os.Stat(filepath.Join(result, "mike", "osv-loader", f))
-		assert.Check(t, err)
-	}
+	// The loader, once per run, for old and current Capstan, and the ZFS builder.
+	checkCapstanLayout(t, result, rep)
 
 	// Second run: flaky now fails with exit 3; its previous good package must survive.
 	before := readFile(t, filepath.Join(result, "packages", "flaky.mpm"))

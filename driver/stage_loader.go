@@ -1,84 +1,269 @@
 package driver
 
 import (
-	"archive/tar"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
 
 	"github.com/pkgdriver/pkgdriver/packager"
 )
 
-// loaderImage is the built kernel inside the toolchain image.
-const loaderImage = "/osv/build/release/loader.img"
+// osvBuildDir is where the toolchain image's OSv build leaves the kernel files.
+const osvBuildDir = "/osv/build/release"
 
-// loaderStage delivers the built kernel as Capstan's base image mike/osv-loader, once per run.
+// Kernel files the loader stage takes out of osvBuildDir. Only loader.img is required: the
+// others are missing from OSv trees older than the files (and the ZFS builder and the kernel
+// relinked with ZFS, zfs-loader/, from trees whose Makefile has no ZFS builder target), and are
+// then not delivered.
+const (
+	kernelLoaderImg  = "loader.img"
+	kernelStripped   = "loader-stripped.elf"
+	kernelVmlinuz    = "vmlinuz.bin"
+	kernelZFSBuilder = "zfs_builder-stripped.elf"
+	zfsLoaderDir     = "zfs-loader"
+)
+
+// kernelFiles are the files copied out of osvBuildDir, relative to it.
+var kernelFiles = []string{
+	kernelLoaderImg, kernelStripped, kernelVmlinuz, kernelZFSBuilder,
+	path.Join(zfsLoaderDir, kernelLoaderImg), path.Join(zfsLoaderDir, kernelStripped), path.Join(zfsLoaderDir, kernelVmlinuz),
+}
+
+// stagedKernelFile is where kernel file f (one of kernelFiles) is copied to in dir.
+func stagedKernelFile(dir, f string) string {
+	return filepath.Join(dir, strings.ReplaceAll(f, "/", "-"))
+}
+
+// loaderStage delivers the built kernel as Capstan's images, once per run: the old container's
+// mike/osv-loader, and repository/ for the result directory used as CAPSTAN_ROOT
+// (repository/osv-loader, repository/osv-zfs-builder, repository/mike/osv-loader). The copies of
+// a file are hard links where the file system allows.
 type loaderStage struct{}
 
 func (loaderStage) String() string { return "OSv loader" }
 
-// loaderRecord says which toolchain image the delivered loader came from.
+// loaderRecord says which toolchain image the delivered images came from, and what was delivered.
 type loaderRecord struct {
-	ImageID string   `json:"image_id"`
-	Loader  Artifact `json:"loader"`
+	ImageID    string     `json:"image_id"`
+	Loader     Artifact   `json:"loader"`
+	ZFSBuilder *Artifact  `json:"zfs_builder,omitempty"`
+	Files      []Artifact `json:"files"`
 }
 
 func (loaderStage) Run(ctx context.Context, r *Run) error {
 	record := filepath.Join(r.Layout.State(), "loader.json")
 	var prev loaderRecord
-	if data, err := os.ReadFile(record); err == nil && json.Unmarshal(data, &prev) == nil && prev.ImageID == r.Toolchain.ID {
-		if sum, err := fileSHA256(filepath.Join(r.Layout.Loader(), "osv-loader.qemu")); err == nil && sum == prev.Loader.SHA256 {
-			r.Loader = &prev.Loader // delivered by an earlier run from the same image
-			return nil
-		}
+	if data, err := os.ReadFile(record); err == nil && json.Unmarshal(data, &prev) == nil &&
+		prev.ImageID == r.Toolchain.ID && r.Layout.holds(prev.Files) {
+		r.Loader, r.ZFSBuilder = &prev.Loader, prev.ZFSBuilder // delivered by an earlier run from the same image
+		return nil
 	}
-	if err := deliverLoader(ctx, r); err != nil {
+	rec, err := deliverLoader(ctx, r)
+	if err != nil {
 		return err
 	}
-	data, _ := json.Marshal(loaderRecord{ImageID: r.Toolchain.ID, Loader: *r.Loader})
+	rec.ImageID = r.Toolchain.ID
+	r.Loader, r.ZFSBuilder = &rec.Loader, rec.ZFSBuilder
+	data, _ := json.Marshal(rec)
 	return writeFileAtomic(record, data, 0o644)
 }
 
-func deliverLoader(ctx context.Context, r *Run) error {
-	id, err := r.Runner.Create(ctx, ContainerSpec{Image: r.Toolchain.ID, Labels: r.labels("loader", ""), NoNetwork: true})
-	if err != nil {
-		return err
+// holds reports whether every file is in the result directory with its recorded checksum.
+func (l Layout) holds(files []Artifact) bool {
+	for _, f := range files {
+		if sum, err := fileSHA256(filepath.Join(l.Root, filepath.FromSlash(f.Path))); err != nil || sum != f.SHA256 {
+			return false
+		}
 	}
-	defer r.removeContainer(ctx, id)
-	rc, err := r.Runner.CopyOut(ctx, id, loaderImage)
-	if err != nil {
-		return err
+	return len(files) > 0
+}
+
+func deliverLoader(ctx context.Context, r *Run) (*loaderRecord, error) {
+	stage := filepath.Join(r.Layout.Staging(r.Config.RunID), "kernel")
+	if err := os.MkdirAll(stage, 0o755); err != nil {
+		return nil, err
 	}
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	hdr, err := tr.Next()
+	defer os.RemoveAll(stage)
+	got, err := copyKernelFiles(ctx, r, stage)
 	if err != nil {
-		return fmt.Errorf("%s: %w", loaderImage, err)
+		return nil, err
 	}
-	if hdr.Typeflag != tar.TypeReg {
-		return fmt.Errorf("%s is not a regular file in the toolchain image", loaderImage)
+	for _, f := range []string{kernelStripped, kernelVmlinuz, kernelZFSBuilder, path.Join(zfsLoaderDir, kernelLoaderImg)} {
+		if !got[f] {
+			r.Config.Log.Warn().Msgf("the toolchain image's OSv build has no %s/%s: it is not delivered (log/toolchain.log says why)", osvBuildDir, f)
+		}
 	}
 	idx := packager.LoaderIndex{
-		Description:   "OSv Bootloader",
+		Description:   packager.LoaderDescription,
 		FormatVersion: 1,
 		Version:       r.Toolchain.ShortCommit(),
-		Created:       r.Start.UTC().Format("2006-01-02 15:04"),
+		Created:       r.Start.UTC().Format(packager.LoaderCreatedLayout),
 		Platform:      r.Toolchain.Platform,
 	}
-	if err := packager.WriteLoader(ctx, r.Layout.Loader(), io.LimitReader(tr, hdr.Size), idx); err != nil {
-		return err
+	if err := writeCapstanImages(ctx, r.Layout, stage, got, idx); err != nil {
+		return nil, err
 	}
-	sum, err := fileSHA256(filepath.Join(r.Layout.Loader(), "osv-loader.qemu"))
+	return r.Layout.loaderRecord(got[kernelZFSBuilder])
+}
+
+// copyKernelFiles copies the kernel files out of a container of the toolchain image into dir,
+// and says which ones the image has.
+func copyKernelFiles(ctx context.Context, r *Run, dir string) (map[string]bool, error) {
+	id, err := r.Runner.Create(ctx, ContainerSpec{Image: r.Toolchain.ID, Labels: r.labels("loader", ""), NoNetwork: true})
+	if err != nil {
+		return nil, err
+	}
+	defer r.removeContainer(ctx, id)
+	got := map[string]bool{}
+	for _, name := range kernelFiles {
+		src := path.Join(osvBuildDir, name)
+		ok, err := copyOutFile(ctx, r.Runner, id, src, stagedKernelFile(dir, name), r.Config.MaxPackageSize)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", src, err)
+		}
+		if !ok && name == kernelLoaderImg {
+			return nil, fmt.Errorf("%s is not in the toolchain image: OSv's build did not make it", src)
+		}
+		got[name] = ok
+	}
+	return got, nil
+}
+
+// copyOutFile copies the regular file src out of container id to dst; false when the container
+// has no such file.
+func copyOutFile(ctx context.Context, runner Runner, id, src, dst string, maxSize int64) (bool, error) {
+	rc, err := runner.CopyOut(ctx, id, src)
+	if cerrdefs.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer rc.Close()
+	// Extract wants an empty directory of its own.
+	name := path.Base(src)
+	tmp := dst + ".d"
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		return false, err
+	}
+	defer os.RemoveAll(tmp)
+	if err := packager.Extract(ctx, rc, tmp, packager.ExtractOptions{MaxSize: maxSize}); err != nil {
+		return false, err
+	}
+	fi, err := os.Lstat(filepath.Join(tmp, name))
+	if err != nil {
+		return false, err
+	}
+	if !fi.Mode().IsRegular() {
+		return false, errors.New("not a regular file in the toolchain image")
+	}
+	return true, os.Rename(filepath.Join(tmp, name), dst)
+}
+
+// writeCapstanImages writes the image directories from the kernel files in stage.
+func writeCapstanImages(ctx context.Context, l Layout, stage string, got map[string]bool, idx packager.LoaderIndex) error {
+	img, err := os.Open(stagedKernelFile(stage, kernelLoaderImg))
 	if err != nil {
 		return err
 	}
-	r.Loader = &Artifact{Path: "mike/osv-loader/osv-loader.qemu", SHA256: sum, Size: hdr.Size}
-	return nil
+	defer img.Close()
+	if err := packager.WriteLoader(ctx, l.Loader(), img, idx); err != nil {
+		return err
+	}
+	mike := func(name string) string { return filepath.Join(l.Loader(), name) }
+	if err := packager.WriteImage(ctx, l.CapstanImage(packager.OldLoaderImageName), idx, map[string]string{
+		packager.LoaderImageFile: mike(packager.LoaderImageFile),
+		packager.LoaderGzipFile:  mike(packager.LoaderGzipFile),
+	}); err != nil {
+		return err
+	}
+	// Current Capstan composes ZFS images by default, which boot only with a kernel whose bootfs
+	// holds the ZFS library: the kernel relinked with ZFS when the image has it (it boots ROFS
+	// images too), else the kernel as it is.
+	current := map[string]string{packager.LoaderImageFile: mike(packager.LoaderImageFile)}
+	prefix := ""
+	if got[path.Join(zfsLoaderDir, kernelLoaderImg)] {
+		prefix = zfsLoaderDir + "/"
+		current[packager.LoaderImageFile] = stagedKernelFile(stage, prefix+kernelLoaderImg)
+	}
+	if got[prefix+kernelVmlinuz] {
+		current[packager.VmlinuzFile] = stagedKernelFile(stage, prefix+kernelVmlinuz)
+	}
+	if got[prefix+kernelStripped] {
+		current[packager.LoaderELFFile] = stagedKernelFile(stage, prefix+kernelStripped)
+	}
+	if err := packager.WriteImage(ctx, l.CapstanImage(packager.LoaderImageName), idx, current); err != nil {
+		return err
+	}
+	builder := l.CapstanImage(packager.ZFSBuilderImageName)
+	if !got[kernelZFSBuilder] {
+		// A builder left by an earlier run would not match this kernel.
+		return os.RemoveAll(builder)
+	}
+	zidx := idx
+	zidx.Description = packager.ZFSBuilderDescription
+	return packager.WriteImage(ctx, builder, zidx, map[string]string{
+		packager.CapstanImageFile(packager.ZFSBuilderImageName): stagedKernelFile(stage, kernelZFSBuilder),
+	})
+}
+
+// loaderRecord lists the files the loader stage delivered, with their checksums.
+func (l Layout) loaderRecord(withBuilder bool) (*loaderRecord, error) {
+	dirs := []string{l.Loader(), l.CapstanImage(packager.OldLoaderImageName), l.CapstanImage(packager.LoaderImageName)}
+	if withBuilder {
+		dirs = append(dirs, l.CapstanImage(packager.ZFSBuilderImageName))
+	}
+	rec := &loaderRecord{}
+	for _, dir := range dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			a, err := l.artifact(filepath.Join(dir, e.Name()))
+			if err != nil {
+				return nil, err
+			}
+			rec.Files = append(rec.Files, a)
+		}
+	}
+	loader, err := l.artifact(filepath.Join(l.Loader(), packager.LoaderImageFile))
+	if err != nil {
+		return nil, err
+	}
+	rec.Loader = loader
+	if withBuilder {
+		b, err := l.artifact(packager.CapstanImagePath(l.Root, packager.ZFSBuilderImageName))
+		if err != nil {
+			return nil, err
+		}
+		rec.ZFSBuilder = &b
+	}
+	return rec, nil
+}
+
+// artifact describes a file of the result directory.
+func (l Layout) artifact(p string) (Artifact, error) {
+	rel, err := filepath.Rel(l.Root, p)
+	if err != nil {
+		return Artifact{}, err
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return Artifact{}, err
+	}
+	sum, err := fileSHA256(p)
+	return Artifact{Path: filepath.ToSlash(rel), SHA256: sum, Size: fi.Size()}, err
 }
 
 func fileSHA256(path string) (string, error) {

@@ -21,6 +21,16 @@ type tarWriter struct {
 	tw    *tar.Writer
 	mtime time.Time
 	dirs  map[string]bool
+	// links, when set, maps files with several hard links to the first name they were written
+	// under, so later names become hard-link entries instead of second copies.
+	links map[fileID]string
+}
+
+// keepHardLinks makes files that are hard links of each other go into the stream once, the
+// other names as hard-link entries.
+func (t *tarWriter) keepHardLinks() *tarWriter {
+	t.links = map[fileID]string{}
+	return t
 }
 
 func newTarWriter(w io.Writer) *tarWriter {
@@ -70,6 +80,16 @@ func (t *tarWriter) file(ctx context.Context, src, name string) error {
 	case fi.IsDir():
 		return t.dir(name, fi.Mode())
 	case fi.Mode().IsRegular():
+		if id, ok := hardLinked(fi); ok && t.links != nil {
+			if first, seen := t.links[id]; seen {
+				if err := t.dir(path.Dir(name), 0o755); err != nil {
+					return err
+				}
+				return t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeLink, Name: name, Linkname: first,
+					Mode: int64(fi.Mode().Perm()), ModTime: t.mtime, Format: tar.FormatPAX})
+			}
+			t.links[id] = name
+		}
 		return t.regular(name, src, fi.Mode(), fi.Size())
 	case fi.Mode()&fs.ModeSymlink != 0:
 		target, err := os.Readlink(src)

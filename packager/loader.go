@@ -70,21 +70,39 @@ func (idx *LoaderIndex) Validate() error {
 // that then replaces dir in one rename (an atomic exchange where the system
 // offers it), so dir never holds a partial image.
 func WriteLoader(ctx context.Context, dir string, loaderImg io.Reader, idx LoaderIndex) error {
-	if err := idx.Validate(); err != nil {
-		return err
-	}
-	index, err := yaml.Marshal(&idx)
+	index, err := idx.marshal()
 	if err != nil {
 		return fmt.Errorf("writing loader: %w", err)
 	}
+	err = writeDirAtomic(dir, func(tmp string) error {
+		return writeLoaderFiles(ctx, tmp, loaderImg, index)
+	})
+	if err != nil {
+		return fmt.Errorf("writing loader: %w", err)
+	}
+	return nil
+}
 
+// marshal validates idx and renders it as index.yaml.
+func (idx LoaderIndex) marshal() ([]byte, error) {
+	if err := idx.Validate(); err != nil {
+		return nil, err
+	}
+	return yaml.Marshal(&idx)
+}
+
+// writeDirAtomic makes dir a directory (mode 0755) filled by fill: fill
+// writes into a temporary directory beside dir, which then takes dir's place
+// in one rename. On any failure the temporary directory is removed and dir
+// is left as it was.
+func writeDirAtomic(dir string, fill func(tmp string) error) error {
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("writing loader: %w", err)
+		return err
 	}
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("writing loader: %w", err)
+		return err
 	}
 	committed := false
 	defer func() {
@@ -93,13 +111,13 @@ func WriteLoader(ctx context.Context, dir string, loaderImg io.Reader, idx Loade
 		}
 	}()
 	if err := os.Chmod(tmp, 0o755); err != nil {
-		return fmt.Errorf("writing loader: %w", err)
+		return err
 	}
-	if err := writeLoaderFiles(ctx, tmp, loaderImg, index); err != nil {
-		return fmt.Errorf("writing loader: %w", err)
+	if err := fill(tmp); err != nil {
+		return err
 	}
 	if err := replaceDir(tmp, dir); err != nil {
-		return fmt.Errorf("writing loader: %w", err)
+		return err
 	}
 	committed = true
 	syncDir(parent)

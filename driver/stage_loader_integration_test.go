@@ -1,0 +1,230 @@
+package driver_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/packager"
+)
+
+// capstanIndex is what Capstan reads from an image's index.yaml (util.FileInfo; `created` in
+// its "friendly" layout or RFC 3339).
+type capstanIndex struct {
+	Description string `yaml:"description"`
+	Version     string `yaml:"version"`
+	Created     string `yaml:"created"`
+	Platform    string `yaml:"platform"`
+}
+
+// checkCapstanLayout checks that a result directory holds the kernel where old and current
+// Capstan look for it, with CAPSTAN_ROOT at the result directory (repository/osv-loader,
+// repository/mike/osv-loader, repository/osv-zfs-builder) and as the old container left it
+// (mike/osv-loader), the copies of the loader hard links of one file.
+func checkCapstanLayout(t *testing.T, result string, rep *driver.Report) {
+	t.Helper()
+	files := map[string][]string{
+		"mike/osv-loader":            {"index.yaml", "osv-loader.qemu", "osv-loader.qemu.gz"},
+		"repository/mike/osv-loader": {"index.yaml", "osv-loader.qemu", "osv-loader.qemu.gz"},
+		"repository/osv-loader":      {"index.yaml", "osv-loader.elf", "osv-loader.qemu", "osv-vmlinuz.bin"},
+		"repository/osv-zfs-builder": {"index.yaml", "osv-zfs-builder.qemu"},
+	}
+	for dir, want := range files {
+		entries, err := os.ReadDir(filepath.Join(result, dir))
+		assert.NilError(t, err)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		assert.Check(t, is.DeepEqual(names, want), dir)
+
+		var idx capstanIndex
+		assert.NilError(t, yaml.Unmarshal([]byte(readFile(t, filepath.Join(result, dir, "index.yaml"))), &idx))
+		assert.Check(t, is.Equal(idx.Version, rep.Toolchain.ShortCommit()), dir)
+		assert.Check(t, is.Equal(idx.Platform, "Debian-12"), dir)
+		_, err = time.Parse("2006-01-02 15:04", idx.Created)
+		assert.Check(t, err, dir)
+		wantDesc := "OSv Bootloader"
+		if dir == "repository/osv-zfs-builder" {
+			wantDesc = "OSv ZFS builder"
+		}
+		assert.Check(t, is.Equal(idx.Description, wantDesc), dir)
+	}
+
+	loader, err := os.Stat(filepath.Join(result, "mike", "osv-loader", "osv-loader.qemu"))
+	assert.NilError(t, err)
+	fi, err := os.Stat(filepath.Join(result, "repository/mike/osv-loader/osv-loader.qemu"))
+	assert.NilError(t, err)
+	assert.Check(t, os.SameFile(loader, fi), "repository/mike/osv-loader/osv-loader.qemu is not a hard link of mike/osv-loader/osv-loader.qemu")
+	// Current Capstan's loader is the kernel relinked with ZFS (the stand-in's says so in its
+	// default command line); the old one is the kernel as it was built.
+	assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "repository/osv-loader/osv-loader.qemu")), "--rootfs=zfs /native-example\x00"))
+	assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "mike/osv-loader/osv-loader.qemu")), "--rootfs=rofs /native-example\x00"))
+	builder := readFile(t, filepath.Join(result, "repository", "osv-zfs-builder", "osv-zfs-builder.qemu"))
+	assert.Check(t, is.Contains(builder, "OSv stand-in ZFS builder "+testutil.StandinVersion))
+	assert.Check(t, strings.HasPrefix(readFile(t, filepath.Join(result, "repository", "osv-loader", "osv-loader.elf")), "\x7fELF"))
+	assert.Check(t, rep.ZFSBuilder != nil && rep.ZFSBuilder.Path == "repository/osv-zfs-builder/osv-zfs-builder.qemu", "%+v", rep.ZFSBuilder)
+	assert.Check(t, rep.Loader != nil && rep.Loader.Path == "mike/osv-loader/osv-loader.qemu", "%+v", rep.Loader)
+}
+
+// TestComposeWithCapstanPaths uses a run's result directory the way current Capstan does with
+// CAPSTAN_ROOT pointing at it: the loader found by Capstan's default name (no -l), the package
+// and its run.yaml from packages/. The image is composed with pkgdriver's own compose and booted
+// under QEMU (TCG here) in a container from the toolchain image. Run again with nothing
+// changed, the loader stage keeps what it delivered.
+func TestComposeWithCapstanPaths(t *testing.T) {
+	cli := testutil.Engine(t)
+	ctx := context.Background()
+	recipes, result := t.TempDir(), t.TempDir()
+	testutil.Recipe(t, recipes, "greeter", script(`cp program "$PACKAGE_RESULT_DIR/greeter"`, packageInit), map[string]string{
+		"program":       standinProgram("Hello from $1", "composed from CAPSTAN_ROOT"),
+		"meta/run.yaml": "runtime: native\nconfig_set:\n  default:\n    bootcmd: /greeter $WHO\n    env:\n      WHO: capstan\nconfig_set_default: default\n",
+	})
+	cfg, out := testConfig(t, recipes, result)
+	rep, err := execute(t, ctx, cli, cfg)
+	assert.NilError(t, err, out.String())
+	assert.Equal(t, resultOf(t, rep, "greeter").Status, driver.StatusBuilt)
+	checkCapstanLayout(t, result, rep)
+
+	// Exactly the path Capstan's getLoaderImageInfo forms for its LoaderImageName.
+	loader := packager.CapstanImagePath(result, packager.LoaderImageName)
+	assert.Equal(t, loader, filepath.Join(result, "repository", "osv-loader", "osv-loader.qemu"))
+	pkg, err := os.Open(filepath.Join(result, "packages", "greeter.mpm"))
+	assert.NilError(t, err)
+	defer pkg.Close()
+	root := t.TempDir()
+	assert.NilError(t, packager.Extract(ctx, pkg, root, packager.ExtractOptions{PackageRooted: true}))
+	runData, err := os.ReadFile(filepath.Join(root, "meta", "run.yaml"))
+	assert.NilError(t, err)
+	runCfg, err := packager.ParseRunConfig(runData, "greeter:meta/run.yaml")
+	assert.NilError(t, err)
+	cmdline, err := runCfg.Resolve("", nil)
+	assert.NilError(t, err)
+	assert.NilError(t, os.RemoveAll(filepath.Join(root, "meta")))
+	image := filepath.Join(t.TempDir(), "app.raw")
+	assert.NilError(t, packager.Compose(ctx, loader, root, "--rootfs=rofs "+cmdline, image))
+
+	console := bootImage(t, rep.Toolchain.ID, image)
+	assert.Check(t, is.Contains(console, "OSv "+testutil.StandinVersion), console)
+	assert.Check(t, is.Contains(console, "Hello from capstan"), console)
+	assert.Check(t, is.Contains(console, "composed from CAPSTAN_ROOT"), console)
+
+	// Nothing changed: the second run delivers nothing anew (same files, same inodes).
+	before, err := os.Stat(filepath.Join(result, "repository", "osv-zfs-builder", "osv-zfs-builder.qemu"))
+	assert.NilError(t, err)
+	cfg2, _ := testConfig(t, recipes, result)
+	rep2, err := execute(t, ctx, cli, cfg2)
+	assert.NilError(t, err)
+	checkCapstanLayout(t, result, rep2)
+	after, err := os.Stat(filepath.Join(result, "repository", "osv-zfs-builder", "osv-zfs-builder.qemu"))
+	assert.NilError(t, err)
+	assert.Check(t, os.SameFile(before, after), "the ZFS builder was written again")
+
+	// A damaged copy is noticed and the images are delivered again.
+	assert.NilError(t, os.Remove(filepath.Join(result, "repository", "osv-loader", "osv-vmlinuz.bin")))
+	cfg3, _ := testConfig(t, recipes, result)
+	rep3, err := execute(t, ctx, cli, cfg3)
+	assert.NilError(t, err)
+	checkCapstanLayout(t, result, rep3)
+}
+
+// bootImage boots a raw disk image under QEMU in a container from the toolchain image and
+// returns the console.
+func bootImage(t *testing.T, toolchain, image string) string {
+	t.Helper()
+	ctx := context.Background()
+	run := &driver.DockerRunner{Client: testutil.Engine(t)}
+	id, err := run.Create(ctx, driver.ContainerSpec{
+		Image: toolchain, NoNetwork: true, Labels: map[string]string{driver.LabelRun: "test-capstan-paths"},
+		Cmd: []string{"timeout", "60", "qemu-system-x86_64", "-m", "64M", "-nographic", "-no-reboot", "-nodefaults",
+			"-serial", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+			"-drive", "file=/app.raw,format=raw,if=none,id=hd0", "-device", "virtio-blk-pci,drive=hd0,bootindex=0"},
+	})
+	assert.NilError(t, err)
+	defer run.Remove(context.Background(), id)
+	data, err := os.ReadFile(image)
+	assert.NilError(t, err)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	assert.NilError(t, tw.WriteHeader(&tar.Header{Name: "app.raw", Mode: 0o644, Size: int64(len(data))}))
+	_, err = tw.Write(data)
+	assert.NilError(t, err)
+	assert.NilError(t, tw.Close())
+	assert.NilError(t, run.CopyIn(ctx, id, "/", &buf))
+	var out bytes.Buffer
+	_, err = run.Run(ctx, id, &out, &out)
+	assert.NilError(t, err)
+	return out.String()
+}
+
+// TestLoaderWithoutZFSBuilder: an OSv tree whose Makefile has no ZFS builder target (OSv before
+// 0.55), or whose builder fails to build, still gives a toolchain and the loaders; no ZFS
+// builder is delivered, and one left by an earlier run (of another kernel) is removed rather
+// than kept beside a kernel it does not match.
+func TestLoaderWithoutZFSBuilder(t *testing.T) {
+	cli := testutil.Engine(t)
+	for _, tc := range []struct {
+		name     string
+		makefile string // "": no Makefile
+		log      string
+	}{
+		{name: "no target", log: "this OSv tree has no ZFS builder target"},
+		{name: "build fails", makefile: "out = build/release.x64\n\n$(out)/zfs_builder-stripped.elf:\n\techo broken builder; exit 2\n",
+			log: "building OSv's ZFS builder failed (above); none is delivered"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			recipes, result := t.TempDir(), t.TempDir()
+			testutil.Recipe(t, recipes, "plain", script(packageInit), nil)
+			stale := filepath.Join(result, "repository", "osv-zfs-builder", "osv-zfs-builder.qemu")
+			assert.NilError(t, os.MkdirAll(filepath.Dir(stale), 0o755))
+			assert.NilError(t, os.WriteFile(stale, []byte("a builder of another kernel"), 0o644))
+
+			cfg, out := testConfig(t, recipes, result)
+			osv := cfg.Image.OSVSrc
+			if tc.makefile == "" {
+				assert.NilError(t, os.Remove(filepath.Join(osv, "Makefile")))
+			} else {
+				assert.NilError(t, os.WriteFile(filepath.Join(osv, "Makefile"), []byte(tc.makefile), 0o644))
+			}
+			gitCommit(t, osv, "-a", "-m", "OSv stand-in: "+tc.name)
+			rep, err := execute(t, ctx, cli, cfg)
+			assert.NilError(t, err, out.String())
+			assert.Equal(t, resultOf(t, rep, "plain").Status, driver.StatusBuilt)
+
+			assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "log", "toolchain.log")), tc.log))
+			_, err = os.Stat(filepath.Dir(stale))
+			assert.Check(t, os.IsNotExist(err), "the stale ZFS builder is still there")
+			assert.Check(t, rep.ZFSBuilder == nil, "%+v", rep.ZFSBuilder)
+			for _, p := range []string{"mike/osv-loader/osv-loader.qemu", "repository/osv-loader/osv-loader.qemu", "repository/mike/osv-loader/osv-loader.qemu"} {
+				_, err := os.Stat(filepath.Join(result, p))
+				assert.Check(t, err)
+			}
+		})
+	}
+}
+
+// gitCommit commits in a stand-in checkout with the fixed author and date of testutil.StandinOSv.
+func gitCommit(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"commit", "-q", "--no-gpg-sign"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"GIT_AUTHOR_NAME=pkgdriver-tests", "GIT_AUTHOR_EMAIL=tests@pkgdriver.invalid",
+		"GIT_COMMITTER_NAME=pkgdriver-tests", "GIT_COMMITTER_EMAIL=tests@pkgdriver.invalid",
+		"GIT_AUTHOR_DATE=@1704164645 +0000", "GIT_COMMITTER_DATE=@1704164645 +0000")
+	out, err := cmd.CombinedOutput()
+	assert.NilError(t, err, string(out))
+}
