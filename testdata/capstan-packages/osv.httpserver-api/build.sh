@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+#
+# Copyright (C) 2017 XLAB, Ltd.
+#
+# This work is open source software, licensed under the terms of the
+# BSD license as described in the LICENSE file in the top-level directory.
+#
+
+set -o errexit
+set -o nounset
+set -o pipefail
+set -o errtrace
+
+echo "Exporting HTTP server API (backend)"
+
+cd ${OSV_DIR}
+${OSV_DIR}/scripts/build image=httpserver-api export=all usrskel=none export_dir=$PACKAGE_RESULT_DIR -j ${CPU_COUNT}
+
+cd ${PACKAGE_RESULT_DIR}
+capstan package init --name "${PACKAGE_NAME}" \
+    --title "OSv HTTP REST Server (backend)" \
+    --author "MIKELANGELO Project (info@mikelangelo-project.eu)" \
+    --version 0.1 \
+    --platform ${PLATFORM}
+
+echo "Done"
