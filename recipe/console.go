@@ -56,6 +56,9 @@ var kernelLines = []kernelLine{
 	// --verbose: OSv's notes on loading, which are not failures by themselves.
 	{regexp.MustCompile(`^\S+: ignoring missing symbol \S+$`), nil},
 	{regexp.MustCompile(`^could not load \S+$`), nil},
+	// --verbose: the kernel's own notes, which can land between a program's lines (the random
+	// device unblocking) or follow them (unmounting, ROFS statistics at power-off).
+	{regexp.MustCompile(`^(random|VFS|ROFS|devfs): .*$`), nil},
 	{regexp.MustCompile(`^0x[0-9a-f]+ <.*>$`), nil},
 	{regexp.MustCompile(`^(Powering off\.|Halting\.|Requested termination of .*, waiting\.\.\.)$`), nil},
 }

@@ -45,6 +45,12 @@ func TestParseConsole(t *testing.T) {
 			wantStarted: true, wantProgram: "ok\n",
 		},
 		{
+			name: "verbose OSv notes between and after the program's lines (real OSv 0e34e4dc)",
+			console: banner + "Cmdline: /hello $ARGS\r\nrandom: device unblocked.\r\nHello from pkgdriver's native example\r\n" +
+				"sum of squares 1..1000 = 333833500\r\nVFS: unmounting /dev\r\nROFS: hit ratio is 93.10%\r\nPowering off.\r\n",
+			wantStarted: true, wantProgram: "Hello from pkgdriver's native example\nsum of squares 1..1000 = 333833500\n",
+		},
+		{
 			name:        "status 0 is no failure",
 			console:     banner + "Cmdline: /tool\nok\nprogram /tool returned 0\n",
 			wantStarted: true, wantProgram: "ok\n",
