@@ -338,25 +338,30 @@ func TestList(t *testing.T) {
 	dir := t.TempDir()
 	writeRecipe(t, dir, "good", 0o755)
 	writeRecipe(t, dir, "bad", 0o644)
+	writeRecipe(t, dir, "broken", 0o755)
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, "broken", "known-broken"), []byte("# why\nIts demo\naborts.\n\nMore.\n"), 0o644))
 
 	res := pkgdriver(t, "list", "--builtin-recipes=false", "--recipes-dir", dir)
 	assert.Equal(t, res.code, exitFailed, res)
 	lines := strings.Split(strings.TrimSpace(res.stdout), "\n")
-	assert.Equal(t, len(lines), 3, res.stdout)
-	assert.Check(t, is.Regexp(`^RECIPE\s+SOURCE\s+DEMO\s+NETWORK\s+STATUS$`, lines[0]))
-	assert.Check(t, is.Regexp(`^bad\s+`+dir+`\s+no\s+no\s+.*build\.sh.*not executable`, lines[1]))
-	assert.Check(t, is.Regexp(`^good\s+`+dir+`\s+no\s+no\s+valid$`, lines[2]))
+	assert.Equal(t, len(lines), 4, res.stdout)
+	assert.Check(t, is.Regexp(`^RECIPE\s+SOURCE\s+DEMO\s+NETWORK\s+BROKEN\s+STATUS$`, lines[0]))
+	assert.Check(t, is.Regexp(`^bad\s+`+dir+`\s+no\s+no\s+no\s+.*build\.sh.*not executable`, lines[1]))
+	assert.Check(t, is.Regexp(`^broken\s+`+dir+`\s+no\s+no\s+yes\s+valid; known broken, not in all: Its demo aborts\.$`, lines[2]))
+	assert.Check(t, is.Regexp(`^good\s+`+dir+`\s+no\s+no\s+no\s+valid$`, lines[3]))
 
 	res = pkgdriver(t, "list", "--json", "--builtin-recipes=false", "--recipes-dir", dir)
 	assert.Equal(t, res.code, exitFailed, res)
 	var entries []listEntry
 	assert.NilError(t, json.Unmarshal([]byte(res.stdout), &entries), res.stdout)
-	assert.Equal(t, len(entries), 2)
+	assert.Equal(t, len(entries), 3)
 	assert.Equal(t, entries[0].Name, "bad")
 	assert.Check(t, !entries[0].Valid)
 	assert.Check(t, is.Contains(entries[0].Error, "not executable"))
-	assert.DeepEqual(t, entries[1], listEntry{Name: "good", Source: dir, Network: []string{}, Valid: true})
+	assert.DeepEqual(t, entries[1], listEntry{Name: "broken", Source: dir, Network: []string{}, KnownBroken: "Its demo aborts.", Valid: true})
+	assert.DeepEqual(t, entries[2], listEntry{Name: "good", Source: dir, Network: []string{}, Valid: true})
 	assert.Check(t, is.Contains(res.stdout, `"network": []`), "the JSON has the network field the table shows")
+	assert.Check(t, is.Contains(res.stdout, `"known_broken": ""`), "the JSON has the known_broken field the table shows")
 
 	// Only valid recipes: status 0.
 	ok := t.TempDir()
@@ -386,6 +391,7 @@ func TestListBuiltin(t *testing.T) {
 	for _, e := range entries {
 		assert.Check(t, e.Valid, "%s: %s", e.Name, e.Error)
 		assert.Check(t, is.Equal(e.Source, "built-in"), e.Name)
+		assert.Check(t, (e.KnownBroken != "") == (e.Name == "erlang"), "%s: known_broken %q", e.Name, e.KnownBroken)
 	}
 	// They were written into the cache directory, and a second listing reuses them.
 	dirs, err := filepath.Glob(filepath.Join(cache, "builtin-recipes-*"))

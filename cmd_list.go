@@ -19,14 +19,17 @@ type listEntry struct {
 	Demo   bool   `json:"demo"`
 	// Network lists what the build downloads from; empty: builds offline.
 	Network []string `json:"network"`
-	Valid   bool     `json:"valid"`
-	Error   string   `json:"error,omitempty"`
+	// KnownBroken says why the recipe is known not to work (its known-broken file); empty: it
+	// is expected to work. `run` leaves such recipes out of "all".
+	KnownBroken string `json:"known_broken"`
+	Valid       bool   `json:"valid"`
+	Error       string `json:"error,omitempty"`
 }
 
 func (s *session) listCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "list",
-		Usage:       "list the recipes, where each comes from, whether it has a demo, and whether it is valid",
+		Usage:       "list the recipes, where each comes from, whether it has a demo, needs the network or is known to be broken, and whether it is valid",
 		Description: "Exit status 1 when any recipe is invalid, so CI can run it as a check.",
 		Flags:       append(recipeDirFlags(), &boolFlag{Name: "json", Usage: "one JSON array"}),
 		Action: func(ctx context.Context, c *cli.Command) error {
@@ -41,7 +44,7 @@ func (s *session) listCommand() *cli.Command {
 			var entries []listEntry
 			invalid := 0
 			for _, r := range cat.Recipes {
-				e := listEntry{Name: r.Name, Source: r.Source, Demo: r.Demo != nil, Network: []string{}, Valid: r.Err == nil}
+				e := listEntry{Name: r.Name, Source: r.Source, Demo: r.Demo != nil, Network: []string{}, KnownBroken: r.KnownBroken, Valid: r.Err == nil}
 				if urls, err := r.NetworkURLs(); err == nil && urls != nil {
 					e.Network = urls
 				}
@@ -62,13 +65,16 @@ func (s *session) listCommand() *cli.Command {
 				}
 			} else {
 				tw := tabwriter.NewWriter(c.Root().Writer, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "RECIPE\tSOURCE\tDEMO\tNETWORK\tSTATUS")
+				fmt.Fprintln(tw, "RECIPE\tSOURCE\tDEMO\tNETWORK\tBROKEN\tSTATUS")
 				for _, e := range entries {
 					status := "valid"
-					if !e.Valid {
+					switch {
+					case !e.Valid:
 						status = e.Error
+					case e.KnownBroken != "":
+						status = "valid; known broken, not in all: " + e.KnownBroken
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", recipe.DisplayName(e.Name), e.Source, yesNo(e.Demo), yesNo(len(e.Network) > 0), status)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", recipe.DisplayName(e.Name), e.Source, yesNo(e.Demo), yesNo(len(e.Network) > 0), yesNo(e.KnownBroken != ""), status)
 				}
 				tw.Flush()
 			}

@@ -75,7 +75,7 @@ func without(flags []cli.Flag, names ...string) []cli.Flag {
 // runFlags are the flags of run, also taken by verify-reproducible (but the push's).
 func runFlags() []cli.Flag {
 	return append(recipeDirFlags(),
-		&cli.StringFlag{Name: "recipes", Value: "all", Sources: env("RECIPES", "PKGDRIVER_RECIPES"), Usage: "recipes to build: all, [] or a comma list"},
+		&cli.StringFlag{Name: "recipes", Value: "all", Sources: env("RECIPES", "PKGDRIVER_RECIPES"), Usage: "recipes to build: all (but the known-broken), [] or a comma list"},
 		&cli.StringFlag{Name: "test-recipes", Sources: env("TEST_RECIPES", "PKGDRIVER_TEST_RECIPES"), Usage: "recipes to test, same syntax", DefaultText: "the built ones"},
 		&boolFlag{Name: "skip-tests", Usage: "build only", Sources: env("SKIP_TESTS", "PKGDRIVER_SKIP_TESTS")},
 		&boolFlag{Name: "share-osv-dir", Usage: "all recipes share one OSv tree: faster, recipes may interfere", Sources: env("SHARE_OSV_DIR", "PKGDRIVER_SHARE_OSV_DIR")},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"slices"
 
 	"golang.org/x/sync/errgroup"
 
@@ -20,7 +21,7 @@ func (testStage) Run(ctx context.Context, r *Run) error {
 	if r.Config.SkipTests {
 		return errSkip{"SKIP_TESTS"}
 	}
-	list, err := r.Catalog.ResolveTests(r.Selected, r.Config.TestRecipes)
+	list, err := r.testList()
 	if err != nil {
 		return err
 	}
@@ -37,6 +38,17 @@ func (testStage) Run(ctx context.Context, r *Run) error {
 	}
 	_ = g.Wait()
 	return context.Cause(ctx)
+}
+
+// testList resolves the recipes to test, warning about the known-broken ones among them that
+// were not built (the select stage warned about the built ones).
+func (r *Run) testList() ([]*recipe.Recipe, error) {
+	list, err := r.Catalog.ResolveTests(r.Selected, r.Config.TestRecipes)
+	if err != nil {
+		return nil, err
+	}
+	warnKnownBroken(r, slices.DeleteFunc(slices.Clone(list), func(rc *recipe.Recipe) bool { return slices.Contains(r.Selected, rc) }))
+	return list, nil
 }
 
 // testRecipe decides whether a recipe's demo can run, and runs it.

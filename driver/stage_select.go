@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	"slices"
 
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
@@ -29,7 +30,25 @@ func (selectStage) Run(ctx context.Context, r *Run) error {
 	}
 	r.Results = newResults(names)
 	r.Config.Log.Info().Int("recipes", len(sel)).Str("selection", r.Config.Recipes.String()).Msg("recipes selected")
+	for _, rc := range cat.Recipes {
+		if r.Config.Recipes.All && rc.KnownBroken != "" && !slices.Contains(sel, rc) {
+			r.Config.Log.Info().Str("recipe", rc.Name).Str("reason", rc.KnownBroken).
+				Msg("left out of all: known to be broken (name it to build it)")
+		}
+	}
+	warnKnownBroken(r, sel)
 	return nil
+}
+
+// warnKnownBroken logs one warning for each recipe in list that is known to be broken: it was
+// named, so it runs, and its failure is expected.
+func warnKnownBroken(r *Run, list []*recipe.Recipe) {
+	for _, rc := range list {
+		if rc.KnownBroken != "" {
+			r.Config.Log.Warn().Str("recipe", rc.Name).Str("reason", rc.KnownBroken).
+				Msg("selected although known to be broken")
+		}
+	}
 }
 
 // Discover reads the recipe directories, validating run.yaml files with the package format's

@@ -22,11 +22,13 @@ func (c *Catalog) Names() []string {
 }
 
 // Select returns the selected recipes in catalogue order, invalid ones
-// included (the caller reports them as failed). Names not in the catalogue
-// give one *UnknownError listing all of them with suggestions.
+// included (the caller reports them as failed). "all" leaves out the recipes
+// known to be broken (Recipe.KnownBroken); a name selects its recipe either
+// way. Names not in the catalogue give one *UnknownError listing all of them
+// with suggestions.
 func (c *Catalog) Select(sel Selection) ([]*Recipe, error) {
 	if sel.All {
-		return slices.Clone(c.Recipes), nil
+		return c.working(nil), nil
 	}
 	want := map[string]bool{}
 	var unknown []string
@@ -58,12 +60,28 @@ func (c *Catalog) Select(sel Selection) ([]*Recipe, error) {
 }
 
 // ResolveTests returns the recipes to test. Without a TEST_RECIPES value
-// (testSel nil) the built recipes are tested; otherwise testSel is resolved
-// against the whole catalogue, so "all" tests every recipe, including those
-// kept from earlier runs rather than rebuilt now.
+// (testSel nil) the built recipes are tested, known-broken ones included;
+// otherwise testSel is resolved against the whole catalogue, so "all" tests
+// every recipe, including those kept from earlier runs rather than rebuilt
+// now, except the known-broken ones this run does not build.
 func (c *Catalog) ResolveTests(build []*Recipe, testSel *Selection) ([]*Recipe, error) {
-	if testSel == nil {
+	switch {
+	case testSel == nil:
 		return slices.Clone(build), nil
+	case testSel.All:
+		return c.working(build), nil
 	}
 	return c.Select(*testSel)
+}
+
+// working returns the recipes not known to be broken, and those of also that are, in
+// catalogue order.
+func (c *Catalog) working(also []*Recipe) []*Recipe {
+	var out []*Recipe
+	for _, r := range c.Recipes {
+		if r.KnownBroken == "" || slices.Contains(also, r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -92,6 +92,31 @@ func TestSelectKeepsInvalidRecipes(t *testing.T) {
 	assert.DeepEqual(t, names(got), []string{"a"})
 }
 
+// A known-broken recipe is left out of "all" and selected when named.
+func TestSelectKnownBroken(t *testing.T) {
+	cat := catalogOf("erlang", "mysql", "python")
+	cat.Recipes[0].KnownBroken = "its demo aborts"
+	tests := []struct {
+		sel  string
+		want []string
+	}{
+		{sel: "all", want: []string{"mysql", "python"}},
+		{sel: "erlang,mysql", want: []string{"erlang", "mysql"}},
+		{sel: "erlang", want: []string{"erlang"}},
+		{sel: "python", want: []string{"python"}},
+		{sel: "[]", want: []string{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.sel, func(t *testing.T) {
+			sel, err := ParseSelection(tc.sel)
+			assert.NilError(t, err)
+			got, err := cat.Select(sel)
+			assert.NilError(t, err)
+			assert.DeepEqual(t, names(got), tc.want)
+		})
+	}
+}
+
 func TestSuggestAtMostThree(t *testing.T) {
 	got := Suggest("node", []string{"node-1", "node-2", "node-3", "node-4", "nodes"})
 	assert.DeepEqual(t, got, []string{"nodes", "node-1", "node-2"})
@@ -120,23 +145,31 @@ func TestEditDistance(t *testing.T) {
 }
 
 func TestResolveTests(t *testing.T) {
-	cat := catalogOf("a", "b", "c")
-	build, err := cat.Select(Selection{Names: []string{"b"}})
-	assert.NilError(t, err)
+	cat := catalogOf("a", "b", "c", "x", "y")
+	cat.Recipes[3].KnownBroken = "x is broken"
+	cat.Recipes[4].KnownBroken = "y is broken"
 	tests := []struct {
 		name    string
+		build   string
 		testSel *Selection
 		want    []string
 		is      error
 	}{
-		{name: "default is the build set", want: []string{"b"}},
-		{name: "all is the whole catalogue", testSel: &Selection{All: true}, want: []string{"a", "b", "c"}},
-		{name: "none", testSel: &Selection{}, want: []string{}},
-		{name: "names outside the build set", testSel: &Selection{Names: []string{"c", "a"}}, want: []string{"a", "c"}},
-		{name: "unknown", testSel: &Selection{Names: []string{"d"}}, is: ErrUnknown},
+		{name: "default is the build set", build: "b", want: []string{"b"}},
+		{name: "all is the whole catalogue", build: "b", testSel: &Selection{All: true}, want: []string{"a", "b", "c"}},
+		{name: "none", build: "b", testSel: &Selection{}, want: []string{}},
+		{name: "names outside the build set", build: "b", testSel: &Selection{Names: []string{"c", "a"}}, want: []string{"a", "c"}},
+		{name: "unknown", build: "b", testSel: &Selection{Names: []string{"d"}}, is: ErrUnknown},
+		{name: "default with a known-broken recipe built", build: "x,b", want: []string{"b", "x"}},
+		{name: "all with a known-broken recipe built", build: "x", testSel: &Selection{All: true}, want: []string{"a", "b", "c", "x"}},
+		{name: "a known-broken recipe named", build: "b", testSel: &Selection{Names: []string{"y"}}, want: []string{"y"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			sel, err := ParseSelection(tc.build)
+			assert.NilError(t, err)
+			build, err := cat.Select(sel)
+			assert.NilError(t, err)
 			got, err := cat.ResolveTests(build, tc.testSel)
 			if tc.is != nil {
 				assert.Assert(t, errors.Is(err, tc.is), "%v", err)

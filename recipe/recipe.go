@@ -34,6 +34,9 @@ type Recipe struct {
 	Demo *Demo
 	// HasMeta reports a meta/ directory to copy into the package.
 	HasMeta bool
+	// KnownBroken is why the recipe is known not to work, from its known-broken file
+	// (KnownBrokenFile); empty for a recipe without one. Select leaves such recipes out of "all".
+	KnownBroken string
 	// Err is nil for a valid recipe. Otherwise it is a *Error, a
 	// *DuplicateError, or several *Error joined with errors.Join so that one
 	// look shows every problem; inspect it with errors.Is and errors.As.

@@ -26,6 +26,7 @@ func inspect(name, dir, source string, builtin bool, opts DiscoverOptions) *Reci
 	v.buildScript()
 	v.meta()
 	v.demo()
+	v.knownBroken()
 	v.tree()
 	if badName != nil {
 		r.Demo = nil // never booted: its test log would be a file named after it
@@ -130,22 +131,32 @@ func (v *validator) expectedStdout() {
 		v.fail(DemoExpectedStdout, ErrEmptyExpected)
 		return
 	}
-	if !utf8.Valid(data) {
-		bad := 0
-		for len(data[bad:]) > 0 {
-			r, size := utf8.DecodeRune(data[bad:])
-			if r == utf8.RuneError && size == 1 {
-				break
-			}
-			bad += size
-		}
-		v.fail(DemoExpectedStdout, fmt.Errorf("%w (byte 0x%02x at offset %d)", ErrNotUTF8, data[bad], bad))
+	if err := checkUTF8(data); err != nil {
+		v.fail(DemoExpectedStdout, err)
 	}
 }
 
-// ErrNotUTF8 means expected-stdout.txt is not UTF-8 text: the console is matched as text, and
-// invalid bytes cannot be matched (nor shown in a report).
+// ErrNotUTF8 means a recipe file pkgdriver reads as text is not UTF-8: expected-stdout.txt (the
+// console is matched as text, and invalid bytes cannot be matched nor shown in a report) or
+// known-broken (its reason is printed).
 var ErrNotUTF8 = errors.New("not valid UTF-8 text")
+
+// checkUTF8 returns nil for UTF-8 text, or an error wrapping ErrNotUTF8 that names the first
+// invalid byte and its offset.
+func checkUTF8(data []byte) error {
+	if utf8.Valid(data) {
+		return nil
+	}
+	bad := 0
+	for len(data[bad:]) > 0 {
+		r, size := utf8.DecodeRune(data[bad:])
+		if r == utf8.RuneError && size == 1 {
+			break
+		}
+		bad += size
+	}
+	return fmt.Errorf("%w (byte 0x%02x at offset %d)", ErrNotUTF8, data[bad], bad)
+}
 
 func (v *validator) runYAML(rel string) {
 	if v.opts.ValidateRunYAML == nil {

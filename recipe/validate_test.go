@@ -38,6 +38,8 @@ func TestValidate(t *testing.T) {
 		want     []wantErr
 		wantDemo bool
 		wantMeta bool
+		// wantBroken is the reason the recipe's known-broken file gives.
+		wantBroken string
 	}{
 		{name: "minimal", tree: minimal()},
 		{name: "with meta", tree: merge(minimal(), withMeta()), wantMeta: true},
@@ -202,6 +204,36 @@ func TestValidate(t *testing.T) {
 			want: []wantErr{{"demo/pkg/meta/run.yaml", ErrInvalidConfig}, {"demo/pkg/meta/run.yaml", errRejected}},
 		},
 		{
+			name:       "known-broken",
+			tree:       merge(minimal(), tree{"known-broken": file("# why\n\nIts demo aborts\n  on OSv 0.57.\n\nDetails for people.\n")}),
+			wantBroken: "Its demo aborts on OSv 0.57.",
+		},
+		{
+			name:       "known-broken symlink inside the recipes directory",
+			tree:       merge(minimal(), tree{"known-broken": link("../common/broken.txt"), "../common/broken.txt": file("shared reason")}),
+			wantBroken: "shared reason",
+		},
+		{
+			name: "known-broken without a reason",
+			tree: merge(minimal(), tree{"known-broken": file("# TODO\n\n")}),
+			want: []wantErr{{"known-broken", ErrNoReason}},
+		},
+		{
+			name: "known-broken is a directory",
+			tree: merge(minimal(), tree{"known-broken/why": file("x")}),
+			want: []wantErr{{"known-broken", ErrNotRegular}},
+		},
+		{
+			name: "known-broken not UTF-8",
+			tree: merge(minimal(), tree{"known-broken": file("fails \xff")}),
+			want: []wantErr{{"known-broken", ErrNotUTF8}},
+		},
+		{
+			name: "known-broken with an escape sequence",
+			tree: merge(minimal(), tree{"known-broken": file("fails \x1b[31mred")}),
+			want: []wantErr{{"known-broken", ErrControlChar}},
+		},
+		{
 			name: "every problem at once",
 			tree: tree{"build.sh": file("#!/bin/sh\r\n"), "meta": file(""), "demo/expected-stdout.txt": file("\n")},
 			want: []wantErr{
@@ -228,6 +260,7 @@ func TestValidate(t *testing.T) {
 			assert.Equal(t, r.Source, recipes)
 			assert.Equal(t, r.HasMeta, tc.wantMeta)
 			assert.Equal(t, r.Demo != nil, tc.wantDemo)
+			assert.Equal(t, r.KnownBroken, tc.wantBroken)
 			if tc.wantDemo {
 				assert.DeepEqual(t, *r.Demo, Demo{
 					Dir:             filepath.Join(r.Dir, "demo"),
