@@ -118,6 +118,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, stopSignals func()) *cli.
 			reapCommand(),
 			publishCommand(),
 			verifyReproducibleCommand(),
+			keygenCommand(),
 		},
 	}
 }

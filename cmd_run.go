@@ -103,6 +103,7 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "push-on-failure", Usage: "push even when a recipe failed to build or its test failed"},
 		&cli.StringFlag{Name: "repository", EnvVars: []string{"PKGDRIVER_REPOSITORY"}, Usage: "image repository to push to, e.g. registry.example.com/pkgdriver/capstan-packages (packages go to <repository>-packages)"},
 		&cli.IntFlag{Name: "keep-tags", Usage: "after a push, keep this many <date>_<commit> tags of each repository on the engine and remove older ones (0: keep all)"},
+		signKeyFlag(),
 		&cli.StringFlag{Name: "capstan-binary", Usage: "static pkgdriver binary to put in the image as capstan (default: this one)", Hidden: true},
 	)
 }
@@ -204,6 +205,9 @@ func runConfig(c *cli.Context) (*driver.Config, error) {
 		return nil, err
 	}
 	if err := cfg.Publish.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Signer, err = signerFromFlags(c); err != nil {
 		return nil, err
 	}
 	// Only now write anything (the built-in recipes into the cache): bad settings do no I/O.

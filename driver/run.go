@@ -28,6 +28,9 @@ type Run struct {
 	SharedVolume string
 	EngineCPUs   int
 
+	// SupplyChain is what the packages' SBOMs and provenance state about the toolchain.
+	SupplyChain *supplyChain
+
 	Results *results
 	Loader  *Artifact
 	Report  *Report

@@ -25,6 +25,8 @@ var debianToSPDX = map[string]string{
 	"python-2.0": "Python-2.0", "ruby": "Ruby", "sleepycat": "Sleepycat", "unicode-dfs-2016": "Unicode-DFS-2016",
 	"unlicense": "Unlicense", "x11": "X11", "zlib": "Zlib", "0bsd": "0BSD", "ofl-1.1": "OFL-1.1",
 	"bzip2-1.0.6": "bzip2-1.0.6", "wtfpl": "WTFPL", "vim": "Vim",
+	"bsd-4-clause-uc": "BSD-4-Clause-UC", "fsful": "FSFUL", "fsfullr": "FSFULLR",
+	"gfdl-niv-1.3": "GFDL-1.3-no-invariants-only", "gfdl-niv-1.3+": "GFDL-1.3-no-invariants-or-later",
 }
 
 // NoAssertion is SPDX's "nothing is stated".

@@ -150,3 +150,11 @@ func (k dsseKey) Verify(_ context.Context, data, sig []byte) error {
 
 func (k dsseKey) KeyID() (string, error)   { return "", nil }
 func (k dsseKey) Public() crypto.PublicKey { return k.pub }
+
+// Verifier checks signatures made with this key; nil for a nil Signer.
+func (s *Signer) Verifier() signature.Verifier {
+	if s == nil {
+		return nil
+	}
+	return s.sv
+}
