@@ -98,9 +98,10 @@ func (b *recipeBuild) attest(ctx context.Context, st *staged, dir string, versio
 func (b *recipeBuild) refreshSupplyChain(ctx context.Context, e *cacheEntry) error {
 	r, name := b.run, b.recipe.Name
 	files := supplychain.FilesFor(r.Layout.MPM(name))
-	var key = r.Config.Signer.Verifier()
+	key := r.Config.Signer.Verifier()
 	if _, err := supplychain.Verify(ctx, files, key); err == nil {
-		b.res.Evidence = r.Layout.supplyChainFiles(name, r.Config.Signer != nil)
+		_, sigErr := os.Stat(files.Signature)
+		b.res.Evidence = r.Layout.supplyChainFiles(name, sigErr == nil)
 		return nil
 	}
 	pkg, err := packager.LoadPackage(files.Descriptor)
