@@ -79,9 +79,7 @@ func plantedSigningKey(t *testing.T, password string) (*supplychain.Signer, []st
 	assert.NilError(t, err)
 	forms := []string{base64.StdEncoding.EncodeToString(der)[:40], base64.StdEncoding.EncodeToString(d)[:32],
 		hex.EncodeToString(d), base64.StdEncoding.EncodeToString(enc)[:64]}
-	for _, line := range strings.Split(string(pemData), "\n")[2:4] {
-		forms = append(forms, line)
-	}
+	forms = append(forms, strings.Split(string(pemData), "\n")[2:4]...)
 	return s, forms
 }
 

@@ -47,28 +47,21 @@ func ReadDpkg(r io.Reader) (*DebianIndex, error) {
 	idx := &DebianIndex{Packages: map[string]*DebianPackage{}, ByMD5: map[string][]DebianFile{}}
 	sums := map[string][]byte{} // info file key -> md5sums content
 	var status []byte
-	tr := tar.NewReader(r)
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("dpkg database: %w", err)
-		}
+	err := eachTarEntry(r, "dpkg database", func(hdr *tar.Header, content io.Reader) (err error) {
 		if hdr.Typeflag != tar.TypeReg {
-			continue
+			return nil
 		}
 		dir, base := path.Split(strings.TrimPrefix(hdr.Name, "./"))
 		switch {
 		case dir == "dpkg/" && base == "status":
-			status, err = io.ReadAll(tr)
+			status, err = io.ReadAll(content)
 		case dir == "dpkg/info/" && strings.HasSuffix(base, ".md5sums"):
-			sums[strings.TrimSuffix(base, ".md5sums")], err = io.ReadAll(tr)
+			sums[strings.TrimSuffix(base, ".md5sums")], err = io.ReadAll(content)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("dpkg database: %s: %w", hdr.Name, err)
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	if status == nil {
 		return nil, errors.New("dpkg database: no status file")
@@ -92,6 +85,24 @@ func ReadDpkg(r io.Reader) (*DebianIndex, error) {
 		})
 	}
 	return idx, nil
+}
+
+// eachTarEntry calls fn with each entry of a tar stream; errors name what the stream is and the
+// entry.
+func eachTarEntry(r io.Reader, what string, fn func(hdr *tar.Header, content io.Reader) error) error {
+	tr := tar.NewReader(r)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if err := fn(hdr, tr); err != nil {
+			return fmt.Errorf("%s: %s: %w", what, hdr.Name, err)
+		}
+	}
 }
 
 // parseStatus returns the installed packages of a dpkg status file.
@@ -146,26 +157,22 @@ func parseMD5Sums(data []byte) []md5Line {
 func (idx *DebianIndex) ReadCopyrights(r io.Reader) error {
 	licenses := map[string][]string{} // doc directory -> names
 	links := map[string]string{}      // doc directory -> the directory it links to
-	tr := tar.NewReader(r)
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("copyright files: %w", err)
-		}
+	err := eachTarEntry(r, "copyright files", func(hdr *tar.Header, content io.Reader) error {
 		parts := strings.Split(strings.Trim(strings.TrimPrefix(hdr.Name, "./"), "/"), "/")
 		switch {
 		case len(parts) == 2 && hdr.Typeflag == tar.TypeSymlink:
 			links[parts[1]] = path.Base(hdr.Linkname)
 		case len(parts) == 3 && parts[2] == "copyright" && hdr.Typeflag == tar.TypeReg && hdr.Size < 4<<20:
-			data, err := io.ReadAll(tr)
+			data, err := io.ReadAll(content)
 			if err != nil {
-				return fmt.Errorf("copyright files: %s: %w", hdr.Name, err)
+				return err
 			}
 			licenses[parts[1]] = dep5Licenses(data)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	for key, p := range idx.Packages {
 		dir := p.Name
