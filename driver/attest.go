@@ -60,11 +60,11 @@ func (b *recipeBuild) attest(ctx context.Context, st *staged, dir string, versio
 	if err != nil {
 		return err
 	}
-	env2, err := supplychain.Envelope(ctx, r.Config.Signer, payload)
+	signed, err := supplychain.Envelope(ctx, r.Config.Signer, payload)
 	if err != nil {
 		return err
 	}
-	envelope, err := supplychain.MarshalEnvelope(env2)
+	envelope, err := supplychain.MarshalEnvelope(signed)
 	if err != nil {
 		return err
 	}
