@@ -29,7 +29,7 @@ const liblua = "\x7fELF liblua5.3 library bytes"
 
 // makePackage packs a small package (a program, a library from Debian, a symlink) into
 // dir/demo.mpm and writes demo.yaml beside it.
-func makePackage(t *testing.T, dir string) string {
+func makePackage(t testing.TB, dir string) string {
 	t.Helper()
 	tree := t.TempDir()
 	files := map[string]string{
@@ -60,7 +60,7 @@ type tarFile struct {
 	name, content, link string
 }
 
-func tarOf(t *testing.T, files ...tarFile) []byte {
+func tarOf(t testing.TB, files ...tarFile) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -80,7 +80,7 @@ func tarOf(t *testing.T, files ...tarFile) []byte {
 // dpkgFixture is a dpkg database as the engine's copy API sends /var/lib/dpkg: liblua5.3-0
 // (multi-arch, its library matches the package's), lua5.3 (its docs link to liblua's) and a
 // removed package whose files must not count.
-func dpkgFixture(t *testing.T) (dpkg, doc []byte) {
+func dpkgFixture(t testing.TB) (dpkg, doc []byte) {
 	status := "Package: liblua5.3-0\nStatus: install ok installed\nArchitecture: amd64\nMulti-Arch: same\nVersion: 5.3.6-2\nDescription: Lua\n multi-line\n\n" +
 		"Package: lua5.3\nStatus: install ok installed\nArchitecture: amd64\nVersion: 5.3.6-2\n\n" +
 		"Package: gone\nStatus: deinstall ok config-files\nArchitecture: amd64\nVersion: 1\n"
@@ -103,7 +103,7 @@ func dpkgFixture(t *testing.T) (dpkg, doc []byte) {
 	return dpkg, doc
 }
 
-func debianFixture(t *testing.T) *DebianIndex {
+func debianFixture(t testing.TB) *DebianIndex {
 	t.Helper()
 	dpkg, doc := dpkgFixture(t)
 	idx, err := ReadDpkg(bytes.NewReader(dpkg))
@@ -117,7 +117,7 @@ func base64Decode(src, dst []byte) (int, error) {
 }
 
 // plainKeyPair writes an unencrypted ECDSA P-256 key pair (no scrypt: fast) into dir.
-func plainKeyPair(t *testing.T, dir string) (priv, pub string) {
+func plainKeyPair(t testing.TB, dir string) (priv, pub string) {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	assert.NilError(t, err)

@@ -28,7 +28,7 @@ func provenanceInput() ProvenanceInput {
 	}
 }
 
-func statementJSON(t *testing.T, in ProvenanceInput) map[string]any {
+func statementJSON(t testing.TB, in ProvenanceInput) map[string]any {
 	t.Helper()
 	st, err := Statement(in)
 	assert.NilError(t, err)

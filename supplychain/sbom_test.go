@@ -14,7 +14,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/packager"
 )
 
-func sbomInput(t *testing.T, mpm string) SBOMInput {
+func sbomInput(t testing.TB, mpm string) SBOMInput {
 	t.Helper()
 	arch, err := packager.FileDigestsOf(mpm)
 	assert.NilError(t, err)
@@ -26,7 +26,7 @@ func sbomInput(t *testing.T, mpm string) SBOMInput {
 	}
 }
 
-func writeSBOM(t *testing.T, in SBOMInput) []byte {
+func writeSBOM(t testing.TB, in SBOMInput) []byte {
 	t.Helper()
 	doc, err := SBOM(in)
 	assert.NilError(t, err)

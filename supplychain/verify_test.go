@@ -19,7 +19,7 @@ import (
 
 // deliver writes a package and all its supply-chain files into a new directory, signed with the
 // key at priv (unsigned when priv is ""), as the driver does.
-func deliver(t *testing.T, priv string) Files {
+func deliver(t testing.TB, priv string) Files {
 	t.Helper()
 	dir := t.TempDir()
 	f := FilesFor(makePackage(t, dir))
@@ -54,14 +54,14 @@ func deliver(t *testing.T, priv string) Files {
 	return f
 }
 
-func loadKey(t *testing.T, pub string) signature.Verifier {
+func loadKey(t testing.TB, pub string) signature.Verifier {
 	t.Helper()
 	v, err := LoadPublicKey(pub)
 	assert.NilError(t, err)
 	return v
 }
 
-func problems(t *testing.T, err error) []string {
+func problems(t testing.TB, err error) []string {
 	t.Helper()
 	var ve *VerifyError
 	assert.Assert(t, errors.As(err, &ve), "want a *VerifyError, got %v", err)
@@ -211,14 +211,14 @@ func TestVerifyWrongKey(t *testing.T) {
 	assert.Check(t, is.Contains(got[1], "the envelope's signature does not verify"))
 }
 
-func editFile(t *testing.T, path string, edit func([]byte) []byte) {
+func editFile(t testing.TB, path string, edit func([]byte) []byte) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	assert.NilError(t, err)
 	assert.NilError(t, os.WriteFile(path, edit(data), 0o644))
 }
 
-func editSBOM(t *testing.T, path string, edit func(map[string]any)) {
+func editSBOM(t testing.TB, path string, edit func(map[string]any)) {
 	t.Helper()
 	editFile(t, path, func(b []byte) []byte {
 		var doc map[string]any
@@ -230,7 +230,7 @@ func editSBOM(t *testing.T, path string, edit func(map[string]any)) {
 	})
 }
 
-func editEnvelope(t *testing.T, path string, edit func(*dsse.Envelope)) {
+func editEnvelope(t testing.TB, path string, edit func(*dsse.Envelope)) {
 	t.Helper()
 	editFile(t, path, func(b []byte) []byte {
 		var env dsse.Envelope
