@@ -3,6 +3,10 @@ package driver_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -12,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
@@ -30,18 +35,24 @@ var hostCopyScript = script(
 	packageInit,
 )
 
-// signingKey writes an encrypted key pair (pkgdriver keygen's format) and loads its signer.
-func signingKey(t *testing.T, password string) (*supplychain.Signer, string, string) {
+// signingKey writes an unencrypted ECDSA key pair and loads its signer. Encrypted keys are made
+// by the pkgdriver binary below: scrypt takes 64 MiB, which would raise this test process's peak
+// memory, and with it what TestLoadOutputMemory measures of the processes it starts.
+func signingKey(t *testing.T) (*supplychain.Signer, string) {
 	t.Helper()
-	dir := t.TempDir()
-	priv, pub, err := supplychain.GenerateKey(supplychain.KeyECDSAP256, []byte(password))
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	assert.NilError(t, err)
+	priv, err := cryptoutils.MarshalPrivateKeyToPEM(k)
+	assert.NilError(t, err)
+	pub, err := cryptoutils.MarshalPublicKeyToPEM(k.Public())
+	assert.NilError(t, err)
+	dir := t.TempDir()
 	privPath, pubPath := filepath.Join(dir, "sign.key"), filepath.Join(dir, "sign.pub")
 	assert.NilError(t, os.WriteFile(privPath, priv, 0o600))
 	assert.NilError(t, os.WriteFile(pubPath, pub, 0o644))
-	s, err := supplychain.LoadSigner(privPath, []byte(password))
+	s, err := supplychain.LoadSigner(privPath, nil)
 	assert.NilError(t, err)
-	return s, privPath, pubPath
+	return s, pubPath
 }
 
 // TestSupplyChain runs a recipe that copies files of the toolchain's Debian packages through
@@ -56,7 +67,7 @@ func TestSupplyChain(t *testing.T) {
 	ctx := context.Background()
 	recipes, result := t.TempDir(), t.TempDir()
 	testutil.Recipe(t, recipes, "hostcopy", hostCopyScript, nil)
-	signer, privPath, pubPath := signingKey(t, "pw")
+	signer, pubPath := signingKey(t)
 	l := driver.Layout{Root: result}
 	files := supplychain.FilesFor(l.MPM("hostcopy"))
 
@@ -112,31 +123,44 @@ func TestSupplyChain(t *testing.T) {
 		data[5] ^= 1
 		assert.NilError(t, os.WriteFile(other, data, 0o644))
 		cosignFails(t, cosign, pkgs, "verify-blob", "--key", pubPath, "--signature", files.Signature, "--insecure-ignore-tlog", other)
-		// cosign reads pkgdriver keygen's private key, and pkgdriver reads cosign's
-		sig := filepath.Join(t.TempDir(), "cosign.sig")
-		cosignRun(t, cosign, pkgs, "pw", "sign-blob", "--key", privPath, "--tlog-upload=false", "--output-signature", sig, "--yes", files.MPM)
-		cosignRun(t, cosign, pkgs, "", "verify-blob", "--key", pubPath, "--signature", sig, "--insecure-ignore-tlog", files.MPM)
+		// cosign reads pkgdriver keygen's encrypted key, and pkgdriver cosign's (a run that
+		// loads it gets as far as the engine, here a missing one: exit 1, not a key error).
+		bin := testutil.Pkgdriver(t)
 		keys := t.TempDir()
+		t.Setenv("PKGDRIVER_SIGN_PASSWORD", "pw")
+		_, stderr, code := runBin(t, bin, "keygen", "--output-key-prefix", filepath.Join(keys, "pkgdriver"))
+		assert.Assert(t, code == 0, stderr)
+		sig := filepath.Join(keys, "blob.sig")
+		cosignRun(t, cosign, pkgs, "pw", "sign-blob", "--key", filepath.Join(keys, "pkgdriver.key"), "--tlog-upload=false", "--output-signature", sig, "--yes", files.MPM)
+		cosignRun(t, cosign, pkgs, "", "verify-blob", "--key", filepath.Join(keys, "pkgdriver.pub"), "--signature", sig, "--insecure-ignore-tlog", files.MPM)
 		cosignRun(t, cosign, keys, "cosign-pw", "generate-key-pair")
-		s, err := supplychain.LoadSigner(filepath.Join(keys, "cosign.key"), []byte("cosign-pw"))
-		assert.NilError(t, err)
-		mpm, err := os.Open(files.MPM)
-		assert.NilError(t, err)
-		defer mpm.Close()
-		sigData, err := s.SignBlob(mpm)
-		assert.NilError(t, err)
-		assert.NilError(t, os.WriteFile(sig, sigData, 0o644))
-		cosignRun(t, cosign, pkgs, "", "verify-blob", "--key", filepath.Join(keys, "cosign.pub"), "--signature", sig, "--insecure-ignore-tlog", files.MPM)
+		t.Setenv("PKGDRIVER_SIGN_PASSWORD", "cosign-pw")
+		t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(keys, "no-engine.sock"))
+		_, stderr, code = runBin(t, bin, "run", "--builtin-recipes=false", "--result-dir", filepath.Join(keys, "r"),
+			"--sign-key", filepath.Join(keys, "cosign.key"))
+		assert.Check(t, is.Equal(code, 1), stderr)
+		assert.Check(t, is.Contains(stderr, "docker engine"))
+		t.Setenv("PKGDRIVER_SIGN_PASSWORD", "wrong")
+		_, stderr, code = runBin(t, bin, "run", "--builtin-recipes=false", "--result-dir", filepath.Join(keys, "r"),
+			"--sign-key", filepath.Join(keys, "cosign.key"))
+		assert.Check(t, is.Equal(code, 2), stderr)
+		assert.Check(t, is.Contains(stderr, "a wrong PKGDRIVER_SIGN_PASSWORD"))
+
 		// Ed25519 keys too: the blob and an envelope of the same statement.
-		edPriv, edPub, err := supplychain.GenerateKey(supplychain.KeyEd25519, nil)
+		_, edKey, err := ed25519.GenerateKey(rand.Reader)
+		assert.NilError(t, err)
+		edPriv, err := cryptoutils.MarshalPrivateKeyToPEM(edKey)
+		assert.NilError(t, err)
+		edPub, err := cryptoutils.MarshalPublicKeyToPEM(edKey.Public())
 		assert.NilError(t, err)
 		assert.NilError(t, os.WriteFile(filepath.Join(keys, "ed.key"), edPriv, 0o600))
 		assert.NilError(t, os.WriteFile(filepath.Join(keys, "ed.pub"), edPub, 0o644))
 		ed, err := supplychain.LoadSigner(filepath.Join(keys, "ed.key"), nil)
 		assert.NilError(t, err)
-		_, err = mpm.Seek(0, 0)
+		mpm, err := os.Open(files.MPM)
 		assert.NilError(t, err)
-		sigData, err = ed.SignBlob(mpm)
+		defer mpm.Close()
+		sigData, err := ed.SignBlob(mpm)
 		assert.NilError(t, err)
 		assert.NilError(t, os.WriteFile(sig, sigData, 0o644))
 		statement, err := json.Marshal(payload)
