@@ -124,7 +124,7 @@ func TestSupplyChain(t *testing.T) {
 		assert.NilError(t, os.WriteFile(other, data, 0o644))
 		cosignFails(t, cosign, pkgs, "verify-blob", "--key", pubPath, "--signature", files.Signature, "--insecure-ignore-tlog", other)
 		// cosign reads pkgdriver keygen's encrypted key, and pkgdriver cosign's (a run that
-		// loads it gets as far as the engine, here a missing one: exit 1, not a key error).
+		// loads it gets as far as the engine, here a missing one, never a key error).
 		bin := testutil.Pkgdriver(t)
 		keys := t.TempDir()
 		t.Setenv("PKGDRIVER_SIGN_PASSWORD", "pw")
@@ -138,8 +138,9 @@ func TestSupplyChain(t *testing.T) {
 		t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(keys, "no-engine.sock"))
 		_, stderr, code = runBin(t, bin, "run", "--builtin-recipes=false", "--result-dir", filepath.Join(keys, "r"),
 			"--sign-key", filepath.Join(keys, "cosign.key"))
-		assert.Check(t, is.Equal(code, 1), stderr)
+		assert.Check(t, code != 0, stderr)
 		assert.Check(t, is.Contains(stderr, "docker engine"))
+		assert.Check(t, !strings.Contains(stderr, "signing key"), stderr)
 		t.Setenv("PKGDRIVER_SIGN_PASSWORD", "wrong")
 		_, stderr, code = runBin(t, bin, "run", "--builtin-recipes=false", "--result-dir", filepath.Join(keys, "r"),
 			"--sign-key", filepath.Join(keys, "cosign.key"))
