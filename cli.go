@@ -82,6 +82,7 @@ func (s *session) rootCommand() *cli.Command {
 			s.reapCommand(),
 			s.publishCommand(),
 			s.verifyReproducibleCommand(),
+			keygenCommand(),
 			versionCommand(),
 		},
 	}

@@ -107,7 +107,7 @@ func TestRunValidation(t *testing.T) {
 	t.Setenv("PKGDRIVER_CACHE_DIR", t.TempDir())
 	for _, env := range []string{"RECIPES", "TEST_RECIPES", "SKIP_TESTS", "SHARE_OSV_DIR", "KEEP_RECIPES", "SILENT",
 		"PKGDRIVER_RECIPES_DIRS", "PKGDRIVER_BUILTIN_RECIPES", "PKGDRIVER_RESULT_DIR", "PKGDRIVER_OSV_SRC",
-		"PKGDRIVER_LOG_LEVEL", "PKGDRIVER_ALLOW_DIRTY", "PKGDRIVER_ENGINE_TIMEOUT"} {
+		"PKGDRIVER_LOG_LEVEL", "PKGDRIVER_ALLOW_DIRTY", "PKGDRIVER_ENGINE_TIMEOUT", "PKGDRIVER_SIGN_KEY", "PKGDRIVER_SIGN_PASSWORD"} {
 		t.Setenv(env, "")
 	}
 	t.Setenv("PKGDRIVER_BUILTIN_RECIPES", "no")
@@ -141,6 +141,9 @@ func TestRunValidation(t *testing.T) {
 		{name: "log format", args: []string{"--log-format", "xml"}, wantCode: exitUsage, wantStderr: "--log-format"},
 		{name: "log level", args: []string{"--log-level", "loud"}, wantCode: exitUsage, wantStderr: "--log-level"},
 		{name: "no OSv source", args: []string{"--osv-repo", ""}, wantCode: exitUsage, wantStderr: "--osv-src"},
+		{name: "missing signing key", args: []string{"--sign-key", "/nonexistent/k.key"}, wantCode: exitUsage, wantStderr: "--sign-key: signing key: open /nonexistent/k.key"},
+		{name: "PKGDRIVER_SIGN_KEY, wrong password", env: map[string]string{"PKGDRIVER_SIGN_KEY": testKey(t, "right"), "PKGDRIVER_SIGN_PASSWORD": "wrong"},
+			wantCode: exitUsage, wantStderr: "a wrong PKGDRIVER_SIGN_PASSWORD"},
 		{name: "engine timeout", env: map[string]string{"PKGDRIVER_ENGINE_TIMEOUT": "soon"}, wantCode: exitUsage, wantStderr: "PKGDRIVER_ENGINE_TIMEOUT", wantReport: true},
 		// The controls: a valid configuration, sizes with units included, does reach the
 		// (missing) engine, which is a configuration error too, with a report.

@@ -81,24 +81,18 @@ func packageCommand() *cli.Command {
 				},
 			},
 			{
-				Name:      "verify",
-				Usage:     "check an .mpm: safe entry names and a valid meta/package.yaml; list its entries",
+				Name:  "verify",
+				Usage: "check an .mpm: safe entry names, a valid meta/package.yaml, and its SBOM, provenance and signature",
+				Description: "Beside x.mpm, x.spdx.json must list exactly the archive's files with their digests and\n" +
+					"x.intoto.jsonl's subjects must be x.mpm and x.yaml. With --key, x.mpm.sig and the envelope\n" +
+					"must be signed by that key. Without --key and without those files, only the archive is checked.",
 				ArgsUsage: "<file.mpm>",
 				Metadata:  takesArgs(1, 1),
-				Flags:     []cli.Flag{&boolFlag{Name: "list", Aliases: []string{"l"}, Usage: "print every entry"}},
-				Action: func(_ context.Context, c *cli.Command) error {
-					a, err := packager.VerifyFile(c.Args().First())
-					if err != nil {
-						return err
-					}
-					if c.Bool("list") {
-						for _, e := range a.Entries {
-							fmt.Fprintf(c.Root().Writer, "%s\n", e.Name)
-						}
-					}
-					fmt.Fprintf(c.Root().Writer, "%s: package %s %s, %d entries, valid\n", c.Args().First(), a.Package.Name, a.Package.Version, len(a.Entries))
-					return nil
+				Flags: []cli.Flag{
+					&boolFlag{Name: "list", Aliases: []string{"l"}, Usage: "print every entry"},
+					&cli.StringFlag{Name: "key", Usage: "PEM public key (pkgdriver keygen's or cosign's .pub): check the signatures too", TakesFile: true},
 				},
+				Action: verifyPackage,
 			},
 		},
 	}

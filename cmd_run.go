@@ -107,6 +107,7 @@ func runFlags() []cli.Flag {
 		&boolFlag{Name: "push-on-failure", Usage: "push even when a recipe failed to build or its test failed", Sources: env("PKGDRIVER_PUSH_ON_FAILURE")},
 		&cli.StringFlag{Name: "repository", Sources: env("PKGDRIVER_REPOSITORY"), Usage: "image repository to push to, e.g. registry.example.com/pkgdriver/capstan-packages (packages go to <repository>-packages)"},
 		&cli.IntFlag{Name: "keep-tags", Usage: "after a push, keep this many <date>_<commit> tags of each repository on the engine and remove older ones", DefaultText: "0: keep all", Sources: env("PKGDRIVER_KEEP_TAGS")},
+		signKeyFlag(),
 		&cli.StringFlag{Name: "capstan-binary", Usage: "static pkgdriver binary to put in the image as capstan (default: this one)", Hidden: true},
 	)
 }
@@ -197,6 +198,9 @@ func (s *session) runConfig(c *cli.Command) (*driver.Config, error) {
 		return nil, usagef("the toolchain image needs a Linux pkgdriver binary: give --capstan-binary")
 	}
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Signer, err = signerFromFlags(c); err != nil {
 		return nil, err
 	}
 	// Only now write anything (the built-in recipes into the cache): bad settings do no I/O.

@@ -11,8 +11,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
 // cacheEntry records what produced a delivered package, so an unchanged recipe is not rebuilt.
@@ -60,7 +58,7 @@ func (l Layout) writeCache(name string, e *cacheEntry) error {
 // flags that shape the build, and pkgdriver's version.
 func (b *recipeBuild) cacheKey(ctx context.Context) (string, error) {
 	r := b.run
-	content, err := recipe.Hash(ctx, b.recipe, r.Catalog.CommonDirs)
+	content, err := b.contentHash(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/supplychain"
 )
 
 // Accel is how QEMU is accelerated inside containers.
@@ -52,6 +53,9 @@ type Config struct {
 	MaxPackageSize int64
 
 	Image ImageConfig
+	// Signer signs every package and its provenance (--sign-key); nil: unsigned. It redacts
+	// itself in every printed form.
+	Signer *supplychain.Signer
 	// Publish says what `run --push` publishes after the tests.
 	Publish PublishConfig
 
@@ -177,6 +181,10 @@ func (c *Config) settings() map[string]string {
 	}
 	if c.Jobs == 0 {
 		s["jobs"] = "engine CPUs"
+	}
+	s["signing key"] = "none: packages are not signed"
+	if c.Signer != nil {
+		s["signing key"] = c.Signer.Source
 	}
 	for k, v := range c.Image.BuildArgs {
 		s["build arg "+k] = v

@@ -92,7 +92,8 @@ func TestFaultResultDiskFull(t *testing.T) {
 		assert.Assert(t, r.Status == driver.StatusBuilt, "%s: %s", r.Name, r.Error)
 	}
 	before := map[string]string{}
-	for _, f := range []string{"keeper.mpm", "keeper.yaml", "talker.mpm", "talker.yaml"} {
+	for _, f := range []string{"keeper.mpm", "keeper.yaml", "keeper.spdx.json", "keeper.intoto.jsonl",
+		"talker.mpm", "talker.yaml", "talker.spdx.json", "talker.intoto.jsonl"} {
 		before[f] = readFile(t, filepath.Join(result, "packages", f))
 	}
 	keeperData := readFile(t, filepath.Join(result, "intermediate", "keeper", "data"))

@@ -96,13 +96,18 @@ func (b *recipeBuild) packTree(ctx context.Context, stage, tree string) error {
 	if err := packager.WriteDescriptor(desc, pkg); err != nil {
 		return b.fail("package", err)
 	}
+	st := staged{Tree: tree, MPM: mpm, Descriptor: desc}
+	if err := b.attest(ctx, &st, stage, pkg.Version, r.Config.RunID, b.res.Start, time.Now()); err != nil {
+		return b.fail("attest", err)
+	}
 	if err := ctx.Err(); err != nil {
 		return b.fail("install", context.Cause(ctx))
 	}
-	if err := r.Layout.Install(name, staged{Tree: tree, MPM: mpm, Descriptor: desc}, stage); err != nil {
+	if err := r.Layout.Install(name, st, stage); err != nil {
 		return b.fail("install", err)
 	}
 	b.res.Package = &Artifact{Path: filepath.Join("packages", name+".mpm"), SHA256: digest.SHA256, Size: digest.Size}
+	b.res.Evidence = r.Layout.supplyChainFiles(name, st.Signature != "")
 	return nil
 }
 

@@ -69,7 +69,7 @@ func FuzzHostReadsOfRecipeOutput(f *testing.F) {
 		_ = mergeTree(tree, filepath.Join(stage, "root"))
 		// gather's side.
 		b := &recipeBuild{
-			run:    &Run{Config: &Config{RunID: "fuzz-run", MaxPackageSize: 1 << 20}, Layout: layout, Toolchain: &Toolchain{}},
+			run:    &Run{Config: &Config{RunID: "fuzz-run", MaxPackageSize: 1 << 20}, Layout: layout, Toolchain: &Toolchain{}, Catalog: &recipe.Catalog{}},
 			recipe: &recipe.Recipe{Name: "fuzz", Dir: recipeDir, HasMeta: true},
 			res:    &RecipeResult{Name: "fuzz"},
 		}

@@ -210,7 +210,9 @@ func TestBadRecipeCorpus(t *testing.T) {
 	built := map[string]bool{}
 	for _, r := range rep.Recipes {
 		if r.Status.OK() {
-			built[r.Name+".mpm"], built[r.Name+".yaml"] = true, true
+			for _, suffix := range []string{".mpm", ".yaml", ".spdx.json", ".intoto.jsonl"} {
+				built[r.Name+suffix] = true
+			}
 		}
 	}
 	for _, name := range listDir(t, filepath.Join(result, "packages")) {

@@ -47,7 +47,7 @@ func TestLoadManyRecipes(t *testing.T) {
 	for _, r := range rep.Recipes {
 		assert.Check(t, is.Equal(r.Status, driver.StatusBuilt), "%s: %s", r.Name, r.Error)
 	}
-	assert.Check(t, is.Len(listDir(t, filepath.Join(cfg.ResultDir, "packages")), 120))
+	assert.Check(t, is.Len(listDir(t, filepath.Join(cfg.ResultDir, "packages")), 240)) // .mpm, .yaml, SBOM, provenance
 }
 
 // TestLoadManyFiles delivers a package of 20,000 files: it is packed, verifies, and its

@@ -5,7 +5,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"io/fs"
@@ -23,11 +28,13 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
 	"github.com/rs/zerolog"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/supplychain"
 )
 
 // probeScript is a build.sh that reports, into its package, what a recipe can see of its
@@ -48,6 +55,33 @@ var probeScript = script(
 	`test -e /tmp/release`,
 	packageInit,
 )
+
+// plantedSigningKey writes an ECDSA key encrypted with password (pkgdriver keygen's and cosign's
+// format), names it in PKGDRIVER_SIGN_KEY and PKGDRIVER_SIGN_PASSWORD as a user would, and
+// returns its signer and the forms in which the key could leak: the PKCS#8 DER and the private
+// scalar in base64 and hex, and the encrypted PEM's body.
+func plantedSigningKey(t *testing.T, password string) (*supplychain.Signer, []string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	assert.NilError(t, err)
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	assert.NilError(t, err)
+	enc, err := cryptoutils.MarshalPrivateKeyToEncryptedDER(k, cryptoutils.StaticPasswordFunc([]byte(password)))
+	assert.NilError(t, err)
+	pemData := cryptoutils.PEMEncode(cryptoutils.EncryptedSigstorePrivateKeyPEMType, enc)
+	path := filepath.Join(t.TempDir(), "planted.key")
+	assert.NilError(t, os.WriteFile(path, pemData, 0o600))
+	t.Setenv("PKGDRIVER_SIGN_KEY", path)
+	t.Setenv("PKGDRIVER_SIGN_PASSWORD", password)
+	s, err := supplychain.LoadSigner(path, []byte(password))
+	assert.NilError(t, err)
+	d, err := k.Bytes()
+	assert.NilError(t, err)
+	forms := []string{base64.StdEncoding.EncodeToString(der)[:40], base64.StdEncoding.EncodeToString(d)[:32],
+		hex.EncodeToString(d), base64.StdEncoding.EncodeToString(enc)[:64]}
+	forms = append(forms, strings.Split(string(pemData), "\n")[2:4]...)
+	return s, forms
+}
 
 // releaseContainer copies /tmp/release into a running container.
 func releaseContainer(ctx context.Context, cli client.APIClient, id string) error {
@@ -284,6 +318,9 @@ func TestCredentialsNeverReachRecipes(t *testing.T) {
 		cfg.Publish = driver.PublishConfig{Push: true, Repository: repo}
 	}
 	t.Logf("push with the planted credentials: %t", push)
+	// A signing key whose password is the secret: neither reaches anything but the signatures.
+	signer, keyForms := plantedSigningKey(t, secret)
+	cfg.Signer = signer
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -320,6 +357,13 @@ func TestCredentialsNeverReachRecipes(t *testing.T) {
 		texts = append(texts, text)
 	}
 	assertNoSecret(t, secret, user, registryHost, texts...)
+	for i, text := range texts {
+		for _, f := range keyForms {
+			assert.Check(t, !strings.Contains(text, f), "text %d holds the signing key (as %q)", i, f)
+		}
+	}
+	assert.Check(t, is.Equal(resultOf(t, rep, "greeter").Evidence.Signature, "packages/greeter.mpm.sig"), "the run signed")
+	assert.Check(t, !strings.Contains(readFile(t, filepath.Join(cfg.ResultDir, "intermediate", "probe", "env.txt")), "PKGDRIVER_SIGN"))
 	dir := filepath.Join(cfg.ResultDir, "intermediate", "probe")
 	assert.Check(t, is.Equal(readFile(t, filepath.Join(dir, "found.txt")), "/pkgdriver/recipes/probe/canary.txt\n"), "what the recipe found in its container")
 	assert.Check(t, !strings.Contains(readFile(t, filepath.Join(dir, "env.txt")), "DOCKER_"), "Docker settings reached the recipe")

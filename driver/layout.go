@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/pkgdriver/pkgdriver/packager"
+	"github.com/pkgdriver/pkgdriver/supplychain"
 )
 
 // Layout names the places in the result directory. Users already know this layout, and it is
@@ -22,6 +23,17 @@ func (l Layout) Packages() string       { return filepath.Join(l.Root, "packages
 func (l Layout) MPM(name string) string { return filepath.Join(l.Root, "packages", name+".mpm") }
 func (l Layout) Descriptor(name string) string {
 	return filepath.Join(l.Root, "packages", name+".yaml")
+}
+
+// SBOM, Attestation and Signature are a package's supply-chain files, beside it in packages/.
+func (l Layout) SBOM(name string) string {
+	return filepath.Join(l.Root, "packages", name+supplychain.SBOMSuffix)
+}
+func (l Layout) Attestation(name string) string {
+	return filepath.Join(l.Root, "packages", name+supplychain.AttestationSuffix)
+}
+func (l Layout) Signature(name string) string {
+	return l.MPM(name) + supplychain.SignatureSuffix
 }
 func (l Layout) Intermediates() string { return filepath.Join(l.Root, "intermediate") }
 func (l Layout) Intermediate(name string) string {
@@ -57,9 +69,12 @@ func (l Layout) Create() error {
 	return nil
 }
 
-// staged is one recipe's finished output, waiting in the staging directory.
+// staged is one recipe's finished output, waiting in the staging directory. SBOM, Attestation
+// and Signature are optional: an empty one removes the installed file of that kind, so a package
+// never sits beside another build's statement or signature.
 type staged struct {
-	Tree, MPM, Descriptor string
+	Tree, MPM, Descriptor        string
+	SBOM, Attestation, Signature string
 }
 
 // Install moves a staged package into place. Each step is a rename, so a reader sees either the
@@ -89,6 +104,12 @@ func (l Layout) Install(name string, s staged, trash string) error {
 		undoTree()
 		return fmt.Errorf("install %s: %w", name, err)
 	}
+	// The supply-chain files before the package: until the .mpm is replaced they describe a
+	// package that is not there yet, which verification reports, never the other way round.
+	if err := l.installSupplyChain(name, s); err != nil {
+		undoTree()
+		return fmt.Errorf("install %s: %w", name, err)
+	}
 	// The descriptor first: a new .mpm beside an old .yaml would describe the wrong package,
 	// while the old .mpm beside the new .yaml is repaired by the next step at once.
 	if err := os.Rename(s.Descriptor, l.Descriptor(name)); err != nil {
@@ -102,12 +123,32 @@ func (l Layout) Install(name string, s staged, trash string) error {
 	return os.RemoveAll(old)
 }
 
+func (l Layout) installSupplyChain(name string, s staged) error {
+	for _, f := range []struct{ from, to string }{
+		{s.SBOM, l.SBOM(name)}, {s.Attestation, l.Attestation(name)}, {s.Signature, l.Signature(name)},
+	} {
+		var err error
+		if f.from == "" {
+			err = ignoreNotExist(os.Remove(f.to))
+		} else {
+			err = os.Rename(f.from, f.to)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Remove deletes everything the result directory holds for a recipe.
 func (l Layout) Remove(name string) error {
 	return errors.Join(
 		os.RemoveAll(l.Intermediate(name)),
 		ignoreNotExist(os.Remove(l.MPM(name))),
 		ignoreNotExist(os.Remove(l.Descriptor(name))),
+		ignoreNotExist(os.Remove(l.SBOM(name))),
+		ignoreNotExist(os.Remove(l.Attestation(name))),
+		ignoreNotExist(os.Remove(l.Signature(name))),
 		ignoreNotExist(os.Remove(l.Log(name))),
 	)
 }

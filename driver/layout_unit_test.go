@@ -157,3 +157,31 @@ func TestLayoutRemove(t *testing.T) {
 	)
 	assert.Assert(t, tfs.Equal(l.Root, want))
 }
+
+// The supply-chain files are installed with the package, and a new build without one of them
+// (an unsigned run after a signed one) removes the earlier build's: a package never sits beside
+// another build's statement or signature.
+func TestLayoutInstallSupplyChain(t *testing.T) {
+	t.Parallel()
+	l := Layout{Root: t.TempDir()}
+	unitInstalled(t, l, "foo", "old")
+	for _, p := range []string{l.SBOM("foo"), l.Attestation("foo"), l.Signature("foo")} {
+		assert.NilError(t, os.WriteFile(p, []byte("old"), 0o644))
+	}
+	stage := t.TempDir()
+	s := unitStaged(t, stage, "foo", "new")
+	s.SBOM, s.Attestation = filepath.Join(stage, "foo.spdx.json"), filepath.Join(stage, "foo.intoto.jsonl")
+	assert.NilError(t, os.WriteFile(s.SBOM, []byte("new sbom"), 0o644))
+	assert.NilError(t, os.WriteFile(s.Attestation, []byte("new envelope"), 0o644))
+
+	assert.NilError(t, l.Install("foo", s, stage))
+	assert.Check(t, is.Equal(unitRead(t, l.SBOM("foo")), "new sbom"))
+	assert.Check(t, is.Equal(unitRead(t, l.Attestation("foo")), "new envelope"))
+	assert.Check(t, !unitExists(l.Signature("foo")), "the old signature is left beside the new package")
+	assert.Check(t, is.Equal(unitRead(t, l.MPM("foo")), "new mpm"))
+
+	assert.NilError(t, l.Remove("foo"))
+	for _, p := range []string{l.SBOM("foo"), l.Attestation("foo")} {
+		assert.Check(t, !unitExists(p), p)
+	}
+}

@@ -39,6 +39,8 @@ type recipeBuild struct {
 	tail   *lineTail
 	res    *RecipeResult
 	key    string // the cache key, when caching is on
+	// content is the recipe's content hash, once computed (contentHash).
+	content string
 }
 
 func (b *recipeBuild) Run(ctx context.Context) *RecipeResult {
@@ -76,6 +78,9 @@ func (b *recipeBuild) buildCached(ctx context.Context) error {
 	if e, ok := b.cached(key); ok {
 		b.res.Cached = true
 		b.res.Package = &Artifact{Path: filepath.Join("packages", b.recipe.Name+".mpm"), SHA256: e.SHA256, Size: e.Size}
+		if err := b.refreshSupplyChain(ctx, e); err != nil {
+			return b.fail("attest", err)
+		}
 		return nil
 	}
 	return b.build(ctx)

@@ -97,6 +97,7 @@ type htmlRecipe struct {
 	Size, SizeTitle     string
 	SizeBytes           int64
 	Log, TestLog        string // relative URLs
+	Evidence            []htmlLink
 	Problems            []htmlProblem
 	Failed, HasProblems bool
 }
@@ -177,6 +178,7 @@ func newHTMLRecipe(res RecipeResult) htmlRecipe {
 	if p := res.Package; p != nil {
 		h.Size, h.SizeTitle, h.SizeBytes = htmlSize(p.Size), fmt.Sprintf("%d bytes, sha256 %s", p.Size, p.SHA256), p.Size
 	}
+	h.Evidence = evidenceLinks(res.Evidence)
 	if res.Error != "" {
 		h.Problems = append(h.Problems, htmlProblem{Title: "build " + string(res.Status), Error: res.Error, Tail: res.LogTail})
 	}
@@ -194,6 +196,32 @@ func newHTMLRecipe(res RecipeResult) htmlRecipe {
 	}
 	h.HasProblems = len(h.Problems) > 0
 	return h
+}
+
+// htmlLink is a link to a file of the result directory.
+type htmlLink struct{ Label, URL string }
+
+// evidenceLinks links a package's SBOM, provenance and signature, relative to report.html.
+func evidenceLinks(e *Evidence) []htmlLink {
+	if e == nil {
+		return nil
+	}
+	var out []htmlLink
+	for _, l := range []htmlLink{{"SBOM", e.SBOM}, {"provenance", e.Attestation}, {"signature", e.Signature}} {
+		if l.URL != "" {
+			out = append(out, htmlLink{Label: l.Label, URL: resultURL(l.URL)})
+		}
+	}
+	return out
+}
+
+// resultURL escapes each segment of a path relative to the result directory.
+func resultURL(rel string) string {
+	parts := strings.Split(filepath.ToSlash(rel), "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return strings.Join(parts, "/")
 }
 
 // logURL is a recipe's log relative to the result directory, where report.html is. The name is

@@ -330,3 +330,14 @@ func TestWriteReportHTMLAndPrevious(t *testing.T) {
 	}
 	assert.DeepEqual(t, names, []string{"junit.xml", "report.html", "report.json", "report.prev.json"})
 }
+
+func TestHTMLEvidenceLinks(t *testing.T) {
+	t.Parallel()
+	assert.Check(t, is.Nil(evidenceLinks(nil)))
+	got := evidenceLinks(&Evidence{SBOM: "packages/a b.spdx.json", Attestation: "packages/a b.intoto.jsonl"})
+	assert.DeepEqual(t, got, []htmlLink{{"SBOM", "packages/a%20b.spdx.json"}, {"provenance", "packages/a%20b.intoto.jsonl"}})
+	rep := &Report{RunID: "r", Recipes: []RecipeResult{{Name: "a", Status: StatusBuilt, Log: "log/a.log",
+		Evidence: &Evidence{SBOM: "packages/a.spdx.json", Attestation: "packages/a.intoto.jsonl", Signature: "packages/a.mpm.sig"}}}}
+	page := renderHTML(t, rep, nil)
+	assert.Check(t, is.Contains(page, `<a href="packages/a.spdx.json">SBOM</a> · <a href="packages/a.intoto.jsonl">provenance</a> · <a href="packages/a.mpm.sig">signature</a>`))
+}

@@ -53,6 +53,14 @@ type Artifact struct {
 	Size   int64  `json:"size"`
 }
 
+// Evidence names a package's supply-chain files, relative to the result directory: its SBOM,
+// its provenance attestation and its signature (empty for an unsigned package).
+type Evidence struct {
+	SBOM        string `json:"sbom"`
+	Attestation string `json:"attestation"`
+	Signature   string `json:"signature,omitempty"`
+}
+
 // RecipeResult is one recipe's line in the summary and in report.json.
 type RecipeResult struct {
 	Name      string      `json:"name"`
@@ -68,6 +76,7 @@ type RecipeResult struct {
 	Log       string      `json:"log"`
 	LogTail   []string    `json:"log_tail,omitempty"`
 	Package   *Artifact   `json:"package,omitempty"`
+	Evidence  *Evidence   `json:"supply_chain,omitempty"`
 	ImageID   string      `json:"image_id,omitempty"`
 	OSVCommit string      `json:"osv_commit,omitempty"`
 	Test      *TestResult `json:"test,omitempty"`

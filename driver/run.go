@@ -29,6 +29,9 @@ type Run struct {
 	SharedVolume string
 	EngineCPUs   int
 
+	// SupplyChain is what the packages' SBOMs and provenance state about the toolchain.
+	SupplyChain *supplyChain
+
 	Results *results
 	Loader  *Artifact
 	// ZFSBuilder is the delivered repository/osv-zfs-builder image, when OSv's build made one.

@@ -55,46 +55,30 @@ func ReadMPM(r io.Reader) (*Archive, error) {
 	defer closeSrc()
 
 	a := &Archive{}
-	seen := map[string]bool{}
-	tr := tar.NewReader(src)
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading archive: %w", err)
-		}
-		e, err := mpmEntry(hdr)
-		if err != nil {
-			return nil, err
-		}
-		if seen[e.Name] {
-			return nil, &UnsafeEntryError{Entry: hdr.Name, Reason: "appears twice in the archive"}
-		}
-		seen[e.Name] = true
+	err = eachEntry(src, func(e Entry, hdr *tar.Header, content io.Reader) error {
 		a.Entries = append(a.Entries, e)
 		if e.Type != tar.TypeReg {
-			continue
+			return nil
 		}
+		var err error
 		switch e.Name {
 		case PackageFile:
-			data, err := readMeta(tr, hdr)
-			if err != nil {
-				return nil, err
+			data, rerr := readMeta(content, hdr)
+			if rerr != nil {
+				return rerr
 			}
-			if a.Package, err = ParsePackage(data, PackageFile); err != nil {
-				return nil, err
-			}
+			a.Package, err = ParsePackage(data, PackageFile)
 		case RunFile:
-			data, err := readMeta(tr, hdr)
-			if err != nil {
-				return nil, err
+			data, rerr := readMeta(content, hdr)
+			if rerr != nil {
+				return rerr
 			}
-			if a.RunConfig, err = ParseRunConfig(data, RunFile); err != nil {
-				return nil, err
-			}
+			a.RunConfig, err = ParseRunConfig(data, RunFile)
 		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	// Drain what follows the tar's end marker so the gzip reader reaches its
 	// trailer and checks the CRC.
@@ -119,6 +103,33 @@ func VerifyFile(path string) (*Archive, error) {
 		return nil, fmt.Errorf("verifying %s: %w", path, err)
 	}
 	return a, nil
+}
+
+// eachEntry reads a package's tar stream, checks every header with mpmEntry and refuses a
+// repeated name, and calls fn with each entry and its content.
+func eachEntry(src io.Reader, fn func(e Entry, hdr *tar.Header, content io.Reader) error) error {
+	seen := map[string]bool{}
+	tr := tar.NewReader(src)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading archive: %w", err)
+		}
+		e, err := mpmEntry(hdr)
+		if err != nil {
+			return err
+		}
+		if seen[e.Name] {
+			return &UnsafeEntryError{Entry: hdr.Name, Reason: "appears twice in the archive"}
+		}
+		seen[e.Name] = true
+		if err := fn(e, hdr, tr); err != nil {
+			return err
+		}
+	}
 }
 
 // mpmEntry checks one header of a package archive and lists it.
