@@ -130,8 +130,8 @@ func TestToolchainBuildProgress(t *testing.T) {
 }
 
 // A build's colour codes reach neither the error nor log/toolchain.log: the stand-in's build
-// script is changed (in the work tree, which is what the image is built from) to print its
-// unknown argument as it is, a colour code included.
+// script is changed (in the work tree, built with AllowDirty) to print its unknown argument as
+// it is, a colour code included.
 func TestToolchainBuildFailureColours(t *testing.T) {
 	cfg := imageConfig(t)
 	script := filepath.Join(cfg.OSVSrc, "scripts", "build")
@@ -140,6 +140,7 @@ func TestToolchainBuildFailureColours(t *testing.T) {
 	raw := bytes.Replace(data, []byte("unknown argument %r"), []byte("unknown argument '%s'"), 1)
 	assert.Assert(t, !bytes.Equal(raw, data), "the stand-in's message changed; adapt this test")
 	assert.NilError(t, os.WriteFile(script, raw, 0o755))
+	cfg.AllowDirty = true // the change is the point
 	cfg.OSVBuildArgs = "\x1b[31mbogus\x1b[0m"
 	b := builder(t, cfg)
 	_, err = b.Ensure(context.Background())
