@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure cosign is installed for the supply-chain interoperability test
-# (driver/attest_integration_test.go): `go install`s a pinned cosign from the Go module proxy
+# (driver/supplychain_integration_test.go): `go install`s a pinned cosign from the Go module proxy
 # into Go's bin directory ($(go env GOPATH)/bin, or GOBIN), where the test looks for it.
 # Idempotent: does nothing when that version is there. Building cosign takes several minutes on a
 # small machine. Used by .ci/run and the README.
