@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pkgdriver/pkgdriver/packager"
@@ -49,7 +50,7 @@ func (b *recipeBuild) attest(ctx context.Context, st *staged, dir string, versio
 	statement, err := supplychain.Statement(supplychain.ProvenanceInput{
 		Subjects: []supplychain.Subject{{Name: name + ".mpm", SHA256: arch.SHA256}, {Name: name + ".yaml", SHA256: desc}},
 		Recipe:   name, RecipeDigest: content, Settings: r.provenanceSettings(), Environment: env,
-		OSVRepository: r.osvRepository(), OSVCommit: r.Toolchain.Commit,
+		OSVRepository: r.osvRepository(), OSVCommit: strings.TrimSuffix(r.Toolchain.Commit, dirtySuffix), OSVDirty: r.Toolchain.Dirty(),
 		ToolchainImage: r.Toolchain.ID, BaseImage: r.SupplyChain.baseImageID(), BaseImageRef: r.Config.Image.BaseImage,
 		Version: r.Config.Version, RunID: runID, Started: started, Finished: finished,
 	})

@@ -41,8 +41,11 @@ type ProvenanceInput struct {
 	Settings map[string]string
 	// Environment is build.sh's environment, sorted (internal parameters).
 	Environment []string
-	// OSVRepository ("" for a local checkout) and OSVCommit are the OSv source.
+	// OSVRepository ("" for a local checkout) and OSVCommit are the OSv source. OSVDirty says
+	// the tree differed from OSVCommit (built with --allow-dirty): the dependency then names the
+	// commit with an annotation, since a git commit digest cannot say "with changes".
 	OSVRepository, OSVCommit string
+	OSVDirty                 bool
 	// ToolchainImage and BaseImage are image IDs ("sha256:..."); BaseImageRef the name asked for.
 	ToolchainImage, BaseImage, BaseImageRef string
 	// Version is pkgdriver's own version.
@@ -70,6 +73,13 @@ func Statement(in ProvenanceInput) (*ita.Statement, error) {
 		return nil, fmt.Errorf("provenance: %w", err)
 	}
 	osv := &ita.ResourceDescriptor{Name: "osv", Digest: map[string]string{"gitCommit": in.OSVCommit}}
+	if in.OSVDirty {
+		osv.Annotations, err = structpb.NewStruct(map[string]any{"dirty": true,
+			"note": "built from a checkout that differed from this commit (--allow-dirty)"})
+		if err != nil {
+			return nil, fmt.Errorf("provenance: %w", err)
+		}
+	}
 	if in.OSVRepository != "" {
 		osv.Uri = "git+" + strings.TrimPrefix(in.OSVRepository, "git+") + "@" + in.OSVCommit
 	}

@@ -96,3 +96,14 @@ func TestStatementNeedsSubjects(t *testing.T) {
 	_, err := Statement(in)
 	assert.ErrorContains(t, err, "subject")
 }
+
+// A tree built with --allow-dirty names its commit (a git digest cannot say "with changes") and
+// says it was dirty.
+func TestStatementDirtyOSv(t *testing.T) {
+	in := provenanceInput()
+	in.OSVRepository, in.OSVDirty = "", true
+	m := statementJSON(t, in)
+	deps := m["predicate"].(map[string]any)["buildDefinition"].(map[string]any)["resolvedDependencies"].([]any)
+	assert.DeepEqual(t, deps[1], map[string]any{"name": "osv", "digest": map[string]any{"gitCommit": osvCommit},
+		"annotations": map[string]any{"dirty": true, "note": "built from a checkout that differed from this commit (--allow-dirty)"}})
+}
