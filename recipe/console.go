@@ -45,6 +45,9 @@ var kernelLines = []kernelLine{
 		}
 		return "the program " + quoteProgram(m[1]) + " exited with status " + m[2]
 	}},
+	{regexp.MustCompile(`^Uncaught signal ([0-9]+) \("(.*)"\)\. Powering off\.$`), func(m []string) string {
+		return "the program crashed: signal " + m[1] + " (" + m[2] + ")"
+	}},
 	{regexp.MustCompile(`^(.*)\. Powering off\.$`), func(m []string) string {
 		return "OSv could not start the program: " + m[1]
 	}},

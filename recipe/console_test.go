@@ -62,6 +62,13 @@ func TestParseConsole(t *testing.T) {
 			wantStarted: true, wantProgram: "started\n\n", wantFailure: "OSv aborted: Assertion failed: pte (core/mmu.cc: procfs_maps: 1234)",
 		},
 		{
+			name: "a crash after the output (real OSv, Open MPI's MPI_Finalize)",
+			console: banner + "Cmdline: $PROGRAM\r\nmpi-hello: rank 0 of 1: allreduce sum = 42\r\n[osv:00002] *** Process received signal ***\r\n" +
+				"Uncaught signal 11 (\"Segmentation fault\"). Powering off.\r\n",
+			wantStarted: true, wantProgram: "mpi-hello: rank 0 of 1: allreduce sum = 42\n[osv:00002] *** Process received signal ***\n",
+			wantFailure: "the program crashed: signal 11 (Segmentation fault)",
+		},
+		{
 			name:        "other launch error",
 			console:     banner + "Cmdline: /lib.so\nFailed looking up main. Powering off.\n",
 			wantStarted: true, wantFailure: "OSv could not start the program: Failed looking up main",
