@@ -88,9 +88,3 @@ func TestParseFlags(t *testing.T) {
 	_, err = parseFlags([]string{"-reps", "-1"})
 	assert.ErrorContains(t, err, "negative")
 }
-
-func TestVmHWM(t *testing.T) {
-	v, err := vmHWM(os.Getpid())
-	assert.NilError(t, err)
-	assert.Assert(t, v > 1<<20, "a Go test process uses more than 1 MiB: %d", v)
-}

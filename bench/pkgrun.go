@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/internal/rss"
 )
 
 // pkgRun is one `pkgdriver run` of the bench: the built binary, as users run it, so its wall
@@ -31,7 +32,7 @@ type pkgRun struct {
 type pkgOutcome struct {
 	Start time.Time
 	Wall  time.Duration
-	// MaxRSS is the process's peak resident set (VmHWM), in bytes; see rss.go.
+	// MaxRSS is the process's peak resident set (VmHWM), in bytes; see internal/rss.
 	MaxRSS int64
 	// RusageMaxRSS is getrusage's maxrss, which also counts the bench's own memory at exec.
 	RusageMaxRSS int64
@@ -93,7 +94,7 @@ func (e *env) runPkgdriver(ctx context.Context, r pkgRun) (*pkgOutcome, error) {
 		return nil, err
 	}
 	stop := make(chan struct{})
-	peak := watchPeakRSS(cmd.Process.Pid, stop)
+	peak := rss.WatchPeak(cmd.Process.Pid, stop)
 	runErr := cmd.Wait()
 	out.Wall = time.Since(out.Start)
 	close(stop)

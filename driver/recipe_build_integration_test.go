@@ -133,7 +133,7 @@ func TestRefusedNamesMakeNoFiles(t *testing.T) {
 	for dir, want := range map[string][]string{
 		"log":          {"good.log"},
 		"intermediate": {"good"},
-		"packages":     {"good.mpm", "good.yaml"},
+		"packages":     {"good.intoto.jsonl", "good.mpm", "good.spdx.json", "good.yaml"},
 	} {
 		got := slices.DeleteFunc(listDir(t, filepath.Join(result, dir)), func(n string) bool { return n == "toolchain.log" })
 		assert.Check(t, is.DeepEqual(got, want), "%s/", dir)

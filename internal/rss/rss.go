@@ -1,4 +1,5 @@
-package main
+// Package rss measures a process's peak resident set size from /proc.
+package rss
 
 import (
 	"bufio"
@@ -12,22 +13,22 @@ import (
 // Peak RSS is read from /proc/<pid>/status (VmHWM, the high-water mark of the process's own
 // memory), polled until it exits. getrusage's maxrss cannot be used from a Go parent: Go starts
 // children with vfork semantics (CLONE_VM), and the kernel carries the high-water mark of the
-// memory a process had before exec, here the bench's own, into the child's maxrss.
+// memory a process had before exec, the parent's own, into the child's maxrss.
 
-// rssPollInterval is how often VmHWM is read; the mark only grows, so a sample missed at the
+// pollInterval is how often VmHWM is read; the mark only grows, so a sample missed at the
 // very end loses at most what the process gained in its last interval.
-const rssPollInterval = 20 * time.Millisecond
+const pollInterval = 20 * time.Millisecond
 
-// watchPeakRSS polls the process's VmHWM until stop is closed, then sends the highest value
+// WatchPeak polls the process's VmHWM until stop is closed, then sends the highest value
 // seen, in bytes (0 when none could be read).
-func watchPeakRSS(pid int, stop <-chan struct{}) <-chan int64 {
+func WatchPeak(pid int, stop <-chan struct{}) <-chan int64 {
 	out := make(chan int64, 1)
 	go func() {
 		var peak int64
-		t := time.NewTicker(rssPollInterval)
+		t := time.NewTicker(pollInterval)
 		defer t.Stop()
 		for {
-			if v, err := vmHWM(pid); err == nil && v > peak {
+			if v, err := VmHWM(pid); err == nil && v > peak {
 				peak = v
 			}
 			select {
@@ -41,8 +42,8 @@ func watchPeakRSS(pid int, stop <-chan struct{}) <-chan int64 {
 	return out
 }
 
-// vmHWM reads a process's peak resident set size, in bytes.
-func vmHWM(pid int) (int64, error) {
+// VmHWM reads a process's peak resident set size, in bytes.
+func VmHWM(pid int) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
