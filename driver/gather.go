@@ -1,7 +1,6 @@
 package driver
 
 import (
-	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
@@ -114,9 +113,10 @@ func (b *recipeBuild) packTree(ctx context.Context, stage, tree string) error {
 // checkSpecialFiles refuses a result holding sockets, named pipes or devices, by name, as listed
 // inside the container by buildCommand.
 func (b *recipeBuild) checkSpecialFiles(ctx context.Context, id string) error {
-	data, err := readContainerFile(ctx, b.run.Runner, id, specialFiles, 64<<10)
+	// No list (the build failed before writing it): the result is checked when it is copied out.
+	data, err := readFileFromContainer(ctx, b.run.Runner, id, specialFiles, 64<<10)
 	if err != nil || len(data) == 0 {
-		return nil // no list: the result directory is checked when it is copied out
+		return nil
 	}
 	kinds := map[byte]string{'s': "a socket", 'p': "a named pipe (fifo)", 'b': "a block device", 'c': "a character device"}
 	var found []string
@@ -136,30 +136,6 @@ func (b *recipeBuild) checkSpecialFiles(ctx context.Context, id string) error {
 		found = found[:shown]
 	}
 	return fmt.Errorf("$PACKAGE_RESULT_DIR holds files a package cannot hold (only regular files, directories and symlinks): %s%s", strings.Join(found, ", "), more)
-}
-
-// readContainerFile reads one small regular file out of a container; a missing file is empty.
-func readContainerFile(ctx context.Context, rn Runner, id, file string, limit int64) ([]byte, error) {
-	rc, err := rn.CopyOut(ctx, id, file)
-	if errdefs.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	hdr, err := tr.Next()
-	if err != nil {
-		return nil, err
-	}
-	if hdr.Typeflag != tar.TypeReg {
-		return nil, fmt.Errorf("%s: not a regular file", file)
-	}
-	if hdr.Size > limit {
-		return nil, fmt.Errorf("%s: %d bytes, more than %d", file, hdr.Size, limit)
-	}
-	return io.ReadAll(io.LimitReader(tr, limit))
 }
 
 // parseDescriptor parses a package.yaml and checks it names the recipe. Errors name the file as

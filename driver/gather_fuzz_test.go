@@ -6,8 +6,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -104,7 +106,7 @@ func buildFuzzTree(t *testing.T, tree, outside string, spec []byte) []net.Listen
 			_ = os.WriteFile(name, []byte(content), 0o644)
 		case 2:
 			target := fuzzLinkTargets[int(spec[i+2])%len(fuzzLinkTargets)]
-			if rest, ok := cutOutside(target); ok {
+			if rest, ok := strings.CutPrefix(target, "OUTSIDE"); ok {
 				target = outside + rest
 			}
 			_ = os.Symlink(target, name)
@@ -117,14 +119,6 @@ func buildFuzzTree(t *testing.T, tree, outside string, spec []byte) []net.Listen
 		}
 	}
 	return sockets
-}
-
-func cutOutside(target string) (string, bool) {
-	const p = "OUTSIDE"
-	if len(target) >= len(p) && target[:len(p)] == p {
-		return target[len(p):], true
-	}
-	return "", false
 }
 
 func closeAll(ls []net.Listener) {
@@ -161,7 +155,7 @@ func drainEvents(t *testing.T, fd int) []string {
 			t.Fatal(err)
 		}
 		for off := 0; off+unix.SizeofInotifyEvent <= n; {
-			ev := (*unix.InotifyEvent)(unsafePointer(buf[off:]))
+			ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
 			nameLen := int(ev.Len)
 			name := string(trimNUL(buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+nameLen]))
 			out = append(out, eventString(ev.Mask)+" "+name)
