@@ -24,13 +24,14 @@ const osvBuildDir = "/osv/build/release"
 // Kernel files the loader stage takes out of osvBuildDir. Only loader.img is required: the
 // others are missing from OSv trees older than the files (and the ZFS builder and the kernel
 // relinked with ZFS, zfs-loader/, from trees whose Makefile has no ZFS builder target), and are
-// then not delivered.
+// then not delivered. The ZFS builder is the one the toolchain image made for Capstan's upload
+// layout (zfs-loader/), not OSv's own (see images/toolchain/Dockerfile).
 const (
 	kernelLoaderImg  = "loader.img"
 	kernelStripped   = "loader-stripped.elf"
 	kernelVmlinuz    = "vmlinuz.bin"
-	kernelZFSBuilder = "zfs_builder-stripped.elf"
 	zfsLoaderDir     = "zfs-loader"
+	kernelZFSBuilder = zfsLoaderDir + "/zfs_builder-stripped.elf"
 )
 
 // kernelFiles are the files copied out of osvBuildDir, relative to it.
