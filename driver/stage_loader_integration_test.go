@@ -230,3 +230,88 @@ func gitCommit(t *testing.T, dir string, args ...string) {
 	out, err := cmd.CombinedOutput()
 	assert.NilError(t, err, string(out))
 }
+
+// TestCapstanZFSBuilderLayout: Capstan fills a ZFS image with cpiod --prefix /zfs/zfs, so the
+// delivered ZFS builder must mount the dataset the loader boots there. The toolchain reads which
+// one that is from OSv's own upload (scripts/upload_manifest.py): the pool's root dataset
+// (--prefix /zfs/, OSv since 0e34e4dc) gets a builder whose mkfs uses the altroot /zfs/zfs, while
+// OSv's own builder and mkfs.cc stay as they were; osv/zfs (--prefix /zfs/zfs/, Capstan's layout)
+// gets OSv's builder as it is; anything else, or a mkfs.cc the toolchain cannot change, gets
+// none. The stand-in's builder names the altroot of its tree's mkfs.cc.
+func TestCapstanZFSBuilderLayout(t *testing.T) {
+	cli := testutil.Engine(t)
+	mkfs := func(altroot string) string {
+		return `    vector<string> zpool_args = {"zpool", "create", "-f", "-R", "` + altroot + `", "osv", dev_name};` + "\n"
+	}
+	for _, tc := range []struct {
+		name, prefix string
+		altroot      string // the tree's mkfs.cc's
+		delivered    string // the altroot of the delivered builder; "": none delivered
+		log          string
+	}{
+		{name: "root dataset", prefix: "/zfs/", altroot: "/zfs", delivered: "/zfs/zfs",
+			log: "OSv fills the pool's root dataset (--prefix /zfs/): Capstan's ZFS builder mounts it at /zfs/zfs"},
+		{name: "osv/zfs", prefix: "/zfs/zfs/", altroot: "/zfs", delivered: "/zfs"},
+		{name: "other prefix", prefix: "/data/", altroot: "/zfs",
+			log: "OSv fills its ZFS pool under /data/, Capstan under /zfs/zfs: no ZFS builder is delivered"},
+		{name: "mkfs unchangeable", prefix: "/zfs/", altroot: "/pool",
+			log: "building the ZFS builder with Capstan's layout failed (mkfs.cc above); none is delivered"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			recipes, result := t.TempDir(), t.TempDir()
+			testutil.Recipe(t, recipes, "plain", script(packageInit), nil)
+			cfg, out := testConfig(t, recipes, result)
+			osv := cfg.Image.OSVSrc
+			upload := "zfs_builder_cmd = ('--norandom --nomount --noinit --preload-zfs-library '\n" +
+				"    '/tools/mkfs.so; /tools/cpiod.so --prefix " + tc.prefix + "; '\n" +
+				"    '/zfs.so set compression=off osv')\n"
+			for name, data := range map[string]string{"scripts/upload_manifest.py": upload, "tools/mkfs/mkfs.cc": mkfs(tc.altroot)} {
+				assert.NilError(t, os.MkdirAll(filepath.Join(osv, filepath.Dir(name)), 0o755))
+				assert.NilError(t, os.WriteFile(filepath.Join(osv, name), []byte(data), 0o644))
+			}
+			add := exec.Command("git", "add", "-A")
+			add.Dir = osv
+			assert.NilError(t, add.Run())
+			gitCommit(t, osv, "-m", "OSv stand-in: "+tc.name)
+			rep, err := execute(t, ctx, cli, cfg)
+			assert.NilError(t, err, out.String())
+			assert.Equal(t, resultOf(t, rep, "plain").Status, driver.StatusBuilt)
+			if !rep.Toolchain.Reused && tc.log != "" {
+				assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "log", "toolchain.log")), tc.log))
+			}
+
+			builder := filepath.Join(result, "repository", "osv-zfs-builder", "osv-zfs-builder.qemu")
+			if tc.delivered == "" {
+				_, err := os.Stat(filepath.Dir(builder))
+				assert.Check(t, os.IsNotExist(err), "a ZFS builder was delivered")
+				assert.Check(t, rep.ZFSBuilder == nil, "%+v", rep.ZFSBuilder)
+			} else {
+				assert.Check(t, is.Contains(readFile(t, builder), "pool altroot "+tc.delivered+"\x00"))
+				checkCapstanLayout(t, result, rep)
+			}
+			// OSv's own builder and mkfs.cc in the image are as the tree made them.
+			own := catInImage(t, rep.Toolchain.ID, "/osv/build/release/zfs_builder-stripped.elf", "/osv/tools/mkfs/mkfs.cc")
+			assert.Check(t, is.Contains(own, "pool altroot "+tc.altroot+"\x00"))
+			assert.Check(t, strings.HasSuffix(own, mkfs(tc.altroot)), "mkfs.cc in the image:\n%s", own)
+		})
+	}
+}
+
+// catInImage returns the files concatenated, as cat prints them in a container of image.
+func catInImage(t *testing.T, image string, files ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	run := &driver.DockerRunner{Client: testutil.Engine(t)}
+	id, err := run.Create(ctx, driver.ContainerSpec{
+		Image: image, NoNetwork: true, Labels: map[string]string{driver.LabelRun: "test-cat-in-image"},
+		Cmd: append([]string{"cat"}, files...),
+	})
+	assert.NilError(t, err)
+	defer run.Remove(context.Background(), id)
+	var out, errOut bytes.Buffer
+	exit, err := run.Run(ctx, id, &out, &errOut)
+	assert.NilError(t, err)
+	assert.Equal(t, exit.Code, 0, errOut.String())
+	return out.String()
+}
