@@ -287,12 +287,14 @@ func TestCapstanZFSBuilderLayout(t *testing.T) {
 				assert.Check(t, os.IsNotExist(err), "a ZFS builder was delivered")
 				assert.Check(t, rep.ZFSBuilder == nil, "%+v", rep.ZFSBuilder)
 			} else {
-				assert.Check(t, is.Contains(readFile(t, builder), "pool altroot "+tc.delivered+"\x00"))
+				assert.Check(t, strings.Contains(readFile(t, builder), "pool altroot "+tc.delivered+"\x00"),
+					"the delivered builder's mkfs does not use the altroot %s", tc.delivered)
 				checkCapstanLayout(t, result, rep)
 			}
 			// OSv's own builder and mkfs.cc in the image are as the tree made them.
 			own := catInImage(t, rep.Toolchain.ID, "/osv/build/release/zfs_builder-stripped.elf", "/osv/tools/mkfs/mkfs.cc")
-			assert.Check(t, is.Contains(own, "pool altroot "+tc.altroot+"\x00"))
+			assert.Check(t, strings.Contains(own, "pool altroot "+tc.altroot+"\x00"),
+				"OSv's own builder in the image does not use its mkfs.cc's altroot %s", tc.altroot)
 			assert.Check(t, strings.HasSuffix(own, mkfs(tc.altroot)), "mkfs.cc in the image:\n%s", own)
 		})
 	}
