@@ -47,14 +47,15 @@ var networkFailures = []*regexp.Regexp{
 	regexp.MustCompile(`needs the network: cannot reach (\S+)`),
 }
 
-// networkFailure returns the address a line of build output says could not be reached.
-func networkFailure(line string) (string, bool) {
+// networkFailure returns the address a line of build output says could not be reached, and
+// the line from where the tool's message starts (after curl's progress meter, say).
+func networkFailure(line string) (addr, msg string, ok bool) {
 	for _, re := range networkFailures {
-		if m := re.FindStringSubmatch(line); m != nil {
-			return strings.TrimSuffix(m[1], ":"), true
+		if m := re.FindStringSubmatchIndex(line); m != nil {
+			return strings.TrimSuffix(line[m[2]:m[3]], ":"), strings.TrimSpace(line[m[0]:]), true
 		}
 	}
-	return "", false
+	return "", "", false
 }
 
 // networkWatch is an io.Writer on a build's output that calls stop with errNeedsNetwork at the
@@ -86,11 +87,11 @@ func (w *networkWatch) Write(p []byte) (int, error) {
 }
 
 func (w *networkWatch) line(s string) {
-	addr, ok := networkFailure(s)
+	addr, msg, ok := networkFailure(s)
 	if !ok {
 		return
 	}
-	w.found = &errNeedsNetwork{Address: printable(addr), Line: printable(strings.TrimSpace(s)), Log: w.log}
+	w.found = &errNeedsNetwork{Address: printable(addr), Line: printable(msg), Log: w.log}
 	if w.stop != nil {
 		w.stop(*w.found)
 	}
