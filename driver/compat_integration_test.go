@@ -84,6 +84,9 @@ func TestOldRecipeNeedsNetwork(t *testing.T) {
 		"erlang-wget":  `wget -c -O /tmp/otp_src_18.0.tar.gz.temp "http://127.0.0.1:1/download/otp_src_18.0.tar.gz"`,
 		"apps-git":     "git clone -q http://127.0.0.1:1/cloudius-systems/osv-apps.git /tmp/apps",
 		"offline":      "echo 'Resolving deltas: 100% (12/12), done.'; echo 'checking for getaddrinfo... yes'",
+		// OSv's scripts/build fails the way it does for a module current OSv lacks: its ERR
+		// trap prints "$0 failed: COMMAND" and exits with echo's status, 0.
+		"open-mpi-module": `mkdir -p /tmp/scripts && printf '%s\n' '#!/bin/bash' 'trap '"'"'echo "$0 failed: $BASH_COMMAND" >&2; exit $?'"'"' ERR' 'python3 -c "raise Exception(\"Module not found: open-mpi\")"' 'echo built' >/tmp/scripts/build && chmod +x /tmp/scripts/build && /tmp/scripts/build image=open-mpi`,
 	} {
 		script := fmt.Sprintf(oldStyleDownload, name, cmd)
 		if name == "offline" {
@@ -114,4 +117,10 @@ func TestOldRecipeNeedsNetwork(t *testing.T) {
 	}
 	res := resultOf(t, rep, "offline")
 	assert.Check(t, is.Equal(res.Status, driver.StatusBuilt), res.Error)
+
+	res = resultOf(t, rep, "open-mpi-module")
+	assert.Check(t, is.Equal(res.Status, driver.StatusFailed))
+	assert.Check(t, is.Contains(res.Error, `recipe open-mpi-module: OSv's scripts/build failed, although it exits 0, and the build was stopped: "/tmp/scripts/build failed: python3 -c`), res.Error)
+	assert.Check(t, res.Duration < 60, "stopped at once, not after %.0f s", res.Duration)
+	assert.Check(t, !strings.Contains(readFile(t, filepath.Join(result, "log", "open-mpi-module.log")), "built"))
 }

@@ -14,7 +14,8 @@ import (
 // OSv's scripts/build (wget, curl or git in a module's Makefile), and scripts/build reports the
 // failed module and still exits 0, leaving an empty package. So the build's output is watched:
 // the first line in which a download tool says it could not resolve or reach a host stops the
-// build, and the recipe fails with errNeedsNetwork, whatever build.sh would have done next.
+// build, and the recipe fails with errNeedsNetwork, whatever build.sh would have done next. So
+// does scripts/build's own failure line (errOSvBuildFailed), which it also follows by exiting 0.
 
 // errNeedsNetwork is why a build was stopped: Address (a URL, or a host when the tool gave no
 // URL) could not be resolved or reached; Line is the tool's own line, for the log reference.
@@ -47,6 +48,20 @@ var networkFailures = []*regexp.Regexp{
 	regexp.MustCompile(`needs the network: cannot reach (\S+)`),
 }
 
+// errOSvBuildFailed is why a build was stopped: OSv's scripts/build failed. Its ERR trap prints
+// "$0 failed: COMMAND" and then exits with echo's status, 0, so the recipe would go on to
+// package whatever the failed build left (an old recipe's package was empty).
+type errOSvBuildFailed struct {
+	Line, Log string
+}
+
+func (e errOSvBuildFailed) Error() string {
+	return fmt.Sprintf("OSv's scripts/build failed, although it exits 0, and the build was stopped: %q (see %s)", e.Line, e.Log)
+}
+
+// osvBuildFailed is the line of scripts/build's ERR trap, $0 being how it was called.
+var osvBuildFailed = regexp.MustCompile(`^\S*scripts/build failed: `)
+
 // networkFailure returns the address a line of build output says could not be reached, and
 // the line from where the tool's message starts (after curl's progress meter, say).
 func networkFailure(line string) (addr, msg string, ok bool) {
@@ -59,14 +74,14 @@ func networkFailure(line string) (addr, msg string, ok bool) {
 }
 
 // networkWatch is an io.Writer on a build's output that calls stop with errNeedsNetwork at the
-// first network failure. Lines end at \n or \r (curl redraws its progress with \r) and are
+// first network failure (or errOSvBuildFailed at scripts/build's failure line). Lines end at \n or \r (curl redraws its progress with \r) and are
 // looked at up to maxLineLen bytes, in bounded memory whatever is written.
 type networkWatch struct {
 	mu    sync.Mutex
 	stop  context.CancelCauseFunc
 	log   string
 	cur   []byte
-	found *errNeedsNetwork
+	found error
 }
 
 func (w *networkWatch) Write(p []byte) (int, error) {
@@ -87,13 +102,17 @@ func (w *networkWatch) Write(p []byte) (int, error) {
 }
 
 func (w *networkWatch) line(s string) {
-	addr, msg, ok := networkFailure(s)
-	if !ok {
+	var err error
+	if addr, msg, ok := networkFailure(s); ok {
+		err = errNeedsNetwork{Address: printable(addr), Line: printable(msg), Log: w.log}
+	} else if osvBuildFailed.MatchString(s) {
+		err = errOSvBuildFailed{Line: printable(strings.TrimSpace(s)), Log: w.log}
+	} else {
 		return
 	}
-	w.found = &errNeedsNetwork{Address: printable(addr), Line: printable(msg), Log: w.log}
+	w.found = err
 	if w.stop != nil {
-		w.stop(*w.found)
+		w.stop(err)
 	}
 }
 
@@ -101,8 +120,5 @@ func (w *networkWatch) line(s string) {
 func (w *networkWatch) err() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.found == nil {
-		return nil
-	}
-	return *w.found
+	return w.found
 }

@@ -79,6 +79,26 @@ func TestNetworkWatch(t *testing.T) {
 		assert.Check(t, is.Equal(w.err().Error(), `needs the network: ftp.gnu.org (the build could not reach it and was stopped: "curl: (6) Could not resolve host: ftp.gnu.org"; see log/erlang-7.0.log)`))
 	}
 
+	// OSv's scripts/build says it failed and exits 0 (seen with the old ompi-1.10 recipe).
+	for _, tc := range []struct {
+		out  string
+		want string
+	}{
+		{"Exception: Module not found: open-mpi. Please check configuration: /osv/config.json\n/osv/scripts/build failed: ( for i in \"${args[@]}\";\ndo\n", `OSv's scripts/build failed, although it exits 0, and the build was stopped: "/osv/scripts/build failed: ( for i in \"${args[@]}\";" (see log/ompi-1.10.log)`},
+		{"./scripts/build failed: make failed for ncurses\n", `"./scripts/build failed: make failed for ncurses"`},
+		{"echo 'scripts/build failed: never' is not a failure\nmake: *** No rule to make target 'scripts/build failed: x'\n", ""},
+	} {
+		w := &networkWatch{log: "log/ompi-1.10.log"}
+		_, _ = w.Write([]byte(tc.out))
+		if tc.want == "" {
+			assert.Check(t, w.err() == nil, tc.out)
+			continue
+		}
+		var fe errOSvBuildFailed
+		assert.Check(t, errors.As(w.err(), &fe), tc.out)
+		assert.Check(t, is.ErrorContains(w.err(), tc.want))
+	}
+
 	w := &networkWatch{}
 	_, _ = w.Write([]byte(strings.Repeat("x", 10*maxLineLen)))
 	assert.Check(t, len(w.cur) <= maxLineLen)
