@@ -75,7 +75,7 @@ func networkFailure(line string) (addr, msg string, ok bool) {
 
 // networkWatch is an io.Writer on a build's output that calls stop with errNeedsNetwork at the
 // first network failure (or errOSvBuildFailed at scripts/build's failure line). Lines end at \n or \r (curl redraws its progress with \r) and are
-// looked at up to maxLineLen bytes, in bounded memory whatever is written.
+// looked at up to maxWatchedLine bytes, in bounded memory whatever is written.
 type networkWatch struct {
 	mu    sync.Mutex
 	stop  context.CancelCauseFunc
@@ -84,6 +84,10 @@ type networkWatch struct {
 	found error
 }
 
+// maxWatchedLine is longer than the log tail's lines: Maven names the unknown host after some
+// 600 bytes of artifact names.
+const maxWatchedLine = 8 << 10
+
 func (w *networkWatch) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -91,10 +95,10 @@ func (w *networkWatch) Write(p []byte) (int, error) {
 	for len(p) > 0 && w.found == nil {
 		i := bytes.IndexAny(p, "\r\n")
 		if i < 0 {
-			w.cur = append(w.cur, p[:min(len(p), maxLineLen-len(w.cur))]...)
+			w.cur = append(w.cur, p[:min(len(p), maxWatchedLine-len(w.cur))]...)
 			break
 		}
-		w.cur = append(w.cur, p[:min(i, maxLineLen-len(w.cur))]...)
+		w.cur = append(w.cur, p[:min(i, maxWatchedLine-len(w.cur))]...)
 		w.line(string(w.cur))
 		w.cur, p = w.cur[:0], p[i+1:]
 	}

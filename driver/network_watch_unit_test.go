@@ -38,6 +38,7 @@ func TestNetworkFailure(t *testing.T) {
 		// pip retries first (no host named), then gives up naming it.
 		{"WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f3c>: Failed to establish a new connection: [Errno -3] Temporary failure in name resolution')': /simple/six/", ""},
 		{"ERROR: Could not find a version that satisfies the requirement six (from versions: none) HTTPSConnectionPool(host='pypi.org', port=443): Max retries exceeded with url: /simple/six/ (Caused by NewConnectionError('...: Failed to establish a new connection: [Errno -3] Temporary failure in name resolution'))", "pypi.org"},
+		{"\x1b[1;31mERROR\x1b[m] Plugin org.apache.maven.plugins:maven-resources-plugin:2.6 or one of its dependencies could not be resolved: Failed to read artifact descriptor for org.apache.maven.plugins:maven-resources-plugin:jar:2.6: Could not transfer artifact org.apache.maven.plugins:maven-resources-plugin:pom:2.6 from/to central (https://repo.maven.apache.org/maven2): transfer failed for https://repo.maven.apache.org/maven2/org/apache/maven/plugins/maven-resources-plugin/2.6/maven-resources-plugin-2.6.pom: Unknown host repo.maven.apache.org: Name or service not known -> \x1b[1m[Help 1]\x1b[m", "repo.maven.apache.org"},
 		{"[ERROR] Failed to execute goal on project x: Could not resolve dependencies for project a:b:jar:1: Could not transfer artifact c:d:pom:2 from/to central (https://repo.maven.apache.org/maven2): Unknown host repo.maven.apache.org", "repo.maven.apache.org"},
 		{"pkgdriver: recipe osv.nfs needs the network: cannot reach https://github.com/sahlberg/libnfs.git", "https://github.com/sahlberg/libnfs.git"},
 		// Not a failure to reach anything.
@@ -99,9 +100,14 @@ func TestNetworkWatch(t *testing.T) {
 		assert.Check(t, is.ErrorContains(w.err(), tc.want))
 	}
 
-	w := &networkWatch{}
-	_, _ = w.Write([]byte(strings.Repeat("x", 10*maxLineLen)))
-	assert.Check(t, len(w.cur) <= maxLineLen)
+	// Maven's line (the old openjdk8 recipes) names the host after 600 bytes.
+	w := &networkWatch{log: "log/openjdk8-zulu-full.log"}
+	_, _ = w.Write([]byte("[ERROR] Plugin x could not be resolved: " + strings.Repeat("org.apache.maven.plugins:", 30) + ": Unknown host repo.maven.apache.org: Name or service not known\n"))
+	assert.Check(t, is.ErrorContains(w.err(), "needs the network: repo.maven.apache.org ("))
+
+	w = &networkWatch{}
+	_, _ = w.Write([]byte(strings.Repeat("x", 10*maxWatchedLine)))
+	assert.Check(t, len(w.cur) <= maxWatchedLine)
 	_, _ = w.Write([]byte("\nchecking for curl... /usr/bin/curl\n\x1b[31mcurl: (6) Could not resolve host: a\x1b.example\n"))
 	assert.Check(t, is.ErrorContains(w.err(), `needs the network: a\x1b.example`))
 }
