@@ -18,7 +18,7 @@ import (
 
 // TestOldContainerRecipes runs recipes of the container pkgdriver replaces, unchanged (copies in
 // testdata/capstan-packages), through a recipe directory with the OSv stand-in: those that need
-// only the OSv tree build; the one that clones from GitHub fails at once, naming the host.
+// only the OSv tree build; the one that clones from GitHub fails at once, naming the address.
 func TestOldContainerRecipes(t *testing.T) {
 	cli := testutil.Engine(t)
 	recipes, result := filepath.Join(t.TempDir(), "recipes"), t.TempDir()
@@ -46,6 +46,7 @@ func TestOldContainerRecipes(t *testing.T) {
 	assert.Check(t, is.Equal(py.Status, driver.StatusFailed))
 	assert.Check(t, py.Duration < 60, "an offline clone fails at once, not after %.0f s", py.Duration)
 	assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "log", "python-2.7.log")), "github.com"))
+	assert.Check(t, is.Contains(py.Error, "recipe python-2.7: needs the network: https://github.com/python/cpython.git/ ("), py.Error)
 }
 
 // oldStyleDownload is build.sh as the old container's recipes wrote it, around a download made
