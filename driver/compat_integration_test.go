@@ -122,6 +122,7 @@ func TestOldRecipeNeedsNetwork(t *testing.T) {
 	res = resultOf(t, rep, "open-mpi-module")
 	assert.Check(t, is.Equal(res.Status, driver.StatusFailed))
 	assert.Check(t, is.Contains(res.Error, `recipe open-mpi-module: OSv's scripts/build failed, although it exits 0, and the build was stopped: "/tmp/scripts/build failed: python3 -c`), res.Error)
+	assert.Check(t, is.Contains(res.Error, `after "Exception: Module not found: open-mpi" (see log/open-mpi-module.log)`), res.Error)
 	assert.Check(t, res.Duration < 60, "stopped at once, not after %.0f s", res.Duration)
 	assert.Check(t, !strings.Contains(readFile(t, filepath.Join(result, "log", "open-mpi-module.log")), "built"))
 }

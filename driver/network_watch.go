@@ -51,11 +51,15 @@ var networkFailures = []*regexp.Regexp{
 // errOSvBuildFailed is why a build was stopped: OSv's scripts/build failed. Its ERR trap prints
 // "$0 failed: COMMAND" and then exits with echo's status, 0, so the recipe would go on to
 // package whatever the failed build left (an old recipe's package was empty).
+// Before is the line before it, which usually says what failed (a module's exception).
 type errOSvBuildFailed struct {
-	Line, Log string
+	Line, Before, Log string
 }
 
 func (e errOSvBuildFailed) Error() string {
+	if e.Before != "" {
+		return fmt.Sprintf("OSv's scripts/build failed, although it exits 0, and the build was stopped: %q after %q (see %s)", e.Line, e.Before, e.Log)
+	}
 	return fmt.Sprintf("OSv's scripts/build failed, although it exits 0, and the build was stopped: %q (see %s)", e.Line, e.Log)
 }
 
@@ -81,6 +85,7 @@ type networkWatch struct {
 	stop  context.CancelCauseFunc
 	log   string
 	cur   []byte
+	prev  string // the last line that was not blank
 	found error
 }
 
@@ -110,8 +115,11 @@ func (w *networkWatch) line(s string) {
 	if addr, msg, ok := networkFailure(s); ok {
 		err = errNeedsNetwork{Address: printable(addr), Line: printable(msg), Log: w.log}
 	} else if osvBuildFailed.MatchString(s) {
-		err = errOSvBuildFailed{Line: printable(strings.TrimSpace(s)), Log: w.log}
+		err = errOSvBuildFailed{Line: printable(strings.TrimSpace(s)), Before: printable(w.prev), Log: w.log}
 	} else {
+		if t := strings.TrimSpace(s); t != "" {
+			w.prev = t
+		}
 		return
 	}
 	w.found = err

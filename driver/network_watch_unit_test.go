@@ -85,8 +85,8 @@ func TestNetworkWatch(t *testing.T) {
 		out  string
 		want string
 	}{
-		{"Exception: Module not found: open-mpi. Please check configuration: /osv/config.json\n/osv/scripts/build failed: ( for i in \"${args[@]}\";\ndo\n", `OSv's scripts/build failed, although it exits 0, and the build was stopped: "/osv/scripts/build failed: ( for i in \"${args[@]}\";" (see log/ompi-1.10.log)`},
-		{"./scripts/build failed: make failed for ncurses\n", `"./scripts/build failed: make failed for ncurses"`},
+		{"Exception: Module not found: open-mpi. Please check configuration: /osv/config.json\n/osv/scripts/build failed: ( for i in \"${args[@]}\";\ndo\n", `OSv's scripts/build failed, although it exits 0, and the build was stopped: "/osv/scripts/build failed: ( for i in \"${args[@]}\";" after "Exception: Module not found: open-mpi. Please check configuration: /osv/config.json" (see log/ompi-1.10.log)`},
+		{"./scripts/build failed: make failed for ncurses\n", `stopped: "./scripts/build failed: make failed for ncurses" (see`},
 		{"echo 'scripts/build failed: never' is not a failure\nmake: *** No rule to make target 'scripts/build failed: x'\n", ""},
 	} {
 		w := &networkWatch{log: "log/ompi-1.10.log"}
