@@ -111,6 +111,7 @@ func (w *networkWatch) Write(p []byte) (int, error) {
 }
 
 func (w *networkWatch) line(s string) {
+	s = stripANSI(s) // Maven colours its errors
 	var err error
 	if addr, msg, ok := networkFailure(s); ok {
 		err = errNeedsNetwork{Address: printable(addr), Line: printable(msg), Log: w.log}

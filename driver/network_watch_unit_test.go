@@ -104,6 +104,9 @@ func TestNetworkWatch(t *testing.T) {
 	w := &networkWatch{log: "log/openjdk8-zulu-full.log"}
 	_, _ = w.Write([]byte("[ERROR] Plugin x could not be resolved: " + strings.Repeat("org.apache.maven.plugins:", 30) + ": Unknown host repo.maven.apache.org: Name or service not known\n"))
 	assert.Check(t, is.ErrorContains(w.err(), "needs the network: repo.maven.apache.org ("))
+	w = &networkWatch{}
+	_, _ = w.Write([]byte("\x1b[1;31mERROR\x1b[m] Could not transfer artifact: Unknown host repo.maven.apache.org: Name or service not known -> \x1b[1m[Help 1]\x1b[m\n"))
+	assert.Check(t, is.ErrorContains(w.err(), `stopped: "Unknown host repo.maven.apache.org: Name or service not known -> [Help 1]"`))
 
 	w = &networkWatch{}
 	_, _ = w.Write([]byte(strings.Repeat("x", 10*maxWatchedLine)))
