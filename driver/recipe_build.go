@@ -152,10 +152,16 @@ func (b *recipeBuild) build(ctx context.Context) error {
 
 	tctx, cancel := context.WithTimeoutCause(ctx, r.Config.Timeout, errTimedOut{r.Config.Timeout})
 	defer cancel()
-	exit, err := r.Runner.Run(tctx, id, out, out)
+	nctx, stop := context.WithCancelCause(tctx) // network_watch.go: a failed download stops it
+	defer stop(nil)
+	net := &networkWatch{stop: stop, log: b.res.Log}
+	out = io.MultiWriter(out, net)
+	exit, err := r.Runner.Run(nctx, id, out, out)
 	code := exit.Code
 	b.res.ExitCode, b.res.OOMKilled = &code, exit.OOMKilled
 	switch {
+	case net.err() != nil && ctx.Err() == nil:
+		return b.fail("build", net.err())
 	case err != nil:
 		return b.fail("build", err)
 	case exit.OOMKilled:

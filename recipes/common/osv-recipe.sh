@@ -27,10 +27,14 @@ package_init() {
 		--author "pkgdriver" --version "$version" --platform "$PLATFORM" "${args[@]}")
 }
 
-# need_url URL: fails at once, naming the URL, when the build cannot reach it.
+# need_url URL: fails at once, naming the URL, when the build cannot reach it. curl's own
+# message comes after this line: pkgdriver stops the build at the first line that says the
+# network is missing, and this one names the whole URL, curl's only the host.
 need_url() {
-	if ! curl -fsSIL --max-time 20 -o /dev/null "$1"; then
+	local err
+	if ! err=$(curl -fsSIL --max-time 20 -o /dev/null "$1" 2>&1); then
 		echo "pkgdriver: recipe $PACKAGE_NAME needs the network: cannot reach $1" >&2
+		echo "$err" >&2
 		exit 2
 	fi
 }

@@ -5,7 +5,8 @@
 // sigaction() and finds the real one with dlsym(RTLD_NEXT, "__sigaction" or "sigaction"), which
 // on OSv searches only the objects loaded after beam.smp, where there is none (OSv's own
 // sigaction is in the kernel, loaded first), and beam.smp aborts ("dlsym: ..."). So after
-// beam.smp this loads sigaction-next.so, whose __sigaction is OSv's sigaction.
+// beam.smp this loads sigaction-next.so, whose __sigaction reaches OSv's sigaction (through the
+// system call: see there why not by name).
 #include <dlfcn.h>
 #include <stdio.h>
 
