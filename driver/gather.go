@@ -265,65 +265,6 @@ func copyRecipeTree(ctx context.Context, rc *recipe.Recipe, sub, dest string) er
 		if e.Mode.IsDir() {
 			return os.MkdirAll(target, 0o755)
 		}
-		return copyFile(e.Path, target, e.Mode)
+		return fsutil.CopyFile(e.Path, target, e.Mode, fsutil.CopyOptions{Replace: true})
 	})
-}
-
-// copyTree copies regular files, directories and symlinks (as links) from src to root/sub.
-// The destination came out of a container: a symlink found where a file or directory goes is
-// replaced, never followed (the walk is top-down, so no parent of a target is a link).
-func copyTree(src, root, sub string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(root, sub, rel)
-		if fi, err := os.Lstat(target); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-			if err := os.Remove(target); err != nil {
-				return err
-			}
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
-		case info.Mode()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			_ = os.Remove(target)
-			return os.Symlink(link, target)
-		case info.Mode().IsRegular():
-			return copyFile(p, target, info.Mode())
-		default:
-			return fmt.Errorf("%s: unsupported file type %s", p, info.Mode().Type())
-		}
-	})
-}
-
-func copyFile(src, dst string, mode fs.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	perm := fs.FileMode(0o644)
-	if mode&0o111 != 0 {
-		perm = 0o755
-	}
-	_ = os.Remove(dst) // never write through whatever the result put there
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/docker/docker/client"
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/rs/zerolog"
 )
 
@@ -192,5 +193,5 @@ func writePublication(l Layout, pub *Publication) error {
 	if err := os.MkdirAll(l.Root, 0o755); err != nil {
 		return err
 	}
-	return writeFileAtomic(l.PublishRecord(), append(data, '\n'), 0o644)
+	return fsutil.WriteFileAtomic(l.PublishRecord(), append(data, '\n'), 0o644)
 }

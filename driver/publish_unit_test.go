@@ -585,19 +585,6 @@ func TestPublishPackagesTo(t *testing.T) {
 	})
 }
 
-// TestPublishPackagesToSwapFallback: where the kernel cannot exchange two directories, the old
-// one is moved aside for a moment and ends up in tmp, to be deleted.
-func TestPublishPackagesToSwapFallback(t *testing.T) {
-	base := t.TempDir()
-	tmp, target := filepath.Join(base, ".repo.new"), filepath.Join(base, "repo")
-	pubTree(t, tmp, map[string]string{"f": "new"})
-	pubTree(t, target, map[string]string{"f": "old"})
-	unsupported := func(a, b string) error { return errExchangeUnsupported }
-	assert.NilError(t, swapDirsWith(unsupported, tmp, target, true))
-	assert.DeepEqual(t, testutil.Snapshot(t, target), []string{". drwxr-xr-x", `f -rw-r--r-- "new"`})
-	assert.DeepEqual(t, testutil.Snapshot(t, tmp), []string{". drwxr-xr-x", `f -rw-r--r-- "old"`})
-}
-
 // TestPublishPackagesToFailure breaks the copy midway and checks that the old directory is exactly
 // as it was and nothing is left beside it.
 func TestPublishPackagesToFailure(t *testing.T) {

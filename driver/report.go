@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 )
 
 // Report is report.json: what a run did, for people and for the next run.
@@ -93,7 +94,7 @@ func writeReport(r *Run, runErr error) (*Report, error) {
 	if err := keepPreviousReport(r.Layout); err != nil {
 		r.Config.Log.Warn().Err(err).Msg("report.prev.json")
 	}
-	if err := writeFileAtomic(r.Layout.Report(), append(data, '\n'), 0o644); err != nil {
+	if err := fsutil.WriteFileAtomic(r.Layout.Report(), append(data, '\n'), 0o644); err != nil {
 		return rep, err
 	}
 	// report.html is a view of report.json: failing to write it does not fail the run.
@@ -172,28 +173,4 @@ func printFailure(w io.Writer, title, msg, log string, tail []string) {
 
 func seconds(s float64) time.Duration {
 	return time.Duration(s * float64(time.Second)).Round(100 * time.Millisecond)
-}
-
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

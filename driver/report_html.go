@@ -9,11 +9,15 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 )
 
 // report.html is report.json for people: one self-contained file (inline CSS, a few lines of
@@ -42,7 +46,7 @@ func keepPreviousReport(l Layout) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(l.PrevReport(), data, 0o644)
+	return fsutil.WriteFileAtomic(l.PrevReport(), data, 0o644)
 }
 
 // writeHTMLReport writes report.html for rep, comparing it with report.prev.json when there is
@@ -59,7 +63,7 @@ func writeHTMLReport(l Layout, rep *Report) error {
 	if err := renderHTMLReport(&buf, rep, prev); err != nil {
 		return err
 	}
-	return writeFileAtomic(l.HTMLReport(), buf.Bytes(), 0o644)
+	return fsutil.WriteFileAtomic(l.HTMLReport(), buf.Bytes(), 0o644)
 }
 
 // renderHTMLReport writes the page for rep; prev, when not nil, is the run before.
@@ -151,7 +155,7 @@ func htmlInputs(rep *Report) []htmlField {
 	if b := rep.ZFSBuilder; b != nil {
 		f = append(f, htmlField{Label: "ZFS builder", Value: b.Path + ", " + htmlSize(b.Size), Title: "sha256 " + b.SHA256})
 	}
-	for _, k := range sortedKeys(rep.Settings) {
+	for _, k := range slices.Sorted(maps.Keys(rep.Settings)) {
 		f = append(f, htmlField{Label: k, Value: rep.Settings[k]})
 	}
 	return f

@@ -14,6 +14,7 @@ import (
 
 	"github.com/docker/docker/client"
 
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
@@ -148,8 +149,8 @@ func compareMPM(a, b string) ([]Difference, error) {
 	sort.Slice(diffs, func(i, j int) bool { return diffs[i].Entry < diffs[j].Entry })
 	if len(diffs) == 0 {
 		// Same entries, different bytes: the archive itself (order, headers, compression).
-		sa, _ := fileSHA256(a)
-		sb, _ := fileSHA256(b)
+		sa, _ := fsutil.SHA256File(a)
+		sb, _ := fsutil.SHA256File(b)
 		if sa != sb {
 			diffs = append(diffs, Difference{filepath.Base(a), "same entries, but the archive bytes differ"})
 		}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/supplychain"
 )
 
@@ -79,7 +80,7 @@ func debianIndex(ctx context.Context, r *Run) (*supplychain.DebianIndex, error) 
 		err = os.MkdirAll(filepath.Dir(cache), 0o755)
 	}
 	if err == nil {
-		err = writeFileAtomic(cache, data, 0o644)
+		err = fsutil.WriteFileAtomic(cache, data, 0o644)
 	}
 	if err != nil {
 		r.Config.Log.Warn().Err(err).Msg("the Debian package index is not cached")

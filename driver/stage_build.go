@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
@@ -92,7 +93,7 @@ func (l Layout) writeDurations(m map[string]float64) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(l.durationsFile(), data, 0o644)
+	return fsutil.WriteFileAtomic(l.durationsFile(), data, 0o644)
 }
 
 // runSafely turns a panic in one recipe's build into that recipe's failure: one bad input must

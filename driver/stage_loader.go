@@ -2,12 +2,9 @@ package driver
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -15,6 +12,7 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/packager"
 )
 
@@ -75,13 +73,13 @@ func (loaderStage) Run(ctx context.Context, r *Run) error {
 	rec.ImageID = r.Toolchain.ID
 	r.Loader, r.ZFSBuilder = &rec.Loader, rec.ZFSBuilder
 	data, _ := json.Marshal(rec)
-	return writeFileAtomic(record, data, 0o644)
+	return fsutil.WriteFileAtomic(record, data, 0o644)
 }
 
 // holds reports whether every file is in the result directory with its recorded checksum.
 func (l Layout) holds(files []Artifact) bool {
 	for _, f := range files {
-		if sum, err := fileSHA256(filepath.Join(l.Root, filepath.FromSlash(f.Path))); err != nil || sum != f.SHA256 {
+		if sum, err := fsutil.SHA256File(filepath.Join(l.Root, filepath.FromSlash(f.Path))); err != nil || sum != f.SHA256 {
 			return false
 		}
 	}
@@ -262,19 +260,6 @@ func (l Layout) artifact(p string) (Artifact, error) {
 	if err != nil {
 		return Artifact{}, err
 	}
-	sum, err := fileSHA256(p)
+	sum, err := fsutil.SHA256File(p)
 	return Artifact{Path: filepath.ToSlash(rel), SHA256: sum, Size: fi.Size()}, err
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

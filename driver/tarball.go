@@ -12,6 +12,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
@@ -23,13 +24,13 @@ type tarWriter struct {
 	dirs  map[string]bool
 	// links, when set, maps files with several hard links to the first name they were written
 	// under, so later names become hard-link entries instead of second copies.
-	links map[fileID]string
+	links map[fsutil.FileID]string
 }
 
 // keepHardLinks makes files that are hard links of each other go into the stream once, the
 // other names as hard-link entries.
 func (t *tarWriter) keepHardLinks() *tarWriter {
-	t.links = map[fileID]string{}
+	t.links = map[fsutil.FileID]string{}
 	return t
 }
 
@@ -80,7 +81,7 @@ func (t *tarWriter) file(ctx context.Context, src, name string) error {
 	case fi.IsDir():
 		return t.dir(name, fi.Mode())
 	case fi.Mode().IsRegular():
-		if id, ok := hardLinked(fi); ok && t.links != nil {
+		if id, ok := fsutil.HardLinked(fi); ok && t.links != nil {
 			if first, seen := t.links[id]; seen {
 				if err := t.dir(path.Dir(name), 0o755); err != nil {
 					return err

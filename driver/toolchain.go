@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -25,6 +26,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/pkgdriver/pkgdriver/images"
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 )
 
 // Toolchain image labels.
@@ -305,7 +307,7 @@ func (b *ToolchainBuilder) finish(ctx context.Context, id, input string, src *os
 		labels[labelRebuilt] = strconv.FormatInt(b.now().UnixNano(), 10)
 	}
 	var changes []string
-	for _, k := range sortedKeys(labels) {
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		changes = append(changes, fmt.Sprintf("LABEL %s=%s", k, strconv.Quote(labels[k])))
 	}
 	cid, err := b.Client.ContainerCreate(ctx, &container.Config{Image: id, Labels: map[string]string{LabelRole: "toolchain-label"}}, nil, nil, nil, "")
@@ -414,15 +416,6 @@ func shortID(id string) string {
 	return id
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // fingerprint identifies the build context by file metadata instead of content.
 func (b *ToolchainBuilder) fingerprint(src *osvSource, args map[string]string) (string, error) {
 	h := sha256.New()
@@ -481,6 +474,6 @@ func (b *ToolchainBuilder) rememberInput(fp, input string) {
 	}
 	data, _ := json.Marshal(toolchainState{Fingerprint: fp, Input: input})
 	if err := os.MkdirAll(filepath.Dir(b.StatePath), 0o755); err == nil {
-		_ = writeFileAtomic(b.StatePath, data, 0o644)
+		_ = fsutil.WriteFileAtomic(b.StatePath, data, 0o644)
 	}
 }
