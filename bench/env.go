@@ -17,7 +17,10 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
+
 	"github.com/rs/zerolog"
+
+	dockerengine "github.com/pkgdriver/pkgdriver/engine/docker"
 
 	"github.com/pkgdriver/pkgdriver/driver"
 )
@@ -57,7 +60,7 @@ func newEnv(ctx context.Context, o options) (*env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the baselines need the docker CLI: %w", err)
 	}
-	cli, err := driver.NewClient(ctx, "bench")
+	cli, err := newClient(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -229,4 +232,21 @@ func tail(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// newClient connects to the engine the environment names, as pkgdriver does, and checks that
+// it answers: the bench reads the engine's events and baselines, beyond what pkgdriver's
+// engine interface offers.
+func newClient(ctx context.Context) (client.APIClient, error) {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation(), client.WithUserAgent("pkgdriver-bench"))
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, dockerengine.DefaultTimeout)
+	defer cancel()
+	if _, err := cli.Ping(pctx); err != nil {
+		cli.Close()
+		return nil, fmt.Errorf("docker engine: %w", err)
+	}
+	return cli, nil
 }

@@ -25,8 +25,6 @@ import (
 
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
-
-	"github.com/pkgdriver/pkgdriver/driver"
 )
 
 // Scale sizes the measurements; -quick shrinks them for a smoke run.
@@ -225,7 +223,7 @@ func run(ctx context.Context, o options) error {
 
 // cleanImages removes the toolchain images the bench made (tagged pkgdriver-bench/toolchain).
 func cleanImages(ctx context.Context) error {
-	cli, err := driver.NewClient(ctx, "bench")
+	cli, err := newClient(ctx)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 )
 
@@ -86,7 +87,7 @@ func TestVerifyReproducible(t *testing.T) {
 	assert.NilError(t, err)
 
 	cfg2, _ := testConfig(t, recipes, result)
-	verdicts, err := driver.VerifyReproducible(ctx, cfg2, cli, []string{"stamped", "steady"})
+	verdicts, err := driver.VerifyReproducible(ctx, cfg2, docker.Wrap(cli), []string{"stamped", "steady"})
 	assert.NilError(t, err)
 	assert.Equal(t, len(verdicts), 2)
 	got := map[string]driver.Reproduction{}
@@ -101,6 +102,6 @@ func TestVerifyReproducible(t *testing.T) {
 		assert.Check(t, !strings.HasPrefix(e.Name(), "reproduce-"), "scratch left: %s", e.Name())
 	}
 
-	_, err = driver.VerifyReproducible(ctx, cfg2, cli, []string{"never-built"})
+	_, err = driver.VerifyReproducible(ctx, cfg2, docker.Wrap(cli), []string{"never-built"})
 	assert.Check(t, is.ErrorContains(err, "no "+filepath.Join(result, "packages", "never-built.mpm")+" to compare with"))
 }

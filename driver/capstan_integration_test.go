@@ -15,6 +15,8 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/packager"
 )
@@ -63,8 +65,8 @@ func TestCapstanInContainer(t *testing.T) {
 	resp.Body.Close()
 	assert.Assert(t, imageID != "")
 
-	run := &driver.DockerRunner{Client: cli}
-	id, err := run.Create(ctx, driver.ContainerSpec{
+	run := docker.Wrap(cli)
+	id, err := run.Create(ctx, engine.ContainerSpec{
 		Image: imageID, NoNetwork: true, Labels: map[string]string{driver.LabelRun: "test-capstan"},
 		Env: []string{"SOURCE_DATE_EPOCH=1700000000"},
 		Cmd: []string{"/bin/sh", "-ec", `mkdir -p /pkg/bin && cd /pkg && echo hi > bin/hello && ln -s /bin/hello bin/link

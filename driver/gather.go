@@ -13,8 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/docker/errdefs"
-
+	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
@@ -40,8 +39,8 @@ func (b *recipeBuild) gather(ctx context.Context, id string) error {
 		return b.fail("gather", err)
 	}
 	resultDir := path.Join(containerResults, name)
-	rc, err := r.Runner.CopyOut(ctx, id, resultDir)
-	if errdefs.IsNotFound(err) {
+	rc, err := r.Engine.CopyOut(ctx, id, resultDir)
+	if errors.Is(err, engine.ErrNotFound) {
 		return b.fail("gather", fmt.Errorf("$PACKAGE_RESULT_DIR is gone: build.sh removed %s", resultDir))
 	}
 	if err != nil {
@@ -114,7 +113,7 @@ func (b *recipeBuild) packTree(ctx context.Context, stage, tree string) error {
 // inside the container by buildCommand.
 func (b *recipeBuild) checkSpecialFiles(ctx context.Context, id string) error {
 	// No list (the build failed before writing it): the result is checked when it is copied out.
-	data, err := readFileFromContainer(ctx, b.run.Runner, id, specialFiles, 64<<10)
+	data, err := readFileFromContainer(ctx, b.run.Engine, id, specialFiles, 64<<10)
 	if err != nil || len(data) == 0 {
 		return nil
 	}

@@ -34,6 +34,7 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/publish"
 	"github.com/pkgdriver/pkgdriver/supplychain"
 )
 
@@ -286,18 +287,18 @@ func resultTexts(t *testing.T, root string) map[string]string {
 // in `docker inspect` of any container the run made.
 func TestCredentialsNeverReachRecipes(t *testing.T) {
 	cli := testutil.Engine(t)
-	secret := plantedSecret(t)
+	secret := testutil.PlantedSecret(t)
 	const user = "pkgtest"
 	registryHost := "registry.pkgdriver.invalid"
 	push := false
 	if _, err := exec.LookPath("docker-registry"); err == nil {
 		if _, err := exec.LookPath("htpasswd"); err == nil {
-			registryHost = startRegistry(t, htpasswdFile(t, user, secret))
+			registryHost = testutil.StartRegistry(t, testutil.HtpasswdFile(t, user, secret))
 			push = true
 		}
 	}
 	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + secret))
-	t.Setenv("DOCKER_CONFIG", writeAuthConfig(t, `{"auths":{"`+registryHost+`":{"auth":"`+auth+`"},"https://index.docker.io/v1/":{"auth":"`+auth+`"}}}`))
+	t.Setenv("DOCKER_CONFIG", testutil.WriteAuthConfig(t, `{"auths":{"`+registryHost+`":{"auth":"`+auth+`"},"https://index.docker.io/v1/":{"auth":"`+auth+`"}}}`))
 	t.Setenv("DOCKER_AUTH_CONFIG", `{"auths":{"`+registryHost+`":{"auth":"`+auth+`"}}}`)
 	t.Setenv("REGISTRY_PASSWORD", secret)
 
@@ -314,8 +315,8 @@ func TestCredentialsNeverReachRecipes(t *testing.T) {
 	cfg.Accel = driver.AccelTCG
 	if push {
 		repo := registryHost + "/pkgdriver/hardening"
-		removeRepositories(t, cli, repo, driver.PackagesRepository(repo))
-		cfg.Publish = driver.PublishConfig{Push: true, Repository: repo}
+		testutil.RemoveRepositories(t, cli, repo, publish.PackagesRepository(repo))
+		cfg.Publish = publish.Hook(publish.Config{Push: true, Repository: repo}, cfg.ResultDir, cfg.Log)
 	}
 	t.Logf("push with the planted credentials: %t", push)
 	// A signing key whose password is the secret: neither reaches anything but the signatures.
@@ -356,7 +357,7 @@ func TestCredentialsNeverReachRecipes(t *testing.T) {
 	for _, text := range files {
 		texts = append(texts, text)
 	}
-	assertNoSecret(t, secret, user, registryHost, texts...)
+	testutil.AssertNoSecret(t, secret, user, registryHost, texts...)
 	for i, text := range texts {
 		for _, f := range keyForms {
 			assert.Check(t, !strings.Contains(text, f), "text %d holds the signing key (as %q)", i, f)

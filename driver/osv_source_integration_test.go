@@ -20,6 +20,8 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 )
 
@@ -145,8 +147,8 @@ func TestDirtyOSvSource(t *testing.T) {
 	first := dirty()
 
 	// What was built is the tree as it is: the untracked file and the change are in the image.
-	run := &driver.DockerRunner{Client: cli}
-	id, err := run.Create(ctx, driver.ContainerSpec{
+	run := docker.Wrap(cli)
+	id, err := run.Create(ctx, engine.ContainerSpec{
 		Image: first.ID, NoNetwork: true, Labels: map[string]string{driver.LabelRun: "test-dirty"},
 		Cmd: []string{"sh", "-c", "cat /osv/NOTES; tail -n 1 /osv/kernel/kernel.c; cat /etc/pkgdriver-toolchain"},
 	})

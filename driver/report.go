@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/linetail"
 )
 
 // Report is report.json: what a run did, for people and for the next run.
@@ -162,7 +163,7 @@ func printSummary(w io.Writer, rep *Report) {
 
 func printFailure(w io.Writer, title, msg, log string, tail []string) {
 	// Messages can quote what a recipe holds (a file name, a parser's complaint about its YAML).
-	fmt.Fprintf(w, "\n%s: %s\n", title, printable(msg))
+	fmt.Fprintf(w, "\n%s: %s\n", title, linetail.Printable(msg))
 	if len(tail) > 0 {
 		fmt.Fprintf(w, "  last lines of %s:\n", log)
 		for _, l := range tail {

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 )
 
@@ -145,7 +146,7 @@ func htmlInputs(rep *Report) []htmlField {
 			htmlField{Label: "OSv commit", Value: tc.Commit, Title: "committed " + htmlTime(tc.CommitTime)},
 			htmlField{Label: "OSv version", Value: htmlOrDash(tc.Describe)},
 			htmlField{Label: "Toolchain image", Value: htmlOrDash(strings.Join(tc.Tags, ", "))},
-			htmlField{Label: "Image ID", Value: htmlOrDash(shortID(tc.ID)) + " (" + reused + ")", Title: tc.ID},
+			htmlField{Label: "Image ID", Value: htmlOrDash(engine.ShortID(tc.ID)) + " (" + reused + ")", Title: tc.ID},
 			htmlField{Label: "Platform", Value: htmlOrDash(tc.Platform)},
 		)
 	}

@@ -12,8 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/docker/docker/client"
-
+	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
@@ -34,7 +33,7 @@ type Reproduction struct {
 
 // VerifyReproducible rebuilds the named recipes once more, from scratch, into a scratch result
 // directory, and compares each new package with the one in cfg's packages/, entry by entry.
-func VerifyReproducible(ctx context.Context, cfg *Config, cli client.APIClient, names []string) ([]Reproduction, error) {
+func VerifyReproducible(ctx context.Context, cfg *Config, eng engine.Engine, names []string) ([]Reproduction, error) {
 	if err := CheckOverlap(cfg.ResultDir, cfg.RecipeDirs); err != nil {
 		return nil, err
 	}
@@ -55,9 +54,9 @@ func VerifyReproducible(ctx context.Context, cfg *Config, cli client.APIClient, 
 
 	again := *cfg
 	again.ResultDir, again.Recipes, again.NoCache, again.SkipTests = scratch, recipe.Selection{Names: names}, true, true
-	again.KeepRecipes, again.Silent, again.Publish = true, true, PublishConfig{}
+	again.KeepRecipes, again.Silent, again.Publish = true, true, nil
 	again.RunID = cfg.RunID + "-reproduce"
-	rep, err := Execute(ctx, &again, cli)
+	rep, err := Execute(ctx, &again, eng)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/linetail"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
@@ -37,7 +38,7 @@ func (buildStage) Run(ctx context.Context, r *Run) error {
 			if ctx.Err() != nil {
 				return nil // cancelled while queued: stays "queued" in the report
 			}
-			b := &recipeBuild{run: r, recipe: rc, tail: newLineTail(failureTailLines)}
+			b := &recipeBuild{run: r, recipe: rc, tail: linetail.New(failureTailLines)}
 			view.Started(rc.Name, b.tail)
 			res := b.runSafely(ctx)
 			r.Results.set(res)

@@ -10,8 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
-
+	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/packager"
 )
@@ -117,7 +116,7 @@ func deliverLoader(ctx context.Context, r *Run) (*loaderRecord, error) {
 // copyKernelFiles copies the kernel files out of a container of the toolchain image into dir,
 // and says which ones the image has.
 func copyKernelFiles(ctx context.Context, r *Run, dir string) (map[string]bool, error) {
-	id, err := r.Runner.Create(ctx, ContainerSpec{Image: r.Toolchain.ID, Labels: r.labels("loader", ""), NoNetwork: true})
+	id, err := r.Engine.Create(ctx, engine.ContainerSpec{Image: r.Toolchain.ID, Labels: r.labels("loader", ""), NoNetwork: true})
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +124,7 @@ func copyKernelFiles(ctx context.Context, r *Run, dir string) (map[string]bool, 
 	got := map[string]bool{}
 	for _, name := range kernelFiles {
 		src := path.Join(osvBuildDir, name)
-		ok, err := copyOutFile(ctx, r.Runner, id, src, stagedKernelFile(dir, name), r.Config.MaxPackageSize)
+		ok, err := copyOutFile(ctx, r.Engine, id, src, stagedKernelFile(dir, name), r.Config.MaxPackageSize)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", src, err)
 		}
@@ -139,9 +138,9 @@ func copyKernelFiles(ctx context.Context, r *Run, dir string) (map[string]bool, 
 
 // copyOutFile copies the regular file src out of container id to dst; false when the container
 // has no such file.
-func copyOutFile(ctx context.Context, runner Runner, id, src, dst string, maxSize int64) (bool, error) {
+func copyOutFile(ctx context.Context, runner engine.Containers, id, src, dst string, maxSize int64) (bool, error) {
 	rc, err := runner.CopyOut(ctx, id, src)
-	if cerrdefs.IsNotFound(err) {
+	if errors.Is(err, engine.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {

@@ -16,6 +16,8 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/packager"
 )
@@ -145,8 +147,8 @@ func TestComposeWithCapstanPaths(t *testing.T) {
 func bootImage(t *testing.T, toolchain, image string) string {
 	t.Helper()
 	ctx := context.Background()
-	run := &driver.DockerRunner{Client: testutil.Engine(t)}
-	id, err := run.Create(ctx, driver.ContainerSpec{
+	run := docker.Wrap(testutil.Engine(t))
+	id, err := run.Create(ctx, engine.ContainerSpec{
 		Image: toolchain, NoNetwork: true, Labels: map[string]string{driver.LabelRun: "test-capstan-paths"},
 		Cmd: []string{"timeout", "60", "qemu-system-x86_64", "-m", "64M", "-nographic", "-no-reboot", "-nodefaults",
 			"-serial", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",

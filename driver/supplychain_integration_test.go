@@ -21,7 +21,9 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/publish"
 	"github.com/pkgdriver/pkgdriver/supplychain"
 )
 
@@ -236,18 +238,18 @@ func TestSupplyChain(t *testing.T) {
 	assert.Check(t, is.Equal(readFile(t, files.SBOM), sbom))
 
 	t.Run("publish carries them", func(t *testing.T) {
-		addr := startRegistry(t, "")
+		addr := testutil.StartRegistry(t, "")
 		repo := addr + "/pkgdriver/supply-chain"
-		pkgRepo := driver.PackagesRepository(repo)
-		removeRepositories(t, cli, repo, pkgRepo)
+		pkgRepo := publish.PackagesRepository(repo)
+		testutil.RemoveRepositories(t, cli, repo, pkgRepo)
 		to := filepath.Join(t.TempDir(), "capstan")
-		loaded, err := driver.LoadReport(l)
+		loaded, err := publish.LoadReport(l)
 		assert.NilError(t, err)
-		p := &driver.Publisher{Client: cli, Config: driver.PublishConfig{Repository: repo, PackagesTo: to}, Layout: l,
-			Credentials: driver.CredentialSource{ConfigDir: t.TempDir()}, Log: publishLog(t)}
+		p := &publish.Publisher{Engine: docker.Wrap(cli), Config: publish.Config{Repository: repo, PackagesTo: to}, Layout: l,
+			Credentials: publish.CredentialSource{ConfigDir: t.TempDir()}, Log: testutil.Logger(t)}
 		pub, err := p.Publish(ctx, loaded)
 		assert.NilError(t, err)
-		inImage := imageFiles(t, cli, pkgRepo+":"+pub.Tag, "/packages")
+		inImage := testutil.ImageFiles(t, cli, pkgRepo+":"+pub.Tag, "/packages")
 		for _, f := range []string{files.SBOM, files.Attestation, files.Signature} {
 			base := filepath.Base(f)
 			assert.Check(t, is.Equal(readFile(t, filepath.Join(to, "packages", base)), readFile(t, f)), base)

@@ -9,6 +9,7 @@ import (
 	"gotest.tools/v3/assert"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
@@ -39,7 +40,7 @@ func TestCatalogBuildsWithStandin(t *testing.T) {
 		RunID: "test-catalog-" + time.Now().Format("150405.000000"), Version: "test",
 		Log: zerolog.New(zerolog.NewTestWriter(t)),
 	}
-	rep, err := driver.Execute(context.Background(), cfg, cli)
+	rep, err := driver.Execute(context.Background(), cfg, docker.Wrap(cli))
 	assert.NilError(t, err)
 	for _, r := range rep.Recipes {
 		assert.Check(t, r.Status == driver.StatusBuilt, "%s: %s %s", r.Name, r.Status, r.Error)
