@@ -40,10 +40,12 @@ type Container struct {
 	Removed bool
 }
 
-// Call is one recorded call: the method and its main arguments (ids, paths, images, refs).
+// Call is one recorded call: the method and its main arguments (ids, paths, images, refs), and
+// for Create the spec.
 type Call struct {
 	Method string
 	Args   []string
+	Spec   *engine.ContainerSpec
 }
 
 func (c Call) String() string { return c.Method + "(" + strings.Join(c.Args, ", ") + ")" }
@@ -206,7 +208,10 @@ func (e *Engine) Closed() bool {
 
 // call records a call and returns the injected error for it, if any.
 func (e *Engine) call(method string, args ...string) error {
-	c := Call{Method: method, Args: args}
+	return e.record(Call{Method: method, Args: args})
+}
+
+func (e *Engine) record(c Call) error {
 	e.mu.Lock()
 	e.calls = append(e.calls, c)
 	inject := e.Err
@@ -219,7 +224,7 @@ func (e *Engine) call(method string, args ...string) error {
 
 // Create implements engine.Containers; the image must be known.
 func (e *Engine) Create(ctx context.Context, spec engine.ContainerSpec) (string, error) {
-	if err := e.call("Create", spec.Image); err != nil {
+	if err := e.record(Call{Method: "Create", Args: []string{spec.Image}, Spec: &spec}); err != nil {
 		return "", err
 	}
 	e.mu.Lock()
