@@ -65,8 +65,8 @@ func fakeLoader() []byte {
 // the kernel files the loader stage delivers, a dpkg database.
 func toolchainFiles() map[string]enginetest.File {
 	files := map[string]enginetest.File{
-		toolchainFacts: {Data: []byte("commit=" + fakeCommit + "\ncommit_time=1704164645\ndescribe=v0.57.0-fake\nplatform=Debian-12\n")},
-		"/var/lib/dpkg/status": {Data: []byte("Package: gcc\nStatus: install ok installed\nArchitecture: amd64\nVersion: 12.2\n\n")},
+		toolchainFacts:                 {Data: []byte("commit=" + fakeCommit + "\ncommit_time=1704164645\ndescribe=v0.57.0-fake\nplatform=Debian-12\n")},
+		"/var/lib/dpkg/status":         {Data: []byte("Package: gcc\nStatus: install ok installed\nArchitecture: amd64\nVersion: 12.2\n\n")},
 		"/usr/share/doc/gcc/copyright": {Data: []byte("License: GPL-3+\n")},
 	}
 	for _, f := range kernelFiles {
