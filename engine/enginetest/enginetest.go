@@ -636,7 +636,7 @@ func (e *Engine) PushImage(ctx context.Context, ref string, auth engine.Registry
 	im := e.lookup(ref)
 	e.mu.Unlock()
 	if im == nil {
-		return engine.Pushed{}, fmt.Errorf("An image does not exist locally with the tag: %s: %w", ref, engine.ErrNotFound)
+		return engine.Pushed{}, fmt.Errorf("no image tagged %s to push: %w", ref, engine.ErrNotFound)
 	}
 	if log != nil {
 		fmt.Fprintf(log, "pushed %s\n", ref)
