@@ -45,7 +45,7 @@ func measureGather(ctx context.Context, e *env) ([]Row, error) {
 	total := size * int64(files)
 	const src = "/pkgdriver/result/bench-gather"
 
-	runner := docker.Wrap(e.cli)
+	runner := docker.Wrap(e.api)
 	id, err := runner.Create(ctx, engine.ContainerSpec{
 		Image:     img.ID,
 		Cmd:       []string{"python3", "-c", gatherScript, src, fmt.Sprint(files), fmt.Sprint(size)},

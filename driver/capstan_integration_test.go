@@ -25,7 +25,7 @@ import (
 // capstan, runs `capstan package init` and `capstan package build` in a container the way a
 // recipe does, copies the result out through the API and verifies it on the host.
 func TestCapstanInContainer(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	ctx := context.Background()
 	bin, err := os.ReadFile(testutil.Pkgdriver(t))
 	assert.NilError(t, err)
@@ -40,7 +40,7 @@ func TestCapstanInContainer(t *testing.T) {
 	}
 	assert.NilError(t, tw.Close())
 	base := testutil.BaseImage
-	resp, err := cli.ImageBuild(ctx, &buildCtx, build.ImageBuildOptions{
+	resp, err := api.ImageBuild(ctx, &buildCtx, build.ImageBuildOptions{
 		Tags: []string{"pkgdriver-test/capstan:latest"}, BuildArgs: map[string]*string{"BASE": &base},
 		Remove: true, ForceRemove: true, Version: build.BuilderV1,
 	})
@@ -65,7 +65,7 @@ func TestCapstanInContainer(t *testing.T) {
 	resp.Body.Close()
 	assert.Assert(t, imageID != "")
 
-	run := docker.Wrap(cli)
+	run := docker.Wrap(api)
 	id, err := run.Create(ctx, engine.ContainerSpec{
 		Image: imageID, NoNetwork: true, Labels: map[string]string{driver.LabelRun: "test-capstan"},
 		Env: []string{"SOURCE_DATE_EPOCH=1700000000"},

@@ -19,13 +19,13 @@ import (
 // credentials in a temporary DOCKER_CONFIG: the stand-in toolchain and the packages image are
 // pushed, and neither report.json, publish.json, the log nor the summary holds the password.
 func TestPublishRunPush(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	ctx := context.Background()
 	secret := testutil.PlantedSecret(t)
 	const user = "pkgtest"
 	addr := testutil.StartRegistry(t, testutil.HtpasswdFile(t, user, secret))
 	repo := addr + "/pkgdriver/capstan-packages"
-	testutil.RemoveRepositories(t, cli, repo, publish.PackagesRepository(repo))
+	testutil.RemoveRepositories(t, api, repo, publish.PackagesRepository(repo))
 	t.Setenv("DOCKER_CONFIG", testutil.WriteAuthConfig(t, `{"auths":{"`+addr+`":{"auth":"`+base64.StdEncoding.EncodeToString([]byte(user+":"+secret))+`"}}}`))
 
 	recipes, result := t.TempDir(), t.TempDir()
@@ -35,7 +35,7 @@ func TestPublishRunPush(t *testing.T) {
 	cfg.Log = testutil.Logger(t, &logged)
 	cfg.Publish = publish.Hook(publish.Config{Push: true, Repository: repo, KeepTags: 3}, cfg.ResultDir, cfg.Log)
 	cfg.Accel = driver.AccelTCG // nothing boots; no KVM probe
-	rep, err := execute(t, ctx, cli, cfg)
+	rep, err := execute(t, ctx, api, cfg)
 	assert.NilError(t, err)
 	assert.Equal(t, rep.Status, "ok")
 
@@ -47,7 +47,7 @@ func TestPublishRunPush(t *testing.T) {
 	assert.NilError(t, json.Unmarshal([]byte(readFile(t, l.PublishRecord())), &pub))
 	assert.Check(t, is.Equal(pub.RunID, cfg.RunID))
 	assert.Check(t, is.Len(pub.Pushed, 4))
-	info, err := cli.ImageInspect(ctx, repo+":"+tag)
+	info, err := api.ImageInspect(ctx, repo+":"+tag)
 	assert.NilError(t, err)
 	assert.Check(t, is.Equal(info.ID, rep.Toolchain.ID))
 

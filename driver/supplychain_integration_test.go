@@ -65,7 +65,7 @@ func signingKey(t *testing.T) (*supplychain.Signer, string) {
 // envelope and removes the old signature; a signed run over cached packages signs them.
 // publish carries the files beside the packages and into the packages image.
 func TestSupplyChain(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	ctx := context.Background()
 	recipes, result := t.TempDir(), t.TempDir()
 	testutil.Recipe(t, recipes, "hostcopy", hostCopyScript, nil)
@@ -75,7 +75,7 @@ func TestSupplyChain(t *testing.T) {
 
 	cfg, out := testConfig(t, recipes, result)
 	cfg.Signer, cfg.Accel = signer, driver.AccelTCG
-	rep, err := execute(t, ctx, cli, cfg)
+	rep, err := execute(t, ctx, api, cfg)
 	assert.NilError(t, err)
 	assert.Assert(t, is.Equal(rep.Status, "ok"), out.String())
 	res := resultOf(t, rep, "hostcopy")
@@ -200,7 +200,7 @@ func TestSupplyChain(t *testing.T) {
 	// for the run details.
 	cfg2, out := testConfig(t, recipes, result)
 	cfg2.Signer, cfg2.Accel, cfg2.NoCache = signer, driver.AccelTCG, true
-	rep, err = execute(t, ctx, cli, cfg2)
+	rep, err = execute(t, ctx, api, cfg2)
 	assert.NilError(t, err)
 	assert.Assert(t, is.Equal(rep.Status, "ok"), out.String())
 	assert.Check(t, is.Equal(readFile(t, files.SBOM), sbom), "the SBOM changed in a rebuild")
@@ -214,7 +214,7 @@ func TestSupplyChain(t *testing.T) {
 	// Unsigned: the SBOM and an unsigned envelope, and no signature of an earlier build.
 	cfg3, out := testConfig(t, recipes, result)
 	cfg3.Accel, cfg3.NoCache = driver.AccelTCG, true
-	rep, err = execute(t, ctx, cli, cfg3)
+	rep, err = execute(t, ctx, api, cfg3)
 	assert.NilError(t, err)
 	assert.Assert(t, is.Equal(rep.Status, "ok"), out.String())
 	assert.DeepEqual(t, resultOf(t, rep, "hostcopy").Evidence, &driver.Evidence{SBOM: "packages/hostcopy.spdx.json",
@@ -229,7 +229,7 @@ func TestSupplyChain(t *testing.T) {
 	// Signed again, cached: the package is not rebuilt but gets its signature.
 	cfg4, out := testConfig(t, recipes, result)
 	cfg4.Signer, cfg4.Accel = signer, driver.AccelTCG
-	rep, err = execute(t, ctx, cli, cfg4)
+	rep, err = execute(t, ctx, api, cfg4)
 	assert.NilError(t, err)
 	assert.Assert(t, is.Equal(resultOf(t, rep, "hostcopy").Status, driver.StatusCached), out.String())
 	assert.Check(t, is.Equal(resultOf(t, rep, "hostcopy").Evidence.Signature, "packages/hostcopy.mpm.sig"))
@@ -241,15 +241,15 @@ func TestSupplyChain(t *testing.T) {
 		addr := testutil.StartRegistry(t, "")
 		repo := addr + "/pkgdriver/supply-chain"
 		pkgRepo := publish.PackagesRepository(repo)
-		testutil.RemoveRepositories(t, cli, repo, pkgRepo)
+		testutil.RemoveRepositories(t, api, repo, pkgRepo)
 		to := filepath.Join(t.TempDir(), "capstan")
 		loaded, err := publish.LoadReport(l)
 		assert.NilError(t, err)
-		p := &publish.Publisher{Engine: docker.Wrap(cli), Config: publish.Config{Repository: repo, PackagesTo: to}, Layout: l,
+		p := &publish.Publisher{Engine: docker.Wrap(api), Config: publish.Config{Repository: repo, PackagesTo: to}, Layout: l,
 			Credentials: publish.CredentialSource{ConfigDir: t.TempDir()}, Log: testutil.Logger(t)}
 		pub, err := p.Publish(ctx, loaded)
 		assert.NilError(t, err)
-		inImage := testutil.ImageFiles(t, cli, pkgRepo+":"+pub.Tag, "/packages")
+		inImage := testutil.ImageFiles(t, api, pkgRepo+":"+pub.Tag, "/packages")
 		for _, f := range []string{files.SBOM, files.Attestation, files.Signature} {
 			base := filepath.Base(f)
 			assert.Check(t, is.Equal(readFile(t, filepath.Join(to, "packages", base)), readFile(t, f)), base)

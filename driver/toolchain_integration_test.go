@@ -28,9 +28,9 @@ import (
 )
 
 func builder(t *testing.T, cfg driver.ImageConfig) *driver.ToolchainBuilder {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	return &driver.ToolchainBuilder{
-		Engine: docker.Wrap(cli), Config: cfg, Capstan: cfg.Capstan,
+		Engine: docker.Wrap(api), Config: cfg, Capstan: cfg.Capstan,
 		LogPath: filepath.Join(t.TempDir(), "toolchain.log"), Log: zerolog.New(zerolog.NewTestWriter(t)),
 	}
 }
@@ -157,12 +157,12 @@ func TestToolchainBuildFailureColours(t *testing.T) {
 // When the toolchain build fails, no recipe started: each is "not started" in report.json,
 // the summary, junit.xml (skipped) and report.html.
 func TestToolchainFailureRecipesNotStarted(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	recipes, result := t.TempDir(), filepath.Join(t.TempDir(), "result")
 	testutil.Recipe(t, recipes, "never", script(packageInit), nil)
 	cfg, out := testConfig(t, recipes, result)
 	cfg.Image.OSVBuildArgs = "bogus-argument"
-	rep, err := execute(t, context.Background(), cli, cfg)
+	rep, err := execute(t, context.Background(), api, cfg)
 	assert.ErrorContains(t, err, "unknown argument 'bogus-argument'")
 	assert.Equal(t, resultOf(t, rep, "never").Status, driver.StatusNotStarted)
 	assert.Check(t, rep.Failed())
@@ -239,7 +239,7 @@ func TestRebuildImage(t *testing.T) {
 
 // isolatedBase makes an image with the base image's content and an ID of its own (a label), so
 // that builds from it share no layer-cache parent with other tests' builds. The caller removes it.
-func isolatedBase(t *testing.T, cli client.APIClient) string {
+func isolatedBase(t *testing.T, api client.APIClient) string {
 	t.Helper()
 	var ctxTar bytes.Buffer
 	tw := tar.NewWriter(&ctxTar)
@@ -248,7 +248,7 @@ func isolatedBase(t *testing.T, cli client.APIClient) string {
 	_, err := tw.Write([]byte(dockerfile))
 	assert.NilError(t, err)
 	assert.NilError(t, tw.Close())
-	resp, err := cli.ImageBuild(context.Background(), &ctxTar, build.ImageBuildOptions{Remove: true, ForceRemove: true})
+	resp, err := api.ImageBuild(context.Background(), &ctxTar, build.ImageBuildOptions{Remove: true, ForceRemove: true})
 	assert.NilError(t, err)
 	defer resp.Body.Close()
 	out, err := io.ReadAll(resp.Body)

@@ -42,7 +42,7 @@ var publishStart = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // buildTestImage builds a small image through the API, FROM base with one file of unique
 // content, and removes it (all its tags) when the test ends.
-func buildTestImage(t *testing.T, cli client.APIClient, base string) string {
+func buildTestImage(t *testing.T, api client.APIClient, base string) string {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -56,7 +56,7 @@ func buildTestImage(t *testing.T, cli client.APIClient, base string) string {
 		assert.NilError(t, err)
 	}
 	assert.NilError(t, tw.Close())
-	resp, err := cli.ImageBuild(context.Background(), &buf, build.ImageBuildOptions{
+	resp, err := api.ImageBuild(context.Background(), &buf, build.ImageBuildOptions{
 		Remove: true, ForceRemove: true, Version: build.BuilderV1,
 		Labels: map[string]string{driver.LabelRole: "publish-test"},
 	})
@@ -71,7 +71,7 @@ func buildTestImage(t *testing.T, cli client.APIClient, base string) string {
 	})
 	assert.Assert(t, id != "", "no image id")
 	t.Cleanup(func() {
-		_, _ = cli.ImageRemove(context.Background(), id, image.RemoveOptions{Force: true, PruneChildren: true})
+		_, _ = api.ImageRemove(context.Background(), id, image.RemoveOptions{Force: true, PruneChildren: true})
 	})
 	return id
 }
@@ -148,17 +148,17 @@ func pushedRefs(pub *publish.Publication) []string {
 // and the packages image to a real registry, removes them locally, pulls them back through the
 // API and compares the digests the push reported with the pulled images' RepoDigests.
 func TestPublishPushAndPullBack(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	ctx := context.Background()
 	addr := testutil.StartRegistry(t, "")
 	repo := addr + "/pkgdriver/capstan-packages"
 	pkgRepo := publish.PackagesRepository(repo)
-	testutil.RemoveRepositories(t, cli, repo, pkgRepo)
-	id := buildTestImage(t, cli, testutil.BaseImage)
+	testutil.RemoveRepositories(t, api, repo, pkgRepo)
+	id := buildTestImage(t, api, testutil.BaseImage)
 	l, rep := publishResult(t, id)
 
 	p := &publish.Publisher{
-		Engine: docker.Wrap(cli), Config: publish.Config{Repository: repo}, Layout: l,
+		Engine: docker.Wrap(api), Config: publish.Config{Repository: repo}, Layout: l,
 		Credentials: publish.CredentialSource{ConfigDir: t.TempDir()}, Log: testutil.Logger(t),
 	}
 	pub, err := p.Publish(ctx, rep)
@@ -182,36 +182,36 @@ func TestPublishPushAndPullBack(t *testing.T) {
 	assert.Check(t, is.Contains(readFile(t, l.PublishLog()), "digest: "+digests[repo+":"+publishTag]))
 
 	// Remove both images from the engine, then pull them back.
-	pkgInfo, err := cli.ImageInspect(ctx, pkgRepo+":"+publishTag)
+	pkgInfo, err := api.ImageInspect(ctx, pkgRepo+":"+publishTag)
 	assert.NilError(t, err)
 	for _, img := range []string{id, pkgInfo.ID} {
-		_, err := cli.ImageRemove(ctx, img, image.RemoveOptions{Force: true, PruneChildren: true})
+		_, err := api.ImageRemove(ctx, img, image.RemoveOptions{Force: true, PruneChildren: true})
 		assert.NilError(t, err)
-		_, err = cli.ImageInspect(ctx, img)
+		_, err = api.ImageInspect(ctx, img)
 		assert.Assert(t, cerrdefs.IsNotFound(err), "%s still there: %v", img, err)
 	}
 	for _, ref := range []string{repo + ":" + publishTag, pkgRepo + ":" + publishTag} {
-		rc, err := cli.ImagePull(ctx, ref, image.PullOptions{})
+		rc, err := api.ImagePull(ctx, ref, image.PullOptions{})
 		assert.NilError(t, err)
 		readTestStream(t, rc, nil)
 		rc.Close()
-		info, err := cli.ImageInspect(ctx, ref)
+		info, err := api.ImageInspect(ctx, ref)
 		assert.NilError(t, err)
 		name, _, _ := strings.Cut(ref[len(addr):], ":")
 		assert.Check(t, is.Contains(info.RepoDigests, addr+name+"@"+digests[ref]), ref)
 	}
 	// The toolchain comes back as the very image that was pushed.
-	info, err := cli.ImageInspect(ctx, repo+":"+publishTag)
+	info, err := api.ImageInspect(ctx, repo+":"+publishTag)
 	assert.NilError(t, err)
 	assert.Equal(t, info.ID, id)
 
 	// The packages image is labelled and holds a Capstan repository at its root: packages/,
 	// mike/ and the images in repository/, the loaders one file with three names.
-	pkgInfo, err = cli.ImageInspect(ctx, pkgRepo+":"+publishTag)
+	pkgInfo, err = api.ImageInspect(ctx, pkgRepo+":"+publishTag)
 	assert.NilError(t, err)
 	assert.Check(t, is.Equal(pkgInfo.Config.Labels["pkgdriver.osv.commit"], publishCommit))
 	assert.Check(t, is.Equal(pkgInfo.Config.Labels["pkgdriver.source-run"], rep.RunID))
-	files := testutil.ImageFiles(t, cli, pkgRepo+":"+publishTag, "/packages", "/mike", "/repository")
+	files := testutil.ImageFiles(t, api, pkgRepo+":"+publishTag, "/packages", "/mike", "/repository")
 	assert.Check(t, is.Equal(files["packages/a.mpm"], "package a\n"))
 	assert.Check(t, is.Equal(files["mike/osv-loader/osv-loader.qemu"], "kernel\n"))
 	assert.Check(t, is.Equal(files["repository/osv-zfs-builder/osv-zfs-builder.qemu"], "zfs builder\n"))
@@ -224,17 +224,17 @@ func TestPublishPushAndPullBack(t *testing.T) {
 // anonymous and wrong-password pushes fail at once as unauthorized; credentials from a temporary
 // DOCKER_CONFIG, as an auths entry or from a credential helper, get the push through.
 func TestPublishRegistryBasicAuth(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	ctx := context.Background()
 	const user, password = "pkgtest", "correct-horse-battery"
 	addr := testutil.StartRegistry(t, testutil.HtpasswdFile(t, user, password))
 	repo := addr + "/pkgdriver/capstan-packages"
-	testutil.RemoveRepositories(t, cli, repo, publish.PackagesRepository(repo))
-	id := buildTestImage(t, cli, "scratch")
+	testutil.RemoveRepositories(t, api, repo, publish.PackagesRepository(repo))
+	id := buildTestImage(t, api, "scratch")
 	l, rep := publishResult(t, id)
 	publisher := func() *publish.Publisher {
 		// A long backoff: a retried unauthorized push would show in the elapsed time.
-		return &publish.Publisher{Engine: docker.Wrap(cli), Config: publish.Config{Repository: repo}, Layout: l,
+		return &publish.Publisher{Engine: docker.Wrap(api), Config: publish.Config{Repository: repo}, Layout: l,
 			Log: testutil.Logger(t), PushBackoff: 30 * time.Second}
 	}
 	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
@@ -281,18 +281,18 @@ func TestPublishRegistryBasicAuth(t *testing.T) {
 // TestPublishRefusedWhenRecipeFailed: a report with a failed recipe pushes nothing, unless
 // --push-on-failure.
 func TestPublishRefusedWhenRecipeFailed(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	ctx := context.Background()
 	addr := testutil.StartRegistry(t, "")
 	repo := addr + "/pkgdriver/capstan-packages"
-	testutil.RemoveRepositories(t, cli, repo, publish.PackagesRepository(repo))
-	id := buildTestImage(t, cli, "scratch")
+	testutil.RemoveRepositories(t, api, repo, publish.PackagesRepository(repo))
+	id := buildTestImage(t, api, "scratch")
 	l, rep := publishResult(t, id,
 		driver.RecipeResult{Name: "good", Status: driver.StatusBuilt},
 		driver.RecipeResult{Name: "broken", Status: driver.StatusFailed},
 		driver.RecipeResult{Name: "flaky", Status: driver.StatusCached, Test: &driver.TestResult{Status: driver.TestFailed}},
 	)
-	p := &publish.Publisher{Engine: docker.Wrap(cli), Config: publish.Config{Repository: repo}, Layout: l,
+	p := &publish.Publisher{Engine: docker.Wrap(api), Config: publish.Config{Repository: repo}, Layout: l,
 		Credentials: publish.CredentialSource{ConfigDir: t.TempDir()}, Log: testutil.Logger(t)}
 	pub, err := p.Publish(ctx, rep)
 	var refused *publish.NotPublishedError
@@ -300,7 +300,7 @@ func TestPublishRefusedWhenRecipeFailed(t *testing.T) {
 	assert.DeepEqual(t, refused.Reasons, []string{"broken: build failed", "flaky: test failed"})
 	assert.Check(t, is.Len(pub.Pushed, 0))
 	assert.Check(t, testutil.RegistryTags(t, addr, "pkgdriver/capstan-packages", "", "") == nil)
-	_, err = cli.ImageInspect(ctx, repo+":latest")
+	_, err = api.ImageInspect(ctx, repo+":latest")
 	assert.Check(t, cerrdefs.IsNotFound(err), "not even tagged: %v", err)
 
 	p.Config.PushOnFailure = true
@@ -313,26 +313,26 @@ func TestPublishRefusedWhenRecipeFailed(t *testing.T) {
 // TestPublishKeepTags: older date tags of both repositories go, by tag date; latest, the tag just
 // pushed, and tags of another form stay. An image left without tags is removed with its last.
 func TestPublishKeepTags(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	ctx := context.Background()
 	addr := testutil.StartRegistry(t, "")
 	repo := addr + "/pkgdriver/capstan-packages"
 	pkgRepo := publish.PackagesRepository(repo)
-	testutil.RemoveRepositories(t, cli, repo, pkgRepo)
-	id := buildTestImage(t, cli, "scratch")
-	older := buildTestImage(t, cli, "scratch")
-	oldest := buildTestImage(t, cli, "scratch")
+	testutil.RemoveRepositories(t, api, repo, pkgRepo)
+	id := buildTestImage(t, api, "scratch")
+	older := buildTestImage(t, api, "scratch")
+	oldest := buildTestImage(t, api, "scratch")
 	for img, refs := range map[string][]string{
 		oldest: {repo + ":2023-12-30_1111111"},
 		older:  {repo + ":2023-12-31_2222222", repo + ":hand-made", pkgRepo + ":2023-12-31_2222222"},
 		id:     {repo + ":2024-01-01_3333333"}, // the same image as tonight's, an older tag
 	} {
 		for _, ref := range refs {
-			assert.NilError(t, cli.ImageTag(ctx, img, ref))
+			assert.NilError(t, api.ImageTag(ctx, img, ref))
 		}
 	}
 	l, rep := publishResult(t, id)
-	p := &publish.Publisher{Engine: docker.Wrap(cli), Config: publish.Config{Repository: repo, KeepTags: 2}, Layout: l,
+	p := &publish.Publisher{Engine: docker.Wrap(api), Config: publish.Config{Repository: repo, KeepTags: 2}, Layout: l,
 		Credentials: publish.CredentialSource{ConfigDir: t.TempDir()}, Log: testutil.Logger(t)}
 	pub, err := p.Publish(ctx, rep)
 	assert.NilError(t, err)
@@ -340,7 +340,7 @@ func TestPublishKeepTags(t *testing.T) {
 
 	left := map[string]bool{}
 	for _, r := range []string{repo, pkgRepo} {
-		list, err := cli.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", r))})
+		list, err := api.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", r))})
 		assert.NilError(t, err)
 		for _, img := range list {
 			for _, t := range img.RepoTags {
@@ -353,15 +353,15 @@ func TestPublishKeepTags(t *testing.T) {
 		assert.Check(t, left[ref], "%s was removed", ref)
 	}
 	assert.Check(t, is.Len(left, 7), "%v", left)
-	_, err = cli.ImageInspect(ctx, oldest)
+	_, err = api.ImageInspect(ctx, oldest)
 	assert.Check(t, cerrdefs.IsNotFound(err), "the image of the oldest tag is gone: %v", err)
-	_, err = cli.ImageInspect(ctx, older)
+	_, err = api.ImageInspect(ctx, older)
 	assert.Check(t, err, "an image with other tags stays")
 
 	// KeepTags 1 with the same night again, a package rebuilt meanwhile: only tonight's tag of
 	// each repository is left, and the packages image the first publish built, now without tags,
 	// is gone.
-	first, err := cli.ImageInspect(ctx, pkgRepo+":"+publishTag)
+	first, err := api.ImageInspect(ctx, pkgRepo+":"+publishTag)
 	assert.NilError(t, err)
 	assert.NilError(t, os.WriteFile(filepath.Join(l.Packages(), "a.mpm"), []byte("package a, rebuilt\n"), 0o644))
 	p.Config.KeepTags = 1
@@ -369,7 +369,7 @@ func TestPublishKeepTags(t *testing.T) {
 	assert.NilError(t, err)
 	slices.Sort(pub.RemovedTags)
 	assert.DeepEqual(t, pub.RemovedTags, []string{pkgRepo + ":2023-12-31_2222222", repo + ":2024-01-01_3333333"})
-	_, err = cli.ImageInspect(ctx, first.ID)
+	_, err = api.ImageInspect(ctx, first.ID)
 	assert.Check(t, cerrdefs.IsNotFound(err), "the replaced packages image is left: %v", err)
 }
 
@@ -378,14 +378,14 @@ func TestPublishKeepTags(t *testing.T) {
 // entry) and once with a wrong one (from a credential helper), and greps everything it wrote for
 // the planted password and its encodings.
 func TestPublishCommandNeverShowsSecrets(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	bin := testutil.Pkgdriver(t)
 	secret := testutil.PlantedSecret(t)
 	const user = "pkgtest"
 	addr := testutil.StartRegistry(t, testutil.HtpasswdFile(t, user, secret))
 	repo := addr + "/pkgdriver/capstan-packages"
-	testutil.RemoveRepositories(t, cli, repo, publish.PackagesRepository(repo))
-	id := buildTestImage(t, cli, "scratch")
+	testutil.RemoveRepositories(t, api, repo, publish.PackagesRepository(repo))
+	id := buildTestImage(t, api, "scratch")
 	l, _ := publishResult(t, id)
 	capstanRepo := filepath.Join(t.TempDir(), "capstan")
 

@@ -116,15 +116,15 @@ func HtpasswdFile(t *testing.T, user, password string) string {
 // RemoveRepositories removes, when the test ends, every local tag (and digest reference) in
 // the repositories. Only the references go: an image with other tags, such as the shared
 // stand-in toolchain, stays; one left without any goes with its last.
-func RemoveRepositories(t *testing.T, cli client.APIClient, repos ...string) {
+func RemoveRepositories(t *testing.T, api client.APIClient, repos ...string) {
 	t.Cleanup(func() {
 		ctx := context.Background()
 		for _, repo := range repos {
-			list, _ := cli.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", repo))})
+			list, _ := api.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", repo))})
 			for _, img := range list {
 				for _, ref := range append(img.RepoTags, img.RepoDigests...) {
 					if strings.HasPrefix(ref, repo+":") || strings.HasPrefix(ref, repo+"@") {
-						_, _ = cli.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true})
+						_, _ = api.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true})
 					}
 				}
 			}
@@ -134,16 +134,16 @@ func RemoveRepositories(t *testing.T, cli client.APIClient, repos ...string) {
 
 // ImageFiles reads regular files under paths of an image (through a container that never runs);
 // a hard link to a file met before in the same path reads "hard link to <name>".
-func ImageFiles(t *testing.T, cli client.APIClient, ref string, paths ...string) map[string]string {
+func ImageFiles(t *testing.T, api client.APIClient, ref string, paths ...string) map[string]string {
 	t.Helper()
 	ctx := context.Background()
-	c, err := cli.ContainerCreate(ctx, &container.Config{Image: ref, Cmd: []string{"never-run"},
+	c, err := api.ContainerCreate(ctx, &container.Config{Image: ref, Cmd: []string{"never-run"},
 		Labels: map[string]string{engine.LabelRole: "publish-test"}}, nil, nil, nil, "")
 	assert.NilError(t, err)
-	defer cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
+	defer api.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
 	files := map[string]string{}
 	for _, p := range paths {
-		rc, _, err := cli.CopyFromContainer(ctx, c.ID, p)
+		rc, _, err := api.CopyFromContainer(ctx, c.ID, p)
 		assert.NilError(t, err)
 		tr := tar.NewReader(rc)
 		for {
