@@ -1,10 +1,16 @@
 package driver
 
 import (
+	"context"
+	"errors"
 	"math"
 	"testing"
+	"time"
 
 	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/pkgdriver/pkgdriver/engine/enginetest"
 )
 
 func TestFormatBytes(t *testing.T) {
@@ -49,4 +55,69 @@ func TestCPUCount(t *testing.T) {
 		r := &Run{Config: &Config{CPUs: tc.cpus}, EngineCPUs: tc.engineCPUs}
 		assert.Check(t, r.cpuCount() == tc.want, "%s: got %d", tc.name, r.cpuCount())
 	}
+}
+
+// A recipe's --timeout ends its build as timed out; the others are not affected.
+func TestRecipeTimeoutOnFake(t *testing.T) {
+	env := newFakeEnv(t)
+	env.recipe("stuck", []string{"hang"}, nil)
+	env.recipe("fine", []string{"file f x", "init"}, nil)
+	env.cfg.Timeout = 200 * time.Millisecond
+	rep, err := env.execute(context.Background())
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(result(t, rep, "stuck").Status, StatusTimedOut))
+	assert.Check(t, is.Equal(result(t, rep, "fine").Status, StatusBuilt))
+}
+
+// Failures injected into single engine calls stay with the recipe whose call failed, named by
+// the phase they happened in.
+func TestEngineFailureIsolationOnFake(t *testing.T) {
+	for _, tc := range []struct {
+		name, method, phase string
+	}{
+		{name: "create", method: "Create", phase: "create"},
+		{name: "copy in", method: "CopyIn", phase: "copy in"},
+		{name: "run", method: "Run", phase: "build"},
+		{name: "copy out", method: "CopyOut", phase: "gather"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newFakeEnv(t)
+			env.recipe("victim", []string{"file f x", "init"}, nil)
+			env.recipe("bystander", []string{"file f x", "init"}, nil)
+			env.eng.Err = func(c enginetest.Call) error {
+				if c.Method != tc.method {
+					return nil
+				}
+				victim := c.Spec != nil && c.Spec.Labels[LabelRecipe] == "victim"
+				if len(c.Args) > 0 {
+					if ct := env.eng.Container(c.Args[0]); ct != nil {
+						victim = ct.Spec.Labels[LabelRecipe] == "victim"
+					}
+				}
+				if victim {
+					return errors.New("injected " + tc.method + " failure")
+				}
+				return nil
+			}
+			rep, err := env.execute(context.Background())
+			assert.NilError(t, err)
+			v := result(t, rep, "victim")
+			assert.Check(t, is.Equal(v.Status, StatusFailed))
+			assert.Check(t, is.Equal(v.Phase, tc.phase))
+			assert.Check(t, is.Contains(v.Error, "injected"))
+			assert.Check(t, is.Contains(v.Error, "recipe victim"))
+			assert.Check(t, is.Equal(result(t, rep, "bystander").Status, StatusBuilt))
+		})
+	}
+}
+
+// A recipe whose build.sh is not executable, or whose interpreter is missing, is told so.
+func TestBuildExitErrorsOnFake(t *testing.T) {
+	env := newFakeEnv(t)
+	env.recipe("killed", []string{"exit 137"}, nil)
+	env.recipe("missing", []string{"exit 127"}, nil)
+	rep, err := env.execute(context.Background())
+	assert.NilError(t, err)
+	assert.Check(t, is.Contains(result(t, rep, "killed").Error, "SIGKILL"))
+	assert.Check(t, is.Contains(result(t, rep, "missing").Error, "127"))
 }

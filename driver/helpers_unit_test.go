@@ -254,3 +254,10 @@ func (env *fakeEnv) containers(role, run string) []*enginetest.Container {
 	}
 	return out
 }
+
+func readFileT(t *testing.T, p string) string {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	assert.NilError(t, err)
+	return string(data)
+}
