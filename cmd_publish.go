@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 )
 
 func (s *session) publishCommand() *cli.Command {
@@ -48,9 +49,9 @@ func (s *session) publishCommand() *cli.Command {
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
-			layout := driver.Layout{Root: c.String("result-dir")}
+			layout := resultdir.Layout{Root: c.String("result-dir")}
 			// Never read packages/ while a run is replacing them.
-			lock, err := driver.AcquireLock(ctx, layout.Lock(), driver.ThisProcess("publish"), driver.LockOptions{Wait: c.Bool("wait"), Log: log})
+			lock, err := driver.LockResultDir(ctx, layout, "publish", resultdir.LockOptions{Wait: c.Bool("wait"), Log: log})
 			if err != nil {
 				return err
 			}

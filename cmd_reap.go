@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 )
 
 func (s *session) reapCommand() *cli.Command {
@@ -26,7 +27,7 @@ func (s *session) reapCommand() *cli.Command {
 			r := &driver.Run{
 				Config: &driver.Config{Log: s.logger(), RunID: "reap"},
 				Engine: cli, Runner: &driver.DockerRunner{Client: cli},
-				Layout: driver.Layout{Root: c.String("result-dir")},
+				Layout: resultdir.Layout{Root: c.String("result-dir")},
 			}
 			n, err := driver.Reap(ctx, r, c.Bool("all"))
 			fmt.Fprintf(c.Root().Writer, "removed %d containers and volumes\n", n)

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
@@ -51,7 +52,7 @@ func FuzzHostReadsOfRecipeOutput(f *testing.F) {
 		if err := syscall.Mkfifo(filepath.Join(outside, "fifo"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		layout := Layout{Root: filepath.Join(base, "result")}
+		layout := resultdir.Layout{Root: filepath.Join(base, "result")}
 		if err := layout.Create(); err != nil {
 			t.Fatal(err)
 		}

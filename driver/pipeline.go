@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/client"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 )
 
 // Stage is one step of the pipeline.
@@ -55,7 +56,7 @@ func Execute(ctx context.Context, cfg *Config, cli client.APIClient) (*Report, e
 	}
 	r := &Run{
 		Config: cfg,
-		Layout: Layout{Root: cfg.ResultDir},
+		Layout: resultdir.Layout{Root: cfg.ResultDir},
 		Start:  time.Now(),
 	}
 	if cli != nil {

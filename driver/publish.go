@@ -14,6 +14,7 @@ import (
 	"github.com/distribution/reference"
 	"github.com/docker/docker/client"
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/rs/zerolog"
 )
 
@@ -89,19 +90,13 @@ func (e *NotPublishedError) Error() string {
 	return "nothing was published (--push-on-failure publishes anyway): " + strings.Join(e.Reasons, "; ")
 }
 
-// PublishRecord is publish.json, what the last publish from this result directory did.
-func (l Layout) PublishRecord() string { return filepath.Join(l.Root, "publish.json") }
-
-// PublishLog is the engine's output of the last publish (image build and push progress).
-func (l Layout) PublishLog() string { return filepath.Join(l.LogDir(), "publish.log") }
-
 // Publisher tags and pushes a run's toolchain image and packages image, and copies its packages
 // into a Capstan repository directory.
 type Publisher struct {
 	// Client may be nil when nothing is pushed (Config.Repository is empty).
 	Client      client.APIClient
 	Config      PublishConfig
-	Layout      Layout
+	Layout      resultdir.Layout
 	Credentials CredentialSource
 	Log         zerolog.Logger
 	// PushAttempts and PushBackoff govern retrying a push that failed for a reason other than
@@ -111,7 +106,7 @@ type Publisher struct {
 }
 
 // LoadReport reads a result directory's report.json, which says what publish publishes.
-func LoadReport(l Layout) (*Report, error) {
+func LoadReport(l resultdir.Layout) (*Report, error) {
 	data, err := os.ReadFile(l.Report())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s does not exist: publish needs the result of `pkgdriver run`", l.Report())
@@ -185,7 +180,7 @@ func publishBlockers(rep *Report) []string {
 	return out
 }
 
-func writePublication(l Layout, pub *Publication) error {
+func writePublication(l resultdir.Layout, pub *Publication) error {
 	data, err := json.MarshalIndent(pub, "", "  ")
 	if err != nil {
 		return err

@@ -35,6 +35,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 )
 
@@ -203,9 +204,9 @@ func removeRepositories(t *testing.T, cli client.APIClient, repos ...string) {
 // publishResult writes a result directory as a finished run leaves it: packages/, mike/, the
 // Capstan images in repository/ (the loaders hard links of one file) and a report.json naming
 // the toolchain image and how each recipe ended.
-func publishResult(t *testing.T, toolchainID string, recipes ...driver.RecipeResult) (driver.Layout, *driver.Report) {
+func publishResult(t *testing.T, toolchainID string, recipes ...driver.RecipeResult) (resultdir.Layout, *driver.Report) {
 	t.Helper()
-	l := driver.Layout{Root: t.TempDir()}
+	l := resultdir.Layout{Root: t.TempDir()}
 	for rel, content := range map[string]string{
 		"packages/a.mpm":                                  "package a\n",
 		"packages/a.yaml":                                 "name: a\n",
@@ -658,7 +659,7 @@ func TestPublishRunPush(t *testing.T) {
 	tag := driver.PublishTag(rep.Start, rep.Toolchain.ShortCommit())
 	assert.DeepEqual(t, registryTags(t, addr, "pkgdriver/capstan-packages", user, secret), []string{tag, "latest"})
 	assert.DeepEqual(t, registryTags(t, addr, "pkgdriver/capstan-packages-packages", user, secret), []string{tag, "latest"})
-	l := driver.Layout{Root: result}
+	l := resultdir.Layout{Root: result}
 	var pub driver.Publication
 	assert.NilError(t, json.Unmarshal([]byte(readFile(t, l.PublishRecord())), &pub))
 	assert.Check(t, is.Equal(pub.RunID, cfg.RunID))

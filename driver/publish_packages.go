@@ -14,6 +14,7 @@ import (
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 )
 
 // Labels of the packages image. The run id is not under LabelRun: containers inherit image
@@ -34,7 +35,7 @@ var packagesDockerfile = []byte("FROM scratch\nCOPY root/ /\n")
 
 // buildPackagesImage builds, through the engine, the image holding the result directory's
 // publishedTrees, tagged refs and labelled; it returns the image id.
-func buildPackagesImage(ctx context.Context, cli client.APIClient, l Layout, labels map[string]string, refs []string, log io.Writer) (string, error) {
+func buildPackagesImage(ctx context.Context, cli client.APIClient, l resultdir.Layout, labels map[string]string, refs []string, log io.Writer) (string, error) {
 	if fi, err := os.Stat(l.Packages()); err != nil || !fi.IsDir() {
 		return "", fmt.Errorf("packages image: %s is not a directory", l.Packages())
 	}

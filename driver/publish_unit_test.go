@@ -22,6 +22,7 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 )
 
@@ -488,9 +489,9 @@ func pubBeside(t *testing.T, dir string) []string {
 	return names
 }
 
-func pubResult(t *testing.T) Layout {
+func pubResult(t *testing.T) resultdir.Layout {
 	t.Helper()
-	l := Layout{Root: t.TempDir()}
+	l := resultdir.Layout{Root: t.TempDir()}
 	pubTree(t, l.Root, map[string]string{
 		"packages/a.mpm":                                  "new a",
 		"packages/a.yaml":                                 "name: a\n",
@@ -591,19 +592,19 @@ func TestPublishPackagesToFailure(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name   string
-		break_ func(t *testing.T, l Layout)
+		break_ func(t *testing.T, l resultdir.Layout)
 		err    string
 	}{
-		{name: "fifo in packages", err: "cannot copy", break_: func(t *testing.T, l Layout) {
+		{name: "fifo in packages", err: "cannot copy", break_: func(t *testing.T, l resultdir.Layout) {
 			assert.NilError(t, syscall.Mkfifo(filepath.Join(l.Packages(), "z-pipe.mpm"), 0o644))
 		}},
-		{name: "unreadable file", err: "permission denied", break_: func(t *testing.T, l Layout) {
+		{name: "unreadable file", err: "permission denied", break_: func(t *testing.T, l resultdir.Layout) {
 			if os.Geteuid() == 0 {
 				t.Skip("root reads any file")
 			}
 			assert.NilError(t, os.Chmod(filepath.Join(l.Packages(), "b.mpm"), 0))
 		}},
-		{name: "cancelled", err: "context canceled", break_: func(t *testing.T, l Layout) {}},
+		{name: "cancelled", err: "context canceled", break_: func(t *testing.T, l resultdir.Layout) {}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := pubResult(t)
@@ -654,7 +655,7 @@ func TestPublishRefusedWritesRecord(t *testing.T) {
 }
 
 func TestPublishLoadReport(t *testing.T) {
-	l := Layout{Root: t.TempDir()}
+	l := resultdir.Layout{Root: t.TempDir()}
 	_, err := LoadReport(l)
 	assert.ErrorContains(t, err, "publish needs the result of `pkgdriver run`")
 	assert.NilError(t, os.WriteFile(l.Report(), []byte(`{"run_id":"r","toolchain":{"id":"sha256:1","osv_commit":"0123456789"},"recipes":[]}`), 0o644))

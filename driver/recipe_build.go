@@ -15,6 +15,7 @@ import (
 
 	"github.com/docker/docker/errdefs"
 
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
@@ -58,7 +59,7 @@ func (b *recipeBuild) Run(ctx context.Context) *RecipeResult {
 	if err == nil && b.res.Status == StatusBuilt && b.key != "" {
 		e := &cacheEntry{Key: b.key, SHA256: b.res.Package.SHA256, Size: b.res.Package.Size,
 			Built: b.res.Start, RunID: r.Config.RunID, Seconds: b.res.Duration}
-		if err := r.Layout.writeCache(rc.Name, e); err != nil {
+		if err := resultdir.WriteState(r.Layout.CacheFile(rc.Name), e); err != nil {
 			r.Config.Log.Warn().Err(err).Str("recipe", rc.Name).Msg("cache entry not written")
 		}
 	}

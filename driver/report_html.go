@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 )
 
 // report.html is report.json for people: one self-contained file (inline CSS, a few lines of
@@ -30,15 +31,9 @@ var reportHTMLSource string
 
 var reportHTMLTemplate = template.Must(template.New("report.html").Parse(reportHTMLSource))
 
-// HTMLReport is report.html, beside report.json.
-func (l Layout) HTMLReport() string { return filepath.Join(l.Root, "report.html") }
-
-// PrevReport is the previous run's report.json, kept when a run writes its own.
-func (l Layout) PrevReport() string { return filepath.Join(l.Root, "report.prev.json") }
-
 // keepPreviousReport copies report.json to report.prev.json before a run replaces it. Each file
 // is replaced atomically, so a reader always finds complete reports.
-func keepPreviousReport(l Layout) error {
+func keepPreviousReport(l resultdir.Layout) error {
 	data, err := os.ReadFile(l.Report())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -51,7 +46,7 @@ func keepPreviousReport(l Layout) error {
 
 // writeHTMLReport writes report.html for rep, comparing it with report.prev.json when there is
 // one.
-func writeHTMLReport(l Layout, rep *Report) error {
+func writeHTMLReport(l resultdir.Layout, rep *Report) error {
 	var prev *Report
 	if data, err := os.ReadFile(l.PrevReport()); err == nil {
 		var p Report

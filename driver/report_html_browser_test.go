@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 )
@@ -69,7 +70,7 @@ func runChromium(t *testing.T, bin string, args ...string) []byte {
 func browserResultDir(t *testing.T) (string, *Report) {
 	t.Helper()
 	cur, prev := htmlSample()
-	l := Layout{Root: filepath.Join(t.TempDir(), "result")}
+	l := resultdir.Layout{Root: filepath.Join(t.TempDir(), "result")}
 	assert.NilError(t, os.MkdirAll(l.LogDir(), 0o755))
 	data, err := json.Marshal(prev)
 	assert.NilError(t, err)

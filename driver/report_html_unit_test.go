@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/rs/zerolog"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
@@ -286,14 +287,14 @@ func TestWriteReportHTMLAndPrevious(t *testing.T) {
 	run := func(runID string, st Status) *Run {
 		r := &Run{
 			Config:  &Config{RunID: runID, Version: "test", Log: zerolog.Nop()},
-			Layout:  Layout{Root: root},
+			Layout:  resultdir.Layout{Root: root},
 			Start:   time.Now(),
 			Results: newResults([]string{"a"}),
 		}
 		r.Results.set(&RecipeResult{Name: "a", Status: st, Start: time.Now(), Duration: 1, Log: "log/a.log"})
 		return r
 	}
-	l := Layout{Root: root}
+	l := resultdir.Layout{Root: root}
 
 	_, err := writeReport(run("first", StatusBuilt), nil)
 	assert.NilError(t, err)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/rs/zerolog"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
@@ -26,7 +27,7 @@ func unitRun(t *testing.T, statuses map[string]Status) (*Run, *bytes.Buffer) {
 	names := []string{"a-built", "b-failed", "c-timedout", "d-queued", "e-cancelled"}
 	r := &Run{
 		Config:    &Config{RunID: "20240102T030405-42", Version: "test", Out: &out, Log: zerolog.Nop()},
-		Layout:    Layout{Root: filepath.Join(t.TempDir(), "result")},
+		Layout:    resultdir.Layout{Root: filepath.Join(t.TempDir(), "result")},
 		Start:     time.Now().Add(-2 * time.Second),
 		Toolchain: &Toolchain{ID: "sha256:tc", Commit: "0123456789"},
 		Accel:     AccelTCG,

@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
@@ -38,7 +39,7 @@ func VerifyReproducible(ctx context.Context, cfg *Config, cli client.APIClient, 
 	if err := CheckOverlap(cfg.ResultDir, cfg.RecipeDirs); err != nil {
 		return nil, err
 	}
-	l := Layout{Root: cfg.ResultDir}
+	l := resultdir.Layout{Root: cfg.ResultDir}
 	for _, n := range names {
 		if _, err := os.Stat(l.MPM(n)); err != nil {
 			return nil, usageError(fmt.Errorf("recipe %s: no %s to compare with; run pkgdriver run first", n, l.MPM(n)))
@@ -66,7 +67,7 @@ func VerifyReproducible(ctx context.Context, cfg *Config, cli client.APIClient, 
 		v := Reproduction{Recipe: res.Name}
 		if !res.Status.OK() {
 			v.Error = fmt.Sprintf("the rebuild %s: %s", res.Status, res.Error)
-		} else if v.Differences, err = compareMPM(l.MPM(res.Name), Layout{Root: scratch}.MPM(res.Name)); err != nil {
+		} else if v.Differences, err = compareMPM(l.MPM(res.Name), resultdir.Layout{Root: scratch}.MPM(res.Name)); err != nil {
 			v.Error = err.Error()
 		}
 		v.Reproducible = v.Error == "" && len(v.Differences) == 0

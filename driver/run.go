@@ -6,6 +6,7 @@ import (
 
 	"github.com/docker/docker/client"
 
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
@@ -15,7 +16,7 @@ type Run struct {
 	Config *Config
 	Engine client.APIClient
 	Runner Runner
-	Layout Layout
+	Layout resultdir.Layout
 	Start  time.Time
 
 	Catalog  *recipe.Catalog
@@ -38,7 +39,7 @@ type Run struct {
 	ZFSBuilder *Artifact
 	Report     *Report
 
-	lock *ResultLock
+	lock *resultdir.ResultLock
 	// closeEngine closes a client the run made itself (engineStage).
 	closeEngine func() error
 }

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
@@ -62,15 +63,15 @@ func (r *Run) testRecipe(ctx context.Context, rc *recipe.Recipe) *TestResult {
 	case built && !res.Status.OK() && res.Status != StatusNotBuilt:
 		return &TestResult{Status: TestSkipped, Reason: "the build " + string(res.Status)}
 	case res.Cached:
-		if e, err := r.Layout.readCache(rc.Name); err == nil && e.Key == res.CacheKey && e.TestedKey == e.Key {
+		if e := readCache(r.Layout, rc.Name); e != nil && e.Key == res.CacheKey && e.TestedKey == e.Key {
 			return &TestResult{Status: TestCached, Reason: "passed before with the same inputs"}
 		}
 	}
 	t := (&demoTest{run: r, recipe: rc}).Run(ctx)
 	if t.Status == TestPassed && res.CacheKey != "" {
-		if e, err := r.Layout.readCache(rc.Name); err == nil && e.Key == res.CacheKey {
+		if e := readCache(r.Layout, rc.Name); e != nil && e.Key == res.CacheKey {
 			e.TestedKey = e.Key
-			if err := r.Layout.writeCache(rc.Name, e); err != nil {
+			if err := resultdir.WriteState(r.Layout.CacheFile(rc.Name), e); err != nil {
 				r.Config.Log.Warn().Err(err).Str("recipe", rc.Name).Msg("cache entry not written")
 			}
 		}

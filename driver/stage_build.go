@@ -2,16 +2,13 @@ package driver
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime/debug"
 	"sort"
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
@@ -22,7 +19,7 @@ type buildStage struct{}
 func (buildStage) String() string { return "build recipes" }
 
 func (buildStage) Run(ctx context.Context, r *Run) error {
-	history := r.Layout.readDurations()
+	history := readDurations(r.Layout)
 	queue := buildOrder(r.Selected, history)
 	view := newLiveView(r, len(queue))
 	defer view.Stop()
@@ -51,7 +48,7 @@ func (buildStage) Run(ctx context.Context, r *Run) error {
 			history[res.Name] = res.Duration
 		}
 	}
-	if err := r.Layout.writeDurations(history); err != nil {
+	if err := resultdir.WriteState(r.Layout.Durations(), history); err != nil {
 		r.Config.Log.Warn().Err(err).Msg("build durations not recorded")
 	}
 	return context.Cause(ctx)
@@ -76,24 +73,13 @@ func buildOrder(sel []*recipe.Recipe, took map[string]float64) []*recipe.Recipe 
 	return out
 }
 
-// Build durations are kept across runs in the state directory: a run that stopped early (or
-// only hit the cache) must not make pkgdriver forget how long each recipe takes.
-func (l Layout) durationsFile() string { return filepath.Join(l.State(), "durations.json") }
-
-func (l Layout) readDurations() map[string]float64 {
+// readDurations is how long each recipe took to build when it last did (see Layout.Durations).
+func readDurations(l resultdir.Layout) map[string]float64 {
 	m := map[string]float64{}
-	if data, err := os.ReadFile(l.durationsFile()); err == nil {
-		_ = json.Unmarshal(data, &m)
+	if !resultdir.ReadState(l.Durations(), &m) {
+		return map[string]float64{}
 	}
 	return m
-}
-
-func (l Layout) writeDurations(m map[string]float64) error {
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	return fsutil.WriteFileAtomic(l.durationsFile(), data, 0o644)
 }
 
 // runSafely turns a panic in one recipe's build into that recipe's failure: one bad input must

@@ -3,7 +3,6 @@ package driver
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 )
 
 // imageStage builds or reuses the toolchain image.
@@ -18,7 +17,7 @@ func (imageStage) Run(ctx context.Context, r *Run) error {
 		Version:   r.Config.Version,
 		Capstan:   r.Config.Image.Capstan,
 		LogPath:   r.Layout.ToolchainLog(),
-		StatePath: filepath.Join(r.Layout.State(), "toolchain-input.json"),
+		StatePath: r.Layout.ToolchainInput(),
 		Log:       r.Config.Log,
 	}
 	if r.Config.Interactive {

@@ -2,7 +2,6 @@ package driver
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +12,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/packager"
 )
 
@@ -59,10 +59,8 @@ type loaderRecord struct {
 }
 
 func (loaderStage) Run(ctx context.Context, r *Run) error {
-	record := filepath.Join(r.Layout.State(), "loader.json")
 	var prev loaderRecord
-	if data, err := os.ReadFile(record); err == nil && json.Unmarshal(data, &prev) == nil &&
-		prev.ImageID == r.Toolchain.ID && r.Layout.holds(prev.Files) {
+	if resultdir.ReadState(r.Layout.LoaderRecord(), &prev) && prev.ImageID == r.Toolchain.ID && holds(r.Layout, prev.Files) {
 		r.Loader, r.ZFSBuilder = &prev.Loader, prev.ZFSBuilder // delivered by an earlier run from the same image
 		return nil
 	}
@@ -72,12 +70,11 @@ func (loaderStage) Run(ctx context.Context, r *Run) error {
 	}
 	rec.ImageID = r.Toolchain.ID
 	r.Loader, r.ZFSBuilder = &rec.Loader, rec.ZFSBuilder
-	data, _ := json.Marshal(rec)
-	return fsutil.WriteFileAtomic(record, data, 0o644)
+	return resultdir.WriteState(r.Layout.LoaderRecord(), rec)
 }
 
 // holds reports whether every file is in the result directory with its recorded checksum.
-func (l Layout) holds(files []Artifact) bool {
+func holds(l resultdir.Layout, files []Artifact) bool {
 	for _, f := range files {
 		if sum, err := fsutil.SHA256File(filepath.Join(l.Root, filepath.FromSlash(f.Path))); err != nil || sum != f.SHA256 {
 			return false
@@ -111,7 +108,7 @@ func deliverLoader(ctx context.Context, r *Run) (*loaderRecord, error) {
 	if err := writeCapstanImages(ctx, r.Layout, stage, got, idx); err != nil {
 		return nil, err
 	}
-	return r.Layout.loaderRecord(got[kernelZFSBuilder])
+	return newLoaderRecord(r.Layout, got[kernelZFSBuilder])
 }
 
 // copyKernelFiles copies the kernel files out of a container of the toolchain image into dir,
@@ -169,7 +166,7 @@ func copyOutFile(ctx context.Context, runner Runner, id, src, dst string, maxSiz
 }
 
 // writeCapstanImages writes the image directories from the kernel files in stage.
-func writeCapstanImages(ctx context.Context, l Layout, stage string, got map[string]bool, idx packager.LoaderIndex) error {
+func writeCapstanImages(ctx context.Context, l resultdir.Layout, stage string, got map[string]bool, idx packager.LoaderIndex) error {
 	img, err := os.Open(stagedKernelFile(stage, kernelLoaderImg))
 	if err != nil {
 		return err
@@ -216,7 +213,7 @@ func writeCapstanImages(ctx context.Context, l Layout, stage string, got map[str
 }
 
 // loaderRecord lists the files the loader stage delivered, with their checksums.
-func (l Layout) loaderRecord(withBuilder bool) (*loaderRecord, error) {
+func newLoaderRecord(l resultdir.Layout, withBuilder bool) (*loaderRecord, error) {
 	dirs := []string{l.Loader(), l.CapstanImage(packager.OldLoaderImageName), l.CapstanImage(packager.LoaderImageName)}
 	if withBuilder {
 		dirs = append(dirs, l.CapstanImage(packager.ZFSBuilderImageName))
@@ -228,20 +225,20 @@ func (l Layout) loaderRecord(withBuilder bool) (*loaderRecord, error) {
 			return nil, err
 		}
 		for _, e := range entries {
-			a, err := l.artifact(filepath.Join(dir, e.Name()))
+			a, err := artifact(l, filepath.Join(dir, e.Name()))
 			if err != nil {
 				return nil, err
 			}
 			rec.Files = append(rec.Files, a)
 		}
 	}
-	loader, err := l.artifact(filepath.Join(l.Loader(), packager.LoaderImageFile))
+	loader, err := artifact(l, filepath.Join(l.Loader(), packager.LoaderImageFile))
 	if err != nil {
 		return nil, err
 	}
 	rec.Loader = loader
 	if withBuilder {
-		b, err := l.artifact(packager.CapstanImagePath(l.Root, packager.ZFSBuilderImageName))
+		b, err := artifact(l, packager.CapstanImagePath(l.Root, packager.ZFSBuilderImageName))
 		if err != nil {
 			return nil, err
 		}
@@ -251,8 +248,8 @@ func (l Layout) loaderRecord(withBuilder bool) (*loaderRecord, error) {
 }
 
 // artifact describes a file of the result directory.
-func (l Layout) artifact(p string) (Artifact, error) {
-	rel, err := filepath.Rel(l.Root, p)
+func artifact(l resultdir.Layout, p string) (Artifact, error) {
+	rel, err := l.Rel(p)
 	if err != nil {
 		return Artifact{}, err
 	}
@@ -261,5 +258,5 @@ func (l Layout) artifact(p string) (Artifact, error) {
 		return Artifact{}, err
 	}
 	sum, err := fsutil.SHA256File(p)
-	return Artifact{Path: filepath.ToSlash(rel), SHA256: sum, Size: fi.Size()}, err
+	return Artifact{Path: rel, SHA256: sum, Size: fi.Size()}, err
 }

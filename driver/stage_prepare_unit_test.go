@@ -15,6 +15,7 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
@@ -28,7 +29,7 @@ func unitDeadPID(t *testing.T) int {
 
 func TestRemoveDeadStaging(t *testing.T) {
 	t.Parallel()
-	l := Layout{Root: t.TempDir()}
+	l := resultdir.Layout{Root: t.TempDir()}
 	staging := filepath.Join(l.State(), "staging")
 	live := "20240101T000000-" + strconv.Itoa(os.Getppid()) // `go test` itself, still running
 	dead := "20240101T000000-" + strconv.Itoa(unitDeadPID(t))
@@ -53,12 +54,12 @@ func TestRemoveDeadStaging(t *testing.T) {
 
 func TestRemoveDeadStagingNothingThere(t *testing.T) {
 	t.Parallel()
-	removeDeadStaging(Layout{Root: filepath.Join(t.TempDir(), "missing")}) // no panic, no error
+	removeDeadStaging(resultdir.Layout{Root: filepath.Join(t.TempDir(), "missing")}) // no panic, no error
 }
 
 func TestPrepareStage(t *testing.T) {
 	t.Parallel()
-	l := Layout{Root: filepath.Join(t.TempDir(), "result")}
+	l := resultdir.Layout{Root: filepath.Join(t.TempDir(), "result")}
 	assert.NilError(t, os.MkdirAll(l.Root, 0o755))
 	r := &Run{Config: &Config{RunID: "now-1", KeepRecipes: true, Log: zerolog.Nop()}, Layout: l}
 
@@ -73,13 +74,13 @@ func TestPrepareStage(t *testing.T) {
 
 func TestDurationsHistory(t *testing.T) {
 	t.Parallel()
-	l := Layout{Root: t.TempDir()}
-	assert.DeepEqual(t, l.readDurations(), map[string]float64{})
+	l := resultdir.Layout{Root: t.TempDir()}
+	assert.DeepEqual(t, readDurations(l), map[string]float64{})
 	assert.NilError(t, os.MkdirAll(l.State(), 0o755))
-	assert.NilError(t, l.writeDurations(map[string]float64{"a": 12.5}))
-	assert.DeepEqual(t, l.readDurations(), map[string]float64{"a": 12.5})
-	assert.NilError(t, os.WriteFile(l.durationsFile(), []byte("{not json"), 0o644))
-	assert.DeepEqual(t, l.readDurations(), map[string]float64{}) // a broken file is no history
+	assert.NilError(t, resultdir.WriteState(l.Durations(), map[string]float64{"a": 12.5}))
+	assert.DeepEqual(t, readDurations(l), map[string]float64{"a": 12.5})
+	assert.NilError(t, os.WriteFile(l.Durations(), []byte("{not json"), 0o644))
+	assert.DeepEqual(t, readDurations(l), map[string]float64{}) // a broken file is no history
 }
 
 // dropOthers is KEEP_RECIPES=no: results of recipes outside this run go, selected ones stay
@@ -109,7 +110,7 @@ func TestDropOthers(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			l := Layout{Root: t.TempDir()}
+			l := resultdir.Layout{Root: t.TempDir()}
 			unitInstalled(t, l, "keep", "k")
 			unitInstalled(t, l, "drop", "d")
 			var out bytes.Buffer

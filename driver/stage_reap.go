@@ -82,7 +82,7 @@ func Reap(ctx context.Context, r *Run, all bool) (int, error) {
 	}
 	for id := range runs {
 		// Staging left by that run in this result directory: never a delivered file.
-		_ = os.RemoveAll(filepath.Join(r.Layout.State(), "staging", filepath.Base(id)))
+		_ = os.RemoveAll(r.Layout.Staging(filepath.Base(id)))
 	}
 	return n, errors.Join(errs...)
 }

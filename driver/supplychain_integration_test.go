@@ -21,6 +21,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/supplychain"
 )
@@ -68,7 +69,7 @@ func TestSupplyChain(t *testing.T) {
 	recipes, result := t.TempDir(), t.TempDir()
 	testutil.Recipe(t, recipes, "hostcopy", hostCopyScript, nil)
 	signer, pubPath := signingKey(t)
-	l := driver.Layout{Root: result}
+	l := resultdir.Layout{Root: result}
 	files := supplychain.FilesFor(l.MPM("hostcopy"))
 
 	cfg, out := testConfig(t, recipes, result)

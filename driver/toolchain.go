@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -26,7 +25,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/pkgdriver/pkgdriver/images"
-	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 )
 
 // Toolchain image labels.
@@ -460,9 +459,8 @@ func (b *ToolchainBuilder) knownInput(fp string) string {
 	if b.StatePath == "" {
 		return ""
 	}
-	data, err := os.ReadFile(b.StatePath)
 	var st toolchainState
-	if err != nil || json.Unmarshal(data, &st) != nil || st.Fingerprint != fp {
+	if !resultdir.ReadState(b.StatePath, &st) || st.Fingerprint != fp {
 		return ""
 	}
 	return st.Input
@@ -472,8 +470,5 @@ func (b *ToolchainBuilder) rememberInput(fp, input string) {
 	if b.StatePath == "" {
 		return
 	}
-	data, _ := json.Marshal(toolchainState{Fingerprint: fp, Input: input})
-	if err := os.MkdirAll(filepath.Dir(b.StatePath), 0o755); err == nil {
-		_ = fsutil.WriteFileAtomic(b.StatePath, data, 0o644)
-	}
+	_ = resultdir.WriteState(b.StatePath, toolchainState{Fingerprint: fp, Input: input})
 }

@@ -22,6 +22,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 )
 
@@ -165,7 +166,7 @@ func TestToolchainFailureRecipesNotStarted(t *testing.T) {
 	assert.Equal(t, resultOf(t, rep, "never").Status, driver.StatusNotStarted)
 	assert.Check(t, rep.Failed())
 	assert.Check(t, is.Contains(out.String(), "1 not started"), out.String())
-	l := driver.Layout{Root: result}
+	l := resultdir.Layout{Root: result}
 	for path, want := range map[string]string{
 		l.Report():                           `"status": "not started"`,
 		l.JUnit():                            `<skipped message="not started"`,
