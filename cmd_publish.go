@@ -10,6 +10,7 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/resultdir"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 func (s *session) publishCommand() *cli.Command {
@@ -56,7 +57,7 @@ func (s *session) publishCommand() *cli.Command {
 				return err
 			}
 			defer lock.Release()
-			rep, err := driver.LoadReport(layout)
+			rep, err := report.Load(layout)
 			if err != nil {
 				return err
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 	"github.com/pkgdriver/pkgdriver/supplychain"
 )
 
@@ -141,9 +142,9 @@ func (b *recipeBuild) contentHash(ctx context.Context) (string, error) {
 }
 
 // supplyChainFiles names a package's statements relative to the result directory.
-func supplyChainFiles(l resultdir.Layout, name string, signed bool) *Evidence {
+func supplyChainFiles(l resultdir.Layout, name string, signed bool) *report.Evidence {
 	rel := func(p string) string { r, _ := l.Rel(p); return r }
-	f := &Evidence{SBOM: rel(l.SBOM(name)), Attestation: rel(l.Attestation(name))}
+	f := &report.Evidence{SBOM: rel(l.SBOM(name)), Attestation: rel(l.Attestation(name))}
 	if signed {
 		f.Signature = rel(l.Signature(name))
 	}

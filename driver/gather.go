@@ -19,6 +19,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // gather copies the result out of the container, extracts it safely into staging, adds the
@@ -106,7 +107,7 @@ func (b *recipeBuild) packTree(ctx context.Context, stage, tree string) error {
 	if err := r.Layout.Install(name, st, stage); err != nil {
 		return b.fail("install", err)
 	}
-	b.res.Package = &Artifact{Path: filepath.Join("packages", name+".mpm"), SHA256: digest.SHA256, Size: digest.Size}
+	b.res.Package = &report.Artifact{Path: filepath.Join("packages", name+".mpm"), SHA256: digest.SHA256, Size: digest.Size}
 	b.res.Evidence = supplyChainFiles(r.Layout, name, st.Signature != "")
 	return nil
 }

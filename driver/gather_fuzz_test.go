@@ -17,6 +17,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // fuzzTreeNames and fuzzLinkTargets are what a fuzzed result tree is made of: the paths the host
@@ -74,7 +75,7 @@ func FuzzHostReadsOfRecipeOutput(f *testing.F) {
 		b := &recipeBuild{
 			run:    &Run{Config: &Config{RunID: "fuzz-run", MaxPackageSize: 1 << 20}, Layout: layout, Toolchain: &Toolchain{}, Catalog: &recipe.Catalog{}},
 			recipe: &recipe.Recipe{Name: "fuzz", Dir: recipeDir, HasMeta: true},
-			res:    &RecipeResult{Name: "fuzz"},
+			res:    &report.RecipeResult{Name: "fuzz"},
 		}
 		_ = b.packTree(context.Background(), stage, tree)
 

@@ -2,10 +2,11 @@ package driver
 
 import (
 	"bytes"
-	"fmt"
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // lineTail keeps the last n lines written to it, each cut to maxLineLen, in bounded memory
@@ -48,7 +49,7 @@ func (t *lineTail) Write(p []byte) (int, error) {
 }
 
 func (t *lineTail) push(line string) {
-	t.lines = append(t.lines, printable(line))
+	t.lines = append(t.lines, report.Printable(line))
 	if len(t.lines) > t.n {
 		t.lines = append(t.lines[:0], t.lines[len(t.lines)-t.n:]...)
 	}
@@ -60,7 +61,7 @@ func (t *lineTail) Lines() []string {
 	defer t.mu.Unlock()
 	out := append([]string(nil), t.lines...)
 	if len(t.cur) > 0 {
-		out = append(out, printable(string(t.cur)))
+		out = append(out, report.Printable(string(t.cur)))
 		if len(out) > t.n {
 			out = out[len(out)-t.n:]
 		}
@@ -89,34 +90,4 @@ func stripANSI(s string) string {
 		return s
 	}
 	return ansiSequence.ReplaceAllString(s, "")
-}
-
-// printable drops a line's trailing carriage returns, replaces invalid UTF-8 with U+FFFD and
-// escapes control characters other than tab.
-func printable(line string) string {
-	line = strings.ToValidUTF8(strings.TrimRight(line, "\r"), "\uFFFD")
-	clean := true
-	for _, r := range line {
-		if isControl(r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return line
-	}
-	var b strings.Builder
-	for _, r := range line {
-		if isControl(r) {
-			fmt.Fprintf(&b, "\\x%02x", r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// isControl reports C0 and C1 control characters and DEL, except tab.
-func isControl(r rune) bool {
-	return r != '\t' && (r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0))
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // FuzzLineTail writes arbitrary output in arbitrary pieces and compares the tail with a model
@@ -57,7 +59,7 @@ func modelTail(out []byte, n int) []string {
 		if len(p) > maxLineLen {
 			p = p[:maxLineLen]
 		}
-		lines = append(lines, printable(string(p)))
+		lines = append(lines, report.Printable(string(p)))
 	}
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]

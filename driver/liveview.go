@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // liveView shows progress. On a terminal: one line per running recipe with its elapsed time and
@@ -49,7 +50,7 @@ func (v *liveView) Started(name string, tail *lineTail) {
 	}
 }
 
-func (v *liveView) Done(res *RecipeResult) {
+func (v *liveView) Done(res *report.RecipeResult) {
 	v.mu.Lock()
 	delete(v.running, res.Name)
 	v.done++

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pkgdriver/pkgdriver/report"
 	"github.com/rs/zerolog"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
@@ -35,16 +36,16 @@ func TestLiveViewEscapesNames(t *testing.T) {
 func TestResultsListEscapesNames(t *testing.T) {
 	t.Parallel()
 	res := newResults([]string{evilName, "good"})
-	res.set(&RecipeResult{Name: evilName, Status: StatusFailed})
+	res.set(&report.RecipeResult{Name: evilName, Status: report.StatusFailed})
 	got, ok := res.get(evilName)
 	assert.Assert(t, ok)
-	assert.Check(t, is.Equal(got.Status, StatusFailed))
+	assert.Check(t, is.Equal(got.Status, report.StatusFailed))
 	list := res.list()
 	assert.Check(t, is.Equal(list[0].Name, strconv.Quote(evilName)))
 	assert.Check(t, is.Equal(list[1].Name, "good"))
 
 	var out bytes.Buffer
-	printSummary(&out, &Report{Recipes: list})
+	report.WriteSummary(&out, &report.Report{Recipes: list})
 	assert.Check(t, !strings.ContainsAny(out.String(), "\x1b\x07"), "%q", out.String())
 	assert.Check(t, is.Contains(out.String(), strconv.Quote(evilName)))
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/docker/docker/client"
 	"github.com/pkgdriver/pkgdriver/internal/resultdir"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // Stage is one step of the pipeline.
@@ -47,7 +48,7 @@ func stages() []Stage {
 // cfg.Wait). Whatever happens once the lock is held, the run's own resources are removed and
 // the report is written, also when the run could not start (the engine did not answer, the
 // toolchain image failed); the returned report says how each recipe ended.
-func Execute(ctx context.Context, cfg *Config, cli client.APIClient) (*Report, error) {
+func Execute(ctx context.Context, cfg *Config, cli client.APIClient) (*report.Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

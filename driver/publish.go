@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/internal/resultdir"
+	"github.com/pkgdriver/pkgdriver/report"
 	"github.com/rs/zerolog"
 )
 
@@ -105,26 +105,10 @@ type Publisher struct {
 	PushBackoff  time.Duration
 }
 
-// LoadReport reads a result directory's report.json, which says what publish publishes.
-func LoadReport(l resultdir.Layout) (*Report, error) {
-	data, err := os.ReadFile(l.Report())
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s does not exist: publish needs the result of `pkgdriver run`", l.Report())
-	}
-	if err != nil {
-		return nil, err
-	}
-	var rep Report
-	if err := json.Unmarshal(data, &rep); err != nil {
-		return nil, fmt.Errorf("%s: %w", l.Report(), err)
-	}
-	return &rep, nil
-}
-
 // Publish publishes the run rep describes, when every selected recipe built and no test failed
 // (or Config.PushOnFailure): the copy into Config.PackagesTo first, then the pushes. The
 // Publication is also written to publish.json.
-func (p *Publisher) Publish(ctx context.Context, rep *Report) (*Publication, error) {
+func (p *Publisher) Publish(ctx context.Context, rep *report.Report) (*Publication, error) {
 	pub := &Publication{RunID: rep.RunID, Time: time.Now().UTC()}
 	err := p.publish(ctx, rep, pub)
 	if err != nil {
@@ -136,7 +120,7 @@ func (p *Publisher) Publish(ctx context.Context, rep *Report) (*Publication, err
 	return pub, err
 }
 
-func (p *Publisher) publish(ctx context.Context, rep *Report, pub *Publication) error {
+func (p *Publisher) publish(ctx context.Context, rep *report.Report, pub *Publication) error {
 	if err := p.Config.Validate(); err != nil {
 		return err
 	}
@@ -164,13 +148,13 @@ func (p *Publisher) publish(ctx context.Context, rep *Report, pub *Publication) 
 // publishBlockers are the reasons a run's result is not published: a selected recipe that did
 // not build (built or cached), a test that failed, a run that stopped or broke. Recipes without
 // a demo and tests skipped on request do not block.
-func publishBlockers(rep *Report) []string {
+func publishBlockers(rep *report.Report) []string {
 	var out []string
-	if rep.Status == "cancelled" || rep.Status == "error" {
-		out = append(out, "the run ended with status "+rep.Status)
+	if rep.Status == report.RunCancelled || rep.Status == report.RunError {
+		out = append(out, "the run ended with status "+string(rep.Status))
 	}
 	for _, r := range rep.Recipes {
-		if r.Status != StatusNotBuilt && !r.Status.OK() {
+		if r.Status != report.StatusNotBuilt && !r.Status.OK() {
 			out = append(out, fmt.Sprintf("%s: build %s", r.Name, r.Status))
 		}
 		if t := r.Test; t != nil && t.Status.Broken() {

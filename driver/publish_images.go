@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 const (
@@ -16,7 +18,7 @@ const (
 // push tags the toolchain image and builds the packages image under today's date tag and
 // latest, and pushes them: both date tags first, so latest only moves once the night's images
 // are all in the registry.
-func (p *Publisher) push(ctx context.Context, rep *Report, pub *Publication) error {
+func (p *Publisher) push(ctx context.Context, rep *report.Report, pub *Publication) error {
 	if p.Client == nil {
 		return errors.New("publish: no engine client")
 	}

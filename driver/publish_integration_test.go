@@ -37,6 +37,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // publishCommit is the OSv commit of the hand-written reports; its date tag is publishTag.
@@ -204,7 +205,7 @@ func removeRepositories(t *testing.T, cli client.APIClient, repos ...string) {
 // publishResult writes a result directory as a finished run leaves it: packages/, mike/, the
 // Capstan images in repository/ (the loaders hard links of one file) and a report.json naming
 // the toolchain image and how each recipe ended.
-func publishResult(t *testing.T, toolchainID string, recipes ...driver.RecipeResult) (resultdir.Layout, *driver.Report) {
+func publishResult(t *testing.T, toolchainID string, recipes ...report.RecipeResult) (resultdir.Layout, *report.Report) {
 	t.Helper()
 	l := resultdir.Layout{Root: t.TempDir()}
 	for rel, content := range map[string]string{
@@ -225,11 +226,11 @@ func publishResult(t *testing.T, toolchainID string, recipes ...driver.RecipeRes
 		assert.NilError(t, os.Link(filepath.Join(l.Root, "mike/osv-loader/osv-loader.qemu"), filepath.Join(l.Root, dir, "osv-loader.qemu")))
 	}
 	if len(recipes) == 0 {
-		recipes = []driver.RecipeResult{{Name: "a", Status: driver.StatusBuilt, Test: &driver.TestResult{Status: driver.TestPassed}}}
+		recipes = []report.RecipeResult{{Name: "a", Status: report.StatusBuilt, Test: &report.TestResult{Status: report.TestPassed}}}
 	}
-	rep := &driver.Report{
+	rep := &report.Report{
 		RunID: fmt.Sprintf("publish-test-%d", time.Now().UnixNano()), Version: "test", Start: publishStart, Status: "ok",
-		Toolchain: &driver.Toolchain{ID: toolchainID, Commit: publishCommit, Tags: []string{"pkgdriver-test/x:latest"}},
+		Toolchain: &report.Toolchain{ID: toolchainID, Commit: publishCommit, Tags: []string{"pkgdriver-test/x:latest"}},
 		Recipes:   recipes,
 	}
 	if rep.Failed() {
@@ -460,9 +461,9 @@ func TestPublishRefusedWhenRecipeFailed(t *testing.T) {
 	removeRepositories(t, cli, repo, driver.PackagesRepository(repo))
 	id := buildTestImage(t, cli, "scratch")
 	l, rep := publishResult(t, id,
-		driver.RecipeResult{Name: "good", Status: driver.StatusBuilt},
-		driver.RecipeResult{Name: "broken", Status: driver.StatusFailed},
-		driver.RecipeResult{Name: "flaky", Status: driver.StatusCached, Test: &driver.TestResult{Status: driver.TestFailed}},
+		report.RecipeResult{Name: "good", Status: report.StatusBuilt},
+		report.RecipeResult{Name: "broken", Status: report.StatusFailed},
+		report.RecipeResult{Name: "flaky", Status: report.StatusCached, Test: &report.TestResult{Status: report.TestFailed}},
 	)
 	p := &driver.Publisher{Client: cli, Config: driver.PublishConfig{Repository: repo}, Layout: l,
 		Credentials: driver.CredentialSource{ConfigDir: t.TempDir()}, Log: publishLog(t)}
@@ -654,7 +655,7 @@ func TestPublishRunPush(t *testing.T) {
 	cfg.Accel = driver.AccelTCG // nothing boots; no KVM probe
 	rep, err := execute(t, ctx, cli, cfg)
 	assert.NilError(t, err)
-	assert.Equal(t, rep.Status, "ok")
+	assert.Equal(t, rep.Status, report.RunOK)
 
 	tag := driver.PublishTag(rep.Start, rep.Toolchain.ShortCommit())
 	assert.DeepEqual(t, registryTags(t, addr, "pkgdriver/capstan-packages", user, secret), []string{tag, "latest"})

@@ -3,6 +3,8 @@ package driver
 import (
 	"context"
 	"errors"
+
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // publishStage is `run --push`: after the tests, it publishes like `pkgdriver publish`, from
@@ -23,7 +25,7 @@ func (publishStage) Run(ctx context.Context, r *Run) error {
 		Client: r.Engine, Config: cfg, Layout: r.Layout,
 		Credentials: CredentialSource{}, Log: r.Config.Log,
 	}
-	rep := &Report{RunID: r.Config.RunID, Start: r.Start.UTC(), Toolchain: r.Toolchain, Recipes: r.Results.list()}
+	rep := &report.Report{RunID: r.Config.RunID, Start: r.Start.UTC(), Toolchain: r.Toolchain.record(), Recipes: r.Results.list()}
 	_, err := p.Publish(ctx, rep)
 	var refused *NotPublishedError
 	if errors.As(err, &refused) {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 func TestRegistryKey(t *testing.T) {
@@ -326,29 +327,29 @@ func TestPublishTagsToRemove(t *testing.T) {
 }
 
 func TestPublishBlockers(t *testing.T) {
-	test := func(s TestStatus) *TestResult { return &TestResult{Status: s} }
+	test := func(s report.TestStatus) *report.TestResult { return &report.TestResult{Status: s} }
 	for _, tc := range []struct {
 		name   string
-		rep    Report
+		rep    report.Report
 		reason []string
 	}{
-		{name: "all good", rep: Report{Status: "ok", Recipes: []RecipeResult{
-			{Name: "a", Status: StatusBuilt, Test: test(TestPassed)},
-			{Name: "b", Status: StatusCached, Test: test(TestCached)},
-			{Name: "c", Status: StatusBuilt, Test: test(TestUntested)},
-			{Name: "d", Status: StatusBuilt, Test: test(TestSkipped)},
-			{Name: "e", Status: StatusBuilt},
-			{Name: "f", Status: StatusNotBuilt, Test: test(TestPassed)},
+		{name: "all good", rep: report.Report{Status: "ok", Recipes: []report.RecipeResult{
+			{Name: "a", Status: report.StatusBuilt, Test: test(report.TestPassed)},
+			{Name: "b", Status: report.StatusCached, Test: test(report.TestCached)},
+			{Name: "c", Status: report.StatusBuilt, Test: test(report.TestUntested)},
+			{Name: "d", Status: report.StatusBuilt, Test: test(report.TestSkipped)},
+			{Name: "e", Status: report.StatusBuilt},
+			{Name: "f", Status: report.StatusNotBuilt, Test: test(report.TestPassed)},
 		}}},
-		{name: "build failed", rep: Report{Status: "failed", Recipes: []RecipeResult{
-			{Name: "a", Status: StatusBuilt}, {Name: "b", Status: StatusFailed}, {Name: "c", Status: StatusTimedOut},
+		{name: "build failed", rep: report.Report{Status: "failed", Recipes: []report.RecipeResult{
+			{Name: "a", Status: report.StatusBuilt}, {Name: "b", Status: report.StatusFailed}, {Name: "c", Status: report.StatusTimedOut},
 		}}, reason: []string{"b: build failed", "c: build timed out"}},
-		{name: "test failed", rep: Report{Status: "failed", Recipes: []RecipeResult{
-			{Name: "a", Status: StatusBuilt, Test: test(TestFailed)},
-			{Name: "b", Status: StatusNotBuilt, Test: test(TestTimedOut)},
+		{name: "test failed", rep: report.Report{Status: "failed", Recipes: []report.RecipeResult{
+			{Name: "a", Status: report.StatusBuilt, Test: test(report.TestFailed)},
+			{Name: "b", Status: report.StatusNotBuilt, Test: test(report.TestTimedOut)},
 		}}, reason: []string{"a: test failed", "b: test timed out"}},
-		{name: "interrupted", rep: Report{Status: "cancelled", Recipes: []RecipeResult{
-			{Name: "a", Status: StatusQueued}, {Name: "b", Status: StatusBuilt, Test: test(TestCancelled)},
+		{name: "interrupted", rep: report.Report{Status: "cancelled", Recipes: []report.RecipeResult{
+			{Name: "a", Status: report.StatusQueued}, {Name: "b", Status: report.StatusBuilt, Test: test(report.TestCancelled)},
 		}}, reason: []string{"the run ended with status cancelled", "a: build queued", "b: test cancelled"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -632,7 +633,7 @@ func TestPublishRefusedWritesRecord(t *testing.T) {
 	l := pubResult(t)
 	dir := filepath.Join(t.TempDir(), "repo")
 	p := &Publisher{Config: PublishConfig{PackagesTo: dir}, Layout: l, Log: zerolog.Nop()}
-	rep := &Report{RunID: "run-1", Status: "failed", Recipes: []RecipeResult{{Name: "a", Status: StatusBuilt}, {Name: "b", Status: StatusFailed}}}
+	rep := &report.Report{RunID: "run-1", Status: "failed", Recipes: []report.RecipeResult{{Name: "a", Status: report.StatusBuilt}, {Name: "b", Status: report.StatusFailed}}}
 	_, err := p.Publish(context.Background(), rep)
 	var refused *NotPublishedError
 	assert.Assert(t, errors.As(err, &refused), "%v", err)
@@ -656,10 +657,10 @@ func TestPublishRefusedWritesRecord(t *testing.T) {
 
 func TestPublishLoadReport(t *testing.T) {
 	l := resultdir.Layout{Root: t.TempDir()}
-	_, err := LoadReport(l)
+	_, err := report.Load(l)
 	assert.ErrorContains(t, err, "publish needs the result of `pkgdriver run`")
 	assert.NilError(t, os.WriteFile(l.Report(), []byte(`{"run_id":"r","toolchain":{"id":"sha256:1","osv_commit":"0123456789"},"recipes":[]}`), 0o644))
-	rep, err := LoadReport(l)
+	rep, err := report.Load(l)
 	assert.NilError(t, err)
 	assert.Check(t, is.Equal(rep.Toolchain.ShortCommit(), "0123456"))
 }

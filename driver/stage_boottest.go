@@ -10,6 +10,7 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // testStage boots each selected recipe's demo as a unikernel and matches its console against
@@ -53,22 +54,22 @@ func (r *Run) testList() ([]*recipe.Recipe, error) {
 }
 
 // testRecipe decides whether a recipe's demo can run, and runs it.
-func (r *Run) testRecipe(ctx context.Context, rc *recipe.Recipe) *TestResult {
+func (r *Run) testRecipe(ctx context.Context, rc *recipe.Recipe) *report.TestResult {
 	res, built := r.Results.get(rc.Name)
 	switch {
 	case rc.Demo == nil:
-		return &TestResult{Status: TestUntested, Reason: "the recipe has no demo"}
+		return &report.TestResult{Status: report.TestUntested, Reason: "the recipe has no demo"}
 	case ctx.Err() != nil:
-		return &TestResult{Status: TestCancelled}
-	case built && !res.Status.OK() && res.Status != StatusNotBuilt:
-		return &TestResult{Status: TestSkipped, Reason: "the build " + string(res.Status)}
+		return &report.TestResult{Status: report.TestCancelled}
+	case built && !res.Status.OK() && res.Status != report.StatusNotBuilt:
+		return &report.TestResult{Status: report.TestSkipped, Reason: "the build " + string(res.Status)}
 	case res.Cached:
 		if e := readCache(r.Layout, rc.Name); e != nil && e.Key == res.CacheKey && e.TestedKey == e.Key {
-			return &TestResult{Status: TestCached, Reason: "passed before with the same inputs"}
+			return &report.TestResult{Status: report.TestCached, Reason: "passed before with the same inputs"}
 		}
 	}
 	t := (&demoTest{run: r, recipe: rc}).Run(ctx)
-	if t.Status == TestPassed && res.CacheKey != "" {
+	if t.Status == report.TestPassed && res.CacheKey != "" {
 		if e := readCache(r.Layout, rc.Name); e != nil && e.Key == res.CacheKey {
 			e.TestedKey = e.Key
 			if err := resultdir.WriteState(r.Layout.CacheFile(rc.Name), e); err != nil {
@@ -80,11 +81,11 @@ func (r *Run) testRecipe(ctx context.Context, rc *recipe.Recipe) *TestResult {
 }
 
 // testSafely turns a panic in one recipe's test into that test's failure (see runSafely).
-func (r *Run) testSafely(ctx context.Context, rc *recipe.Recipe) (res *TestResult) {
+func (r *Run) testSafely(ctx context.Context, rc *recipe.Recipe) (res *report.TestResult) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.Config.Log.Error().Str("recipe", rc.Name).Str("stack", string(debug.Stack())).Msg("internal error")
-			res = &TestResult{Status: TestFailed, Phase: "internal",
+			res = &report.TestResult{Status: report.TestFailed, Phase: "internal",
 				Error: fmt.Sprintf("recipe %s: demo: internal error in pkgdriver: %v", rc.Name, p)}
 		}
 	}()

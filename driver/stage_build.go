@@ -10,6 +10,7 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // buildStage runs one container per selected recipe, --jobs at a time. One recipe failing never
@@ -44,7 +45,7 @@ func (buildStage) Run(ctx context.Context, r *Run) error {
 	}
 	_ = g.Wait()
 	for _, res := range r.Results.list() {
-		if res.Duration > 0 && res.Status != StatusCancelled && !res.Cached {
+		if res.Duration > 0 && res.Status != report.StatusCancelled && !res.Cached {
 			history[res.Name] = res.Duration
 		}
 	}
@@ -85,11 +86,11 @@ func readDurations(l resultdir.Layout) map[string]float64 {
 // runSafely turns a panic in one recipe's build into that recipe's failure: one bad input must
 // not take the run, and the cleanup of every other recipe, down with it. The build's own deferred
 // cleanup has run by the time the panic arrives here.
-func (b *recipeBuild) runSafely(ctx context.Context) (res *RecipeResult) {
+func (b *recipeBuild) runSafely(ctx context.Context) (res *report.RecipeResult) {
 	defer func() {
 		if p := recover(); p != nil {
 			b.run.Config.Log.Error().Str("recipe", b.recipe.Name).Str("stack", string(debug.Stack())).Msg("internal error")
-			res = &RecipeResult{Name: b.recipe.Name, Status: StatusFailed, Phase: "internal",
+			res = &report.RecipeResult{Name: b.recipe.Name, Status: report.StatusFailed, Phase: "internal",
 				Error: fmt.Sprintf("recipe %s: internal error in pkgdriver: %v", recipe.DisplayName(b.recipe.Name), p)}
 		}
 	}()

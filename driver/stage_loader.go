@@ -14,6 +14,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/packager"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // osvBuildDir is where the toolchain image's OSv build leaves the kernel files.
@@ -52,10 +53,10 @@ func (loaderStage) String() string { return "OSv loader" }
 
 // loaderRecord says which toolchain image the delivered images came from, and what was delivered.
 type loaderRecord struct {
-	ImageID    string     `json:"image_id"`
-	Loader     Artifact   `json:"loader"`
-	ZFSBuilder *Artifact  `json:"zfs_builder,omitempty"`
-	Files      []Artifact `json:"files"`
+	ImageID    string            `json:"image_id"`
+	Loader     report.Artifact   `json:"loader"`
+	ZFSBuilder *report.Artifact  `json:"zfs_builder,omitempty"`
+	Files      []report.Artifact `json:"files"`
 }
 
 func (loaderStage) Run(ctx context.Context, r *Run) error {
@@ -74,7 +75,7 @@ func (loaderStage) Run(ctx context.Context, r *Run) error {
 }
 
 // holds reports whether every file is in the result directory with its recorded checksum.
-func holds(l resultdir.Layout, files []Artifact) bool {
+func holds(l resultdir.Layout, files []report.Artifact) bool {
 	for _, f := range files {
 		if sum, err := fsutil.SHA256File(filepath.Join(l.Root, filepath.FromSlash(f.Path))); err != nil || sum != f.SHA256 {
 			return false
@@ -248,15 +249,15 @@ func newLoaderRecord(l resultdir.Layout, withBuilder bool) (*loaderRecord, error
 }
 
 // artifact describes a file of the result directory.
-func artifact(l resultdir.Layout, p string) (Artifact, error) {
+func artifact(l resultdir.Layout, p string) (report.Artifact, error) {
 	rel, err := l.Rel(p)
 	if err != nil {
-		return Artifact{}, err
+		return report.Artifact{}, err
 	}
 	fi, err := os.Stat(p)
 	if err != nil {
-		return Artifact{}, err
+		return report.Artifact{}, err
 	}
 	sum, err := fsutil.SHA256File(p)
-	return Artifact{Path: rel, SHA256: sum, Size: fi.Size()}, err
+	return report.Artifact{Path: rel, SHA256: sum, Size: fi.Size()}, err
 }

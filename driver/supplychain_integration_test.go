@@ -23,6 +23,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/report"
 	"github.com/pkgdriver/pkgdriver/supplychain"
 )
 
@@ -76,9 +77,9 @@ func TestSupplyChain(t *testing.T) {
 	cfg.Signer, cfg.Accel = signer, driver.AccelTCG
 	rep, err := execute(t, ctx, cli, cfg)
 	assert.NilError(t, err)
-	assert.Assert(t, is.Equal(rep.Status, "ok"), out.String())
+	assert.Assert(t, is.Equal(rep.Status, report.RunOK), out.String())
 	res := resultOf(t, rep, "hostcopy")
-	assert.DeepEqual(t, res.Evidence, &driver.Evidence{SBOM: "packages/hostcopy.spdx.json",
+	assert.DeepEqual(t, res.Evidence, &report.Evidence{SBOM: "packages/hostcopy.spdx.json",
 		Attestation: "packages/hostcopy.intoto.jsonl", Signature: "packages/hostcopy.mpm.sig"})
 	key, err := supplychain.LoadPublicKey(pubPath)
 	assert.NilError(t, err)
@@ -201,7 +202,7 @@ func TestSupplyChain(t *testing.T) {
 	cfg2.Signer, cfg2.Accel, cfg2.NoCache = signer, driver.AccelTCG, true
 	rep, err = execute(t, ctx, cli, cfg2)
 	assert.NilError(t, err)
-	assert.Assert(t, is.Equal(rep.Status, "ok"), out.String())
+	assert.Assert(t, is.Equal(rep.Status, report.RunOK), out.String())
 	assert.Check(t, is.Equal(readFile(t, files.SBOM), sbom), "the SBOM changed in a rebuild")
 	again := statementOf(t, files.Attestation)
 	assert.Check(t, !is.DeepEqual(payload, again)().Success(), "the run details should differ")
@@ -215,8 +216,8 @@ func TestSupplyChain(t *testing.T) {
 	cfg3.Accel, cfg3.NoCache = driver.AccelTCG, true
 	rep, err = execute(t, ctx, cli, cfg3)
 	assert.NilError(t, err)
-	assert.Assert(t, is.Equal(rep.Status, "ok"), out.String())
-	assert.DeepEqual(t, resultOf(t, rep, "hostcopy").Evidence, &driver.Evidence{SBOM: "packages/hostcopy.spdx.json",
+	assert.Assert(t, is.Equal(rep.Status, report.RunOK), out.String())
+	assert.DeepEqual(t, resultOf(t, rep, "hostcopy").Evidence, &report.Evidence{SBOM: "packages/hostcopy.spdx.json",
 		Attestation: "packages/hostcopy.intoto.jsonl"})
 	_, err = os.Stat(files.Signature)
 	assert.Check(t, errors.Is(err, os.ErrNotExist), "an old signature is left")
@@ -230,7 +231,7 @@ func TestSupplyChain(t *testing.T) {
 	cfg4.Signer, cfg4.Accel = signer, driver.AccelTCG
 	rep, err = execute(t, ctx, cli, cfg4)
 	assert.NilError(t, err)
-	assert.Assert(t, is.Equal(resultOf(t, rep, "hostcopy").Status, driver.StatusCached), out.String())
+	assert.Assert(t, is.Equal(resultOf(t, rep, "hostcopy").Status, report.StatusCached), out.String())
 	assert.Check(t, is.Equal(resultOf(t, rep, "hostcopy").Evidence.Signature, "packages/hostcopy.mpm.sig"))
 	_, err = supplychain.Verify(ctx, files, key)
 	assert.NilError(t, err)
@@ -242,7 +243,7 @@ func TestSupplyChain(t *testing.T) {
 		pkgRepo := driver.PackagesRepository(repo)
 		removeRepositories(t, cli, repo, pkgRepo)
 		to := filepath.Join(t.TempDir(), "capstan")
-		loaded, err := driver.LoadReport(l)
+		loaded, err := report.Load(l)
 		assert.NilError(t, err)
 		p := &driver.Publisher{Client: cli, Config: driver.PublishConfig{Repository: repo, PackagesTo: to}, Layout: l,
 			Credentials: driver.CredentialSource{ConfigDir: t.TempDir()}, Log: publishLog(t)}

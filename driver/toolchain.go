@@ -26,6 +26,7 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/images"
 	"github.com/pkgdriver/pkgdriver/internal/resultdir"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // Toolchain image labels.
@@ -360,10 +361,10 @@ func (b *ToolchainBuilder) describeImage(ctx context.Context, id string) (*Toolc
 		return nil, fmt.Errorf("inspect toolchain image: %w", err)
 	}
 	l := info.Config.Labels
-	tc := &Toolchain{
+	tc := &Toolchain{Toolchain: report.Toolchain{
 		ID: info.ID, Commit: l[labelCommit], Describe: l[labelDescribe],
-		Platform: l[labelPlatform], InputHash: l[labelInput], repoTags: info.RepoTags,
-	}
+		Platform: l[labelPlatform], InputHash: l[labelInput],
+	}, repoTags: info.RepoTags}
 	if secs, err := strconv.ParseInt(l[labelCommitTime], 10, 64); err == nil {
 		tc.CommitTime = time.Unix(secs, 0).UTC()
 	}

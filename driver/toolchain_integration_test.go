@@ -24,6 +24,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 func builder(t *testing.T, cfg driver.ImageConfig) *driver.ToolchainBuilder {
@@ -163,7 +164,7 @@ func TestToolchainFailureRecipesNotStarted(t *testing.T) {
 	cfg.Image.OSVBuildArgs = "bogus-argument"
 	rep, err := execute(t, context.Background(), cli, cfg)
 	assert.ErrorContains(t, err, "unknown argument 'bogus-argument'")
-	assert.Equal(t, resultOf(t, rep, "never").Status, driver.StatusNotStarted)
+	assert.Equal(t, resultOf(t, rep, "never").Status, report.StatusNotStarted)
 	assert.Check(t, rep.Failed())
 	assert.Check(t, is.Contains(out.String(), "1 not started"), out.String())
 	l := resultdir.Layout{Root: result}

@@ -1,4 +1,4 @@
-package driver
+package report
 
 import (
 	"bytes"
@@ -80,7 +80,7 @@ func browserResultDir(t *testing.T) (string, *Report) {
 			assert.NilError(t, os.WriteFile(l.Log(res.Name), []byte("build output\n"), 0o644))
 		}
 	}
-	assert.NilError(t, writeHTMLReport(l, cur))
+	assert.NilError(t, WriteHTML(l, cur))
 	return l.HTMLReport(), cur
 }
 

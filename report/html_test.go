@@ -1,17 +1,12 @@
-package driver
+package report
 
 import (
 	"bytes"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pkgdriver/pkgdriver/internal/resultdir"
-	"github.com/rs/zerolog"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 )
@@ -32,7 +27,7 @@ func htmlSample() (cur, prev *Report) {
 	exit := 2
 	cur = &Report{
 		RunID: "20240506T020000-4242", Version: "v1.2.3", Start: htmlSampleStart, Duration: 17*60 + 3,
-		Status: "failed", Accel: AccelKVM,
+		Status: "failed", Accel: "kvm",
 		Toolchain: &Toolchain{
 			ID: "sha256:0123456789abcdef0123456789abcdef", Tags: []string{"pkgdriver/toolchain:2024-05-06_abcdef1", "pkgdriver/toolchain:latest"},
 			Commit: "abcdef1234567890abcdef1234567890abcdef12", CommitTime: at(-24 * time.Hour), Describe: "v0.57.0-123-gabcdef1",
@@ -84,7 +79,7 @@ func htmlSample() (cur, prev *Report) {
 func renderHTML(t *testing.T, cur, prev *Report) string {
 	t.Helper()
 	var buf bytes.Buffer
-	assert.NilError(t, renderHTMLReport(&buf, cur, prev))
+	assert.NilError(t, renderPage(&buf, cur, prev))
 	return buf.String()
 }
 
@@ -278,58 +273,6 @@ func TestHTMLFormatting(t *testing.T) {
 	}{{100, 100, false}, {100, 101, true}, {1 << 20, 1<<20 + 1000, false}, {1 << 20, 1<<20 + 20000, true}, {1 << 20, 1<<20 - 20000, true}, {1 << 20, 1000, true}} {
 		assert.Check(t, is.Equal(sizeChanged(tc.old, tc.cur), tc.want), "%d → %d", tc.old, tc.cur)
 	}
-}
-
-// writeReport keeps the report it replaces as report.prev.json, and report.html compares the two.
-func TestWriteReportHTMLAndPrevious(t *testing.T) {
-	t.Parallel()
-	root := filepath.Join(t.TempDir(), "result")
-	run := func(runID string, st Status) *Run {
-		r := &Run{
-			Config:  &Config{RunID: runID, Version: "test", Log: zerolog.Nop()},
-			Layout:  resultdir.Layout{Root: root},
-			Start:   time.Now(),
-			Results: newResults([]string{"a"}),
-		}
-		r.Results.set(&RecipeResult{Name: "a", Status: st, Start: time.Now(), Duration: 1, Log: "log/a.log"})
-		return r
-	}
-	l := resultdir.Layout{Root: root}
-
-	_, err := writeReport(run("first", StatusBuilt), nil)
-	assert.NilError(t, err)
-	first, err := os.ReadFile(l.Report())
-	assert.NilError(t, err)
-	_, err = os.Stat(l.PrevReport())
-	assert.Check(t, os.IsNotExist(err), "no previous run yet")
-	page, err := os.ReadFile(l.HTMLReport())
-	assert.NilError(t, err)
-	assert.Check(t, is.Contains(string(page), `data-recipe="a" data-build="built"`))
-	assert.Check(t, !strings.Contains(string(page), `id="changes"`))
-
-	_, err = writeReport(run("second", StatusFailed), nil)
-	assert.NilError(t, err)
-	prev, err := os.ReadFile(l.PrevReport())
-	assert.NilError(t, err)
-	assert.Equal(t, string(prev), string(first), "report.prev.json is the first run's report.json")
-	var cur Report
-	data, err := os.ReadFile(l.Report())
-	assert.NilError(t, err)
-	assert.NilError(t, json.Unmarshal(data, &cur))
-	assert.Equal(t, cur.RunID, "second")
-	page, err = os.ReadFile(l.HTMLReport())
-	assert.NilError(t, err)
-	changes := section(t, string(page), "changes")
-	assert.Check(t, is.Contains(changes, "Compared with run <span class=\"mono\">first</span>"))
-	assert.Check(t, is.Contains(changes, "<code>a</code>: build failed (was: build built)"))
-
-	entries, err := os.ReadDir(root)
-	assert.NilError(t, err)
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	assert.DeepEqual(t, names, []string{"junit.xml", "report.html", "report.json", "report.prev.json"})
 }
 
 func TestHTMLEvidenceLinks(t *testing.T) {
