@@ -67,7 +67,7 @@ func (p *Publisher) push(ctx context.Context, rep *report.Report, pub *Publicati
 
 	for _, ref := range []string{repo + ":" + tag, repo + ":latest"} {
 		if err := p.Client.ImageTag(ctx, tc.ID, ref); err != nil {
-			return fmt.Errorf("tag toolchain image %s as %s: %w", shortID(tc.ID), ref, err)
+			return fmt.Errorf("tag toolchain image %s as %s: %w", tc.ShortID(), ref, err)
 		}
 	}
 	labels := map[string]string{

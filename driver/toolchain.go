@@ -243,7 +243,7 @@ func (b *ToolchainBuilder) find(ctx context.Context, input, self string) (*Toolc
 		return nil, err
 	}
 	tc.Reused = true
-	b.Log.Info().Str("image", tc.Tags[0]).Str("id", shortID(tc.ID)).Msg("reusing the toolchain image built from the same inputs")
+	b.Log.Info().Str("image", tc.Tags[0]).Str("id", tc.ShortID()).Msg("reusing the toolchain image built from the same inputs")
 	return tc, b.tag(ctx, tc)
 }
 
@@ -407,14 +407,6 @@ const contextTempPrefix = "pkgdriver-context-"
 
 // DefaultToolchainRepository is the local name of the toolchain image.
 const DefaultToolchainRepository = "pkgdriver/toolchain"
-
-func shortID(id string) string {
-	id = strings.TrimPrefix(id, "sha256:")
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
-}
 
 // fingerprint identifies the build context by file metadata instead of content.
 func (b *ToolchainBuilder) fingerprint(src *osvSource, args map[string]string) (string, error) {
