@@ -12,6 +12,7 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/report"
 )
 
@@ -96,7 +97,7 @@ func TestVerifyReproducible(t *testing.T) {
 	}
 	assert.Check(t, got["steady"].Reproducible, "%+v", got["steady"])
 	assert.Check(t, !got["stamped"].Reproducible)
-	assert.Check(t, is.DeepEqual(got["stamped"].Differences, []driver.Difference{{Entry: "/etc/stamp", Reason: "content differs"}}))
+	assert.Check(t, is.DeepEqual(got["stamped"].Differences, []packager.Difference{{Entry: "/etc/stamp", Reason: "content differs"}}))
 	entries, _ := os.ReadDir(filepath.Join(result, ".pkgdriver"))
 	for _, e := range entries {
 		assert.Check(t, !strings.HasPrefix(e.Name(), "reproduce-"), "scratch left: %s", e.Name())
