@@ -2,11 +2,7 @@ package driver
 
 import (
 	"context"
-	"fmt"
-	"runtime/debug"
 	"slices"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/recipe"
@@ -27,18 +23,13 @@ func (testStage) Run(ctx context.Context, r *Run) error {
 	if err != nil {
 		return err
 	}
-	g := errgroup.Group{}
-	g.SetLimit(r.jobs())
-	for _, rc := range list {
-		if ctx.Err() != nil {
-			break
+	r.forEachRecipe(ctx, list, func(rc *recipe.Recipe) {
+		var res *report.TestResult
+		if err := r.guard(rc, "demo", func() { res = r.testRecipe(ctx, rc) }); err != nil {
+			res = &report.TestResult{Status: report.TestFailed, Phase: "internal", Error: err.Error()}
 		}
-		g.Go(func() error {
-			r.Results.setTest(rc.Name, r.testSafely(ctx, rc))
-			return nil
-		})
-	}
-	_ = g.Wait()
+		r.Results.setTest(rc.Name, res)
+	})
 	return context.Cause(ctx)
 }
 
@@ -78,16 +69,4 @@ func (r *Run) testRecipe(ctx context.Context, rc *recipe.Recipe) *report.TestRes
 		}
 	}
 	return t
-}
-
-// testSafely turns a panic in one recipe's test into that test's failure (see runSafely).
-func (r *Run) testSafely(ctx context.Context, rc *recipe.Recipe) (res *report.TestResult) {
-	defer func() {
-		if p := recover(); p != nil {
-			r.Config.Log.Error().Str("recipe", rc.Name).Str("stack", string(debug.Stack())).Msg("internal error")
-			res = &report.TestResult{Status: report.TestFailed, Phase: "internal",
-				Error: fmt.Sprintf("recipe %s: demo: internal error in pkgdriver: %v", rc.Name, p)}
-		}
-	}()
-	return r.testRecipe(ctx, rc)
 }

@@ -2,11 +2,7 @@ package driver
 
 import (
 	"context"
-	"fmt"
-	"runtime/debug"
 	"sort"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/recipe"
@@ -25,25 +21,19 @@ func (buildStage) Run(ctx context.Context, r *Run) error {
 	view := newLiveView(r, len(queue))
 	defer view.Stop()
 
-	g := errgroup.Group{}
-	g.SetLimit(r.jobs())
-	for _, rc := range queue {
+	r.forEachRecipe(ctx, queue, func(rc *recipe.Recipe) {
 		if ctx.Err() != nil {
-			break
+			return // cancelled while queued: stays "queued" in the report
 		}
-		g.Go(func() error {
-			if ctx.Err() != nil {
-				return nil // cancelled while queued: stays "queued" in the report
-			}
-			b := &recipeBuild{run: r, recipe: rc, tail: newLineTail(failureTailLines)}
-			view.Started(rc.Name, b.tail)
-			res := b.runSafely(ctx)
-			r.Results.set(res)
-			view.Done(res)
-			return nil
-		})
-	}
-	_ = g.Wait()
+		b := &recipeBuild{run: r, recipe: rc, tail: newLineTail(failureTailLines)}
+		view.Started(rc.Name, b.tail)
+		var res *report.RecipeResult
+		if err := r.guard(rc, "build", func() { res = b.Run(ctx) }); err != nil {
+			res = &report.RecipeResult{Name: rc.Name, Status: report.StatusFailed, Phase: "internal", Error: err.Error()}
+		}
+		r.Results.set(res)
+		view.Done(res)
+	})
 	for _, res := range r.Results.list() {
 		if res.Duration > 0 && res.Status != report.StatusCancelled && !res.Cached {
 			history[res.Name] = res.Duration
@@ -81,18 +71,4 @@ func readDurations(l resultdir.Layout) map[string]float64 {
 		return map[string]float64{}
 	}
 	return m
-}
-
-// runSafely turns a panic in one recipe's build into that recipe's failure: one bad input must
-// not take the run, and the cleanup of every other recipe, down with it. The build's own deferred
-// cleanup has run by the time the panic arrives here.
-func (b *recipeBuild) runSafely(ctx context.Context) (res *report.RecipeResult) {
-	defer func() {
-		if p := recover(); p != nil {
-			b.run.Config.Log.Error().Str("recipe", b.recipe.Name).Str("stack", string(debug.Stack())).Msg("internal error")
-			res = &report.RecipeResult{Name: b.recipe.Name, Status: report.StatusFailed, Phase: "internal",
-				Error: fmt.Sprintf("recipe %s: internal error in pkgdriver: %v", recipe.DisplayName(b.recipe.Name), p)}
-		}
-	}()
-	return b.Run(ctx)
 }
