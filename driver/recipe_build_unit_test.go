@@ -2,9 +2,13 @@ package driver
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/pkgdriver/pkgdriver/recipe"
 	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
 )
 
 func TestFormatBytes(t *testing.T) {
@@ -49,4 +53,37 @@ func TestCPUCount(t *testing.T) {
 		r := &Run{Config: &Config{CPUs: tc.cpus}, EngineCPUs: tc.engineCPUs}
 		assert.Check(t, r.cpuCount() == tc.want, "%s: got %d", tc.name, r.cpuCount())
 	}
+}
+
+func TestSignalName(t *testing.T) {
+	t.Parallel()
+	assert.Check(t, is.Equal(signalName(9), "signal 9 (SIGKILL)"))
+	assert.Check(t, is.Equal(signalName(15), "signal 15 (SIGTERM)"))
+	assert.Check(t, is.Equal(signalName(33), "signal 33"))
+}
+
+func TestBuildScriptInterpreter(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		script, want string
+		args         []string
+	}{
+		{script: "#!/bin/nonexistent\necho\n", want: "/bin/nonexistent", args: []string{}},
+		{script: "#! /bin/bash -e\n", want: "/bin/bash", args: []string{"-e"}},
+		{script: "#!/usr/bin/env python3\n", want: "/usr/bin/env", args: []string{"python3"}},
+		{script: "#!relative\n", want: ""},
+		{script: "echo no shebang\n", want: ""},
+		{script: "#!\n", want: ""},
+		{script: "", want: ""},
+	} {
+		dir := t.TempDir()
+		assert.NilError(t, os.WriteFile(filepath.Join(dir, "build.sh"), []byte(tc.script), 0o755))
+		b := &recipeBuild{recipe: &recipe.Recipe{Name: "r", Dir: dir}}
+		interp, args := b.interpreter()
+		assert.Check(t, is.Equal(interp, tc.want), "%q", tc.script)
+		assert.Check(t, is.DeepEqual(args, tc.args), "%q", tc.script)
+	}
+	b := &recipeBuild{recipe: &recipe.Recipe{Name: "r", Dir: t.TempDir()}}
+	interp, _ := b.interpreter()
+	assert.Check(t, is.Equal(interp, ""), "no build.sh")
 }

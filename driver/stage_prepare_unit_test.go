@@ -72,17 +72,6 @@ func TestPrepareStage(t *testing.T) {
 	}
 }
 
-func TestDurationsHistory(t *testing.T) {
-	t.Parallel()
-	l := resultdir.Layout{Root: t.TempDir()}
-	assert.DeepEqual(t, readDurations(l), map[string]float64{})
-	assert.NilError(t, os.MkdirAll(l.State(), 0o755))
-	assert.NilError(t, resultdir.WriteState(l.Durations(), map[string]float64{"a": 12.5}))
-	assert.DeepEqual(t, readDurations(l), map[string]float64{"a": 12.5})
-	assert.NilError(t, os.WriteFile(l.Durations(), []byte("{not json"), 0o644))
-	assert.DeepEqual(t, readDurations(l), map[string]float64{}) // a broken file is no history
-}
-
 // dropOthers is KEEP_RECIPES=no: results of recipes outside this run go, selected ones stay
 // until their rebuild replaces them.
 func TestDropOthers(t *testing.T) {

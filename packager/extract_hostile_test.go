@@ -1,4 +1,4 @@
-package driver_test
+package packager_test
 
 import (
 	"archive/tar"
