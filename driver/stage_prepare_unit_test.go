@@ -151,3 +151,13 @@ func TestRemoveDeadTemp(t *testing.T) {
 	}
 	assert.DeepEqual(t, names, []string{live, "someone-elses"})
 }
+
+// unitInstalled puts an earlier package for name in place, as a previous run left it.
+func unitInstalled(t *testing.T, l resultdir.Layout, name, content string) {
+	t.Helper()
+	assert.NilError(t, l.Create())
+	assert.NilError(t, os.MkdirAll(filepath.Join(l.Intermediate(name), "meta"), 0o755))
+	assert.NilError(t, os.WriteFile(filepath.Join(l.Intermediate(name), content+".txt"), []byte(content), 0o644))
+	assert.NilError(t, os.WriteFile(l.MPM(name), []byte(content+" mpm"), 0o644))
+	assert.NilError(t, os.WriteFile(l.Descriptor(name), []byte(content+" yaml"), 0o644))
+}

@@ -1,10 +1,11 @@
-package fsutil
+package fsutil_test
 
 import (
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"gotest.tools/v3/assert"
 )
 
@@ -24,7 +25,7 @@ func TestSHA256File(t *testing.T) {
 			if tc.wantErr == "" {
 				assert.NilError(t, os.WriteFile(p, []byte(tc.content), 0o644))
 			}
-			got, err := SHA256File(p)
+			got, err := fsutil.SHA256File(p)
 			if tc.wantErr != "" {
 				assert.ErrorContains(t, err, tc.wantErr)
 				return
