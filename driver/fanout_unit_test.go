@@ -86,10 +86,9 @@ func TestGuard(t *testing.T) {
 	ran := false
 	err := r.guard(rc, "demo", func() {
 		defer func() { ran = true }() // the work's own cleanup runs
-		var m map[string]int
-		m["x"]++
+		panic("index out of range [3] with length 3")
 	})
 	assert.Check(t, ran)
-	assert.ErrorContains(t, err, `recipe "bad\x1bname": demo: internal error in pkgdriver: assignment to entry in nil map`)
+	assert.ErrorContains(t, err, `recipe "bad\x1bname": demo: internal error in pkgdriver: index out of range [3] with length 3`)
 	assert.Check(t, strings.Contains(log.String(), `"stage":"demo"`) && strings.Contains(log.String(), "goroutine"), log.String())
 }
