@@ -9,6 +9,10 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
+	"github.com/pkgdriver/pkgdriver/publish"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 func (s *session) publishCommand() *cli.Command {
@@ -36,7 +40,7 @@ func (s *session) publishCommand() *cli.Command {
 			if err := checkFlagRules(c, publishRules); err != nil {
 				return err
 			}
-			cfg := driver.PublishConfig{
+			cfg := publish.Config{
 				PushOnFailure: c.Bool("push-on-failure"),
 				Repository:    c.String("repository"),
 				KeepTags:      c.Int("keep-tags"),
@@ -48,29 +52,29 @@ func (s *session) publishCommand() *cli.Command {
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
-			layout := driver.Layout{Root: c.String("result-dir")}
+			layout := resultdir.Layout{Root: c.String("result-dir")}
 			// Never read packages/ while a run is replacing them.
-			lock, err := driver.AcquireLock(ctx, layout.Lock(), driver.ThisProcess("publish"), driver.LockOptions{Wait: c.Bool("wait"), Log: log})
+			lock, err := driver.LockResultDir(ctx, layout, "publish", resultdir.LockOptions{Wait: c.Bool("wait"), Log: log})
 			if err != nil {
 				return err
 			}
 			defer lock.Release()
-			rep, err := driver.LoadReport(layout)
+			rep, err := report.Load(layout)
 			if err != nil {
 				return err
 			}
-			p := &driver.Publisher{Config: cfg, Layout: layout, Log: log}
+			p := &publish.Publisher{Config: cfg, Layout: layout, Log: log}
 			if cfg.Repository != "" {
-				engine, err := driver.NewClient(ctx, versionString())
+				eng, err := docker.New(ctx, versionString())
 				if err != nil {
 					return err
 				}
-				defer engine.Close()
-				p.Client = engine
+				defer eng.Close()
+				p.Engine = eng
 			}
 			pub, err := p.Publish(ctx, rep)
 			printPublication(c.Root().Writer, pub)
-			var refused *driver.NotPublishedError
+			var refused *publish.NotPublishedError
 			if errors.As(err, &refused) {
 				return exitError{exitFailed} // the reasons are printed
 			}
@@ -80,7 +84,7 @@ func (s *session) publishCommand() *cli.Command {
 }
 
 // printPublication says what was published, for people; publish.json has the same.
-func printPublication(w io.Writer, pub *driver.Publication) {
+func printPublication(w io.Writer, pub *publish.Publication) {
 	if len(pub.NotPublished) > 0 {
 		fmt.Fprintln(w, "nothing was published (--push-on-failure publishes anyway):")
 		for _, r := range pub.NotPublished {

@@ -13,15 +13,15 @@ import (
 
 	"gotest.tools/v3/assert"
 
-	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // TestRunInterrupted sends SIGINT to a real `pkgdriver run` while a recipe builds: within 10 s
 // the process exits 130, no container of the run is left, the report says cancelled, and the
 // previous package of the interrupted recipe is untouched.
 func TestRunInterrupted(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	bin := testutil.Pkgdriver(t)
 	recipes, result := t.TempDir(), t.TempDir()
 	args := runArgs(t, recipes, result)
@@ -51,13 +51,13 @@ func TestRunInterrupted(t *testing.T) {
 	assert.Equal(t, exit.ExitCode(), 130, log.String())
 	assert.Check(t, took < 10*time.Second, "took %s to stop", took)
 
-	var rep driver.Report
+	var rep report.Report
 	assert.NilError(t, json.Unmarshal([]byte(readFile(t, filepath.Join(result, "report.json"))), &rep))
-	assert.Equal(t, rep.Status, "cancelled")
+	assert.Equal(t, rep.Status, report.RunCancelled)
 	for _, r := range rep.Recipes {
-		assert.Check(t, r.Status == driver.StatusCancelled, "%s: %s", r.Name, r.Status)
+		assert.Check(t, r.Status == report.StatusCancelled, "%s: %s", r.Name, r.Status)
 	}
-	containers, volumes := testutil.Leftovers(t, cli, rep.RunID)
+	containers, volumes := testutil.Leftovers(t, api, rep.RunID)
 	assert.Check(t, len(containers) == 0 && len(volumes) == 0, "left: %v %v", containers, volumes)
 	assert.Equal(t, readFile(t, filepath.Join(result, "packages", "keeper.mpm")), before)
 	entries, _ := os.ReadDir(filepath.Join(result, "packages"))

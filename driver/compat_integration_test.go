@@ -11,26 +11,26 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
-	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/packager"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // TestOldContainerRecipes runs recipes of the container pkgdriver replaces, unchanged (copies in
 // testdata/capstan-packages), through a recipe directory with the OSv stand-in: those that need
 // only the OSv tree build; the one that clones from GitHub fails at once, naming the address.
 func TestOldContainerRecipes(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	recipes, result := filepath.Join(t.TempDir(), "recipes"), t.TempDir()
 	testutil.CopyDir(t, filepath.Join(testutil.RepoRoot(), "testdata", "capstan-packages"), recipes)
 	cfg, out := testConfig(t, recipes, result)
-	rep, err := execute(t, context.Background(), cli, cfg)
+	rep, err := execute(t, context.Background(), api, cfg)
 	assert.NilError(t, err)
 	t.Log(out.String())
 
 	for _, name := range []string{"sample-0.1", "osv.compose-remote", "osv.compose-remote-base", "osv.httpserver-api"} {
 		res := resultOf(t, rep, name)
-		assert.Check(t, res.Status == driver.StatusBuilt, "%s: %s %s", name, res.Status, res.Error)
+		assert.Check(t, res.Status == report.StatusBuilt, "%s: %s %s", name, res.Status, res.Error)
 		arch, err := packager.VerifyFile(filepath.Join(result, "packages", name+".mpm"))
 		if assert.Check(t, err) {
 			assert.Check(t, is.Equal(arch.Package.Name, name))
@@ -43,7 +43,7 @@ func TestOldContainerRecipes(t *testing.T) {
 	assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "log", "sample-0.1.log")), "PACKAGE_NAME=sample-0.1"))
 
 	py := resultOf(t, rep, "python-2.7")
-	assert.Check(t, is.Equal(py.Status, driver.StatusFailed))
+	assert.Check(t, is.Equal(py.Status, report.StatusFailed))
 	assert.Check(t, py.Duration < 60, "an offline clone fails at once, not after %.0f s", py.Duration)
 	assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "log", "python-2.7.log")), "github.com"))
 	assert.Check(t, is.Contains(py.Error, "recipe python-2.7: needs the network: https://github.com/python/cpython.git/ ("), py.Error)
@@ -78,7 +78,7 @@ echo "Done"
 // address, although its build.sh would exit 0; one whose output only talks about the network
 // builds.
 func TestOldRecipeNeedsNetwork(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	recipes, result := t.TempDir(), t.TempDir()
 	for name, cmd := range map[string]string{
 		"ncurses-curl": "mkdir -p /tmp/download && cd /tmp/download && curl --remote-name --remote-time http://127.0.0.1:1/pub/gnu/ncurses/ncurses-5.9.tar.gz",
@@ -97,7 +97,7 @@ func TestOldRecipeNeedsNetwork(t *testing.T) {
 		assert.NilError(t, os.WriteFile(filepath.Join(recipes, name, "build.sh"), []byte(script), 0o755))
 	}
 	cfg, out := testConfig(t, recipes, result)
-	rep, err := execute(t, context.Background(), cli, cfg)
+	rep, err := execute(t, context.Background(), api, cfg)
 	assert.NilError(t, err)
 	t.Log(out.String())
 
@@ -107,7 +107,7 @@ func TestOldRecipeNeedsNetwork(t *testing.T) {
 		"apps-git":     "http://127.0.0.1:1/cloudius-systems/osv-apps.git/",
 	} {
 		res := resultOf(t, rep, name)
-		assert.Check(t, is.Equal(res.Status, driver.StatusFailed), name)
+		assert.Check(t, is.Equal(res.Status, report.StatusFailed), name)
 		assert.Check(t, is.Equal(res.Phase, "build"), name)
 		assert.Check(t, is.Contains(res.Error, "recipe "+name+": needs the network: "+addr+" ("), name)
 		assert.Check(t, is.Contains(res.Error, "see log/"+name+".log"), name)
@@ -117,10 +117,10 @@ func TestOldRecipeNeedsNetwork(t *testing.T) {
 		assert.Check(t, !strings.Contains(readFile(t, filepath.Join(result, "log", name+".log")), "Done"), name)
 	}
 	res := resultOf(t, rep, "offline")
-	assert.Check(t, is.Equal(res.Status, driver.StatusBuilt), res.Error)
+	assert.Check(t, is.Equal(res.Status, report.StatusBuilt), res.Error)
 
 	res = resultOf(t, rep, "open-mpi-module")
-	assert.Check(t, is.Equal(res.Status, driver.StatusFailed))
+	assert.Check(t, is.Equal(res.Status, report.StatusFailed))
 	assert.Check(t, is.Contains(res.Error, `recipe open-mpi-module: OSv's scripts/build failed, although it exits 0, and the build was stopped: "/tmp/scripts/build failed: python3 -c`), res.Error)
 	assert.Check(t, is.Contains(res.Error, `after "Exception: Module not found: open-mpi" (see log/open-mpi-module.log)`), res.Error)
 	assert.Check(t, res.Duration < 60, "stopped at once, not after %.0f s", res.Duration)

@@ -15,6 +15,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // bootstrapPackage is what Capstan adds to every composed image: the base files of OSv's root
@@ -25,13 +26,13 @@ const bootstrapPackage = "osv.bootstrap"
 type demoTest struct {
 	run    *Run
 	recipe *recipe.Recipe
-	res    *TestResult
+	res    *report.TestResult
 	stage  string
 }
 
-func (d *demoTest) Run(ctx context.Context) *TestResult {
+func (d *demoTest) Run(ctx context.Context) *report.TestResult {
 	r, name := d.run, d.recipe.Name
-	d.res = &TestResult{Start: time.Now().UTC(), Log: filepath.Join("log", name+".test.log")}
+	d.res = &report.TestResult{Start: time.Now().UTC(), Log: filepath.Join("log", name+".test.log")}
 	d.stage = filepath.Join(r.Layout.Staging(r.Config.RunID), "test-"+name)
 	err := d.test(ctx)
 	_ = os.RemoveAll(d.stage)
@@ -41,16 +42,16 @@ func (d *demoTest) Run(ctx context.Context) *TestResult {
 	var mismatch *recipe.Mismatch
 	switch {
 	case err == nil:
-		d.res.Status = TestPassed
+		d.res.Status = report.TestPassed
 		return d.res
 	case errors.As(err, &timedOut):
-		d.res.Status = TestTimedOut
+		d.res.Status = report.TestTimedOut
 	case ctx.Err() != nil:
-		d.res.Status = TestCancelled
+		d.res.Status = report.TestCancelled
 	case errors.As(err, &mismatch):
-		d.res.Status = TestFailed
+		d.res.Status = report.TestFailed
 	default:
-		d.res.Status = TestFailed
+		d.res.Status = report.TestFailed
 	}
 	d.res.Error = err.Error()
 	r.Config.Log.Error().Str("recipe", name).Str("phase", d.res.Phase).Msg("test " + string(d.res.Status) + ": " + firstLine(d.res.Error))
@@ -129,11 +130,11 @@ func (d *demoTest) compose(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", d.fail("compose", err)
 		}
-		if err := mergeTree(dir, root); err != nil {
+		if err := mergeTree(ctx, dir, root); err != nil {
 			return "", d.fail("compose", fmt.Errorf("package %s: %w", name, err))
 		}
 	}
-	if err := mergeTree(demoPkg, root); err != nil {
+	if err := mergeTree(ctx, demoPkg, root); err != nil {
 		return "", d.fail("compose", fmt.Errorf("demo package: %w", err))
 	}
 
@@ -202,7 +203,7 @@ func (d *demoTest) unpack(ctx context.Context, name string) (string, error) {
 }
 
 // mergeTree adds a package's files (not its meta/) to the image's root.
-func mergeTree(pkgDir, root string) error {
+func mergeTree(ctx context.Context, pkgDir, root string) error {
 	entries, err := os.ReadDir(pkgDir)
 	if err != nil {
 		return err
@@ -211,7 +212,7 @@ func mergeTree(pkgDir, root string) error {
 		if e.Name() == "meta" {
 			continue
 		}
-		if err := copyTree(filepath.Join(pkgDir, e.Name()), root, e.Name()); err != nil {
+		if err := fsutil.CopyTree(ctx, filepath.Join(pkgDir, e.Name()), filepath.Join(root, e.Name()), fsutil.CopyOptions{Replace: true}); err != nil {
 			return err
 		}
 	}

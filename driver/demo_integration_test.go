@@ -14,6 +14,7 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // TestDemoVerdictsAndConfinedReads boots demos on the OSv stand-in through the real engine and
@@ -26,7 +27,7 @@ import (
 //   - a package whose meta/run.yaml is a link to a host file, a FIFO or /dev/zero fails at once,
 //     with nothing of the host in the report, without blocking or exhausting memory.
 func TestDemoVerdictsAndConfinedReads(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	ctx := context.Background()
 	recipes, result := t.TempDir(), t.TempDir()
 	host, err := os.MkdirTemp("", "pkgdriver-host-") // outside the result directory
@@ -72,28 +73,28 @@ func TestDemoVerdictsAndConfinedReads(t *testing.T) {
 	cfg.TestMemory = 256 << 20
 	cfg.Accel = driver.AccelTCG // the verdicts, not the KVM probe, are under test
 	start := time.Now()
-	rep, err := execute(t, ctx, cli, cfg)
+	rep, err := execute(t, ctx, api, cfg)
 	assert.NilError(t, err)
 	t.Log(out.String())
 	assert.Check(t, time.Since(start) < 5*time.Minute, "the run took %s: something blocked", time.Since(start))
 
 	want := map[string]struct {
-		status  driver.TestStatus
+		status  report.TestStatus
 		phase   string
 		message string
 	}{
-		"greeter":        {status: driver.TestPassed},
-		"exits-badly":    {driver.TestFailed, "run", "the program exited with status 3"},
-		"banner-only":    {driver.TestFailed, "match", "not even its first word"},
-		"echo-only":      {driver.TestFailed, "run", `could not load the program /does-not-exist (no such file)`},
-		"require-escape": {driver.TestFailed, "require", "invalid package name"},
-		"runyaml-host":   {driver.TestFailed, "run.yaml", "meta/run.yaml: a symlink, not a regular file"},
-		"runyaml-fifo":   {driver.TestFailed, "run.yaml", "meta/run.yaml: a symlink, not a regular file"},
-		"runyaml-zero":   {driver.TestFailed, "run.yaml", "meta/run.yaml: a symlink, not a regular file"},
+		"greeter":        {status: report.TestPassed},
+		"exits-badly":    {report.TestFailed, "run", "the program exited with status 3"},
+		"banner-only":    {report.TestFailed, "match", "not even its first word"},
+		"echo-only":      {report.TestFailed, "run", `could not load the program /does-not-exist (no such file)`},
+		"require-escape": {report.TestFailed, "require", "invalid package name"},
+		"runyaml-host":   {report.TestFailed, "run.yaml", "meta/run.yaml: a symlink, not a regular file"},
+		"runyaml-fifo":   {report.TestFailed, "run.yaml", "meta/run.yaml: a symlink, not a regular file"},
+		"runyaml-zero":   {report.TestFailed, "run.yaml", "meta/run.yaml: a symlink, not a regular file"},
 	}
 	for name, w := range want {
 		res := resultOf(t, rep, name)
-		assert.Check(t, is.Equal(res.Status, driver.StatusBuilt), "%s: %s", name, res.Error)
+		assert.Check(t, is.Equal(res.Status, report.StatusBuilt), "%s: %s", name, res.Error)
 		tr := res.Test
 		if !assert.Check(t, tr != nil, "%s: no test result", name) {
 			continue

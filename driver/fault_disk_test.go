@@ -15,9 +15,9 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
-	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // smallFilesystem mounts a tmpfs of size bytes on a new directory, which needs root; the test is
@@ -80,16 +80,16 @@ func treeSize(t *testing.T, dir string) int64 {
 // the disk is full, the build does not hang on a log it cannot write, and the packages of the
 // earlier run stay byte for byte.
 func TestFaultResultDiskFull(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	result := smallFilesystem(t, 16<<20)
 	recipes := t.TempDir()
 	testutil.Recipe(t, recipes, "keeper", script(`head -c 65536 /dev/urandom > "$PACKAGE_RESULT_DIR/data"`, packageInit), nil)
 	testutil.Recipe(t, recipes, "talker", script(`echo quiet`, packageInit), nil)
 	cfg, _ := testConfig(t, recipes, result)
-	rep, err := execute(t, context.Background(), cli, cfg)
+	rep, err := execute(t, context.Background(), api, cfg)
 	assert.NilError(t, err)
 	for _, r := range rep.Recipes {
-		assert.Assert(t, r.Status == driver.StatusBuilt, "%s: %s", r.Name, r.Error)
+		assert.Assert(t, r.Status == report.StatusBuilt, "%s: %s", r.Name, r.Error)
 	}
 	before := map[string]string{}
 	for _, f := range []string{"keeper.mpm", "keeper.yaml", "keeper.spdx.json", "keeper.intoto.jsonl",
@@ -108,7 +108,7 @@ func TestFaultResultDiskFull(t *testing.T) {
 	cfg.Jobs = 1
 	cfg.Timeout = 2 * time.Minute
 	cfg.Recipes = recipe.Selection{Names: []string{"keeper", "talker"}}
-	rep, err = execute(t, context.Background(), cli, cfg)
+	rep, err = execute(t, context.Background(), api, cfg)
 	t.Log(out.String())
 	if err != nil { // the report itself may not fit any more; then the error says where
 		t.Log(err)
@@ -117,11 +117,11 @@ func TestFaultResultDiskFull(t *testing.T) {
 	assert.Assert(t, rep != nil, "%v", err)
 
 	keeper := resultOf(t, rep, "keeper")
-	assert.Check(t, is.Equal(keeper.Status, driver.StatusFailed))
+	assert.Check(t, is.Equal(keeper.Status, report.StatusFailed))
 	assert.Check(t, is.Contains(keeper.Error, "no space left on device"))
 	assert.Check(t, is.Contains(keeper.Error, result), "the error names the path")
 	talker := resultOf(t, rep, "talker")
-	assert.Check(t, is.Equal(talker.Status, driver.StatusFailed), "not timed out: the log stream is drained")
+	assert.Check(t, is.Equal(talker.Status, report.StatusFailed), "not timed out: the log stream is drained")
 	assert.Check(t, is.Contains(talker.Error, "no space left on device"))
 	assert.Check(t, is.Contains(talker.Error, filepath.Join(result, "log", "talker.log")))
 	assert.Check(t, talker.Duration < 60, "talker took %.1fs", talker.Duration)

@@ -8,7 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pkgdriver/pkgdriver/internal/linetail"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // liveView shows progress. On a terminal: one line per running recipe with its elapsed time and
@@ -27,7 +29,7 @@ type liveView struct {
 
 type liveEntry struct {
 	start time.Time
-	tail  *lineTail
+	tail  *linetail.Tail
 }
 
 const liveRefresh = 500 * time.Millisecond
@@ -40,7 +42,7 @@ func newLiveView(r *Run, total int) *liveView {
 	return v
 }
 
-func (v *liveView) Started(name string, tail *lineTail) {
+func (v *liveView) Started(name string, tail *linetail.Tail) {
 	v.mu.Lock()
 	v.running[name] = &liveEntry{start: time.Now(), tail: tail}
 	v.mu.Unlock()
@@ -49,7 +51,7 @@ func (v *liveView) Started(name string, tail *lineTail) {
 	}
 }
 
-func (v *liveView) Done(res *RecipeResult) {
+func (v *liveView) Done(res *report.RecipeResult) {
 	v.mu.Lock()
 	delete(v.running, res.Name)
 	v.done++
@@ -107,4 +109,4 @@ func truncate(s string, n int) string {
 	return s
 }
 
-var _ io.Writer = (*lineTail)(nil)
+var _ io.Writer = (*linetail.Tail)(nil)

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/pkgdriver/pkgdriver/internal/linetail"
 )
 
 // A build that needs the network when it is not there must fail at once, naming the address.
@@ -111,12 +113,12 @@ func (w *networkWatch) Write(p []byte) (int, error) {
 }
 
 func (w *networkWatch) line(s string) {
-	s = stripANSI(s) // Maven colours its errors
+	s = linetail.StripANSI(s) // Maven colours its errors
 	var err error
 	if addr, msg, ok := networkFailure(s); ok {
-		err = errNeedsNetwork{Address: printable(addr), Line: printable(msg), Log: w.log}
+		err = errNeedsNetwork{Address: linetail.Printable(addr), Line: linetail.Printable(msg), Log: w.log}
 	} else if osvBuildFailed.MatchString(s) {
-		err = errOSvBuildFailed{Line: printable(strings.TrimSpace(s)), Before: printable(w.prev), Log: w.log}
+		err = errOSvBuildFailed{Line: linetail.Printable(strings.TrimSpace(s)), Before: linetail.Printable(w.prev), Log: w.log}
 	} else {
 		if t := strings.TrimSpace(s); t != "" {
 			w.prev = t

@@ -13,9 +13,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/docker/errdefs"
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/internal/linetail"
+	"github.com/pkgdriver/pkgdriver/internal/tarball"
 
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // Where things are inside a recipe container.
@@ -36,16 +40,16 @@ func (e errTimedOut) Error() string { return "timed out after " + e.after.String
 type recipeBuild struct {
 	run    *Run
 	recipe *recipe.Recipe
-	tail   *lineTail
-	res    *RecipeResult
+	tail   *linetail.Tail
+	res    *report.RecipeResult
 	key    string // the cache key, when caching is on
 	// content is the recipe's content hash, once computed (contentHash).
 	content string
 }
 
-func (b *recipeBuild) Run(ctx context.Context) *RecipeResult {
+func (b *recipeBuild) Run(ctx context.Context) *report.RecipeResult {
 	r, rc := b.run, b.recipe
-	b.res = &RecipeResult{
+	b.res = &report.RecipeResult{
 		Name: rc.Name, Start: time.Now().UTC(),
 		ImageID: r.Toolchain.ID, OSVCommit: r.Toolchain.Commit,
 	}
@@ -55,10 +59,10 @@ func (b *recipeBuild) Run(ctx context.Context) *RecipeResult {
 	err := b.buildCached(ctx)
 	b.res.Duration = math.Round(time.Since(b.res.Start).Seconds()*1000) / 1000
 	b.finish(ctx, err)
-	if err == nil && b.res.Status == StatusBuilt && b.key != "" {
+	if err == nil && b.res.Status == report.StatusBuilt && b.key != "" {
 		e := &cacheEntry{Key: b.key, SHA256: b.res.Package.SHA256, Size: b.res.Package.Size,
 			Built: b.res.Start, RunID: r.Config.RunID, Seconds: b.res.Duration}
-		if err := r.Layout.writeCache(rc.Name, e); err != nil {
+		if err := resultdir.WriteState(r.Layout.CacheFile(rc.Name), e); err != nil {
 			r.Config.Log.Warn().Err(err).Str("recipe", rc.Name).Msg("cache entry not written")
 		}
 	}
@@ -77,7 +81,7 @@ func (b *recipeBuild) buildCached(ctx context.Context) error {
 	b.key, b.res.CacheKey = key, key
 	if e, ok := b.cached(key); ok {
 		b.res.Cached = true
-		b.res.Package = &Artifact{Path: filepath.Join("packages", b.recipe.Name+".mpm"), SHA256: e.SHA256, Size: e.Size}
+		b.res.Package = &report.Artifact{Path: filepath.Join("packages", b.recipe.Name+".mpm"), SHA256: e.SHA256, Size: e.Size}
 		if err := b.refreshSupplyChain(ctx, e); err != nil {
 			return b.fail("attest", err)
 		}
@@ -91,17 +95,17 @@ func (b *recipeBuild) finish(ctx context.Context, err error) {
 	var timedOut errTimedOut
 	switch {
 	case err == nil && res.Cached:
-		res.Status = StatusCached
+		res.Status = report.StatusCached
 		return
 	case err == nil:
-		res.Status = StatusBuilt
+		res.Status = report.StatusBuilt
 		return
 	case errors.As(err, &timedOut):
-		res.Status = StatusTimedOut
+		res.Status = report.StatusTimedOut
 	case ctx.Err() != nil:
-		res.Status = StatusCancelled
+		res.Status = report.StatusCancelled
 	default:
-		res.Status = StatusFailed
+		res.Status = report.StatusFailed
 	}
 	res.Error = err.Error()
 	res.LogTail = b.tail.Lines()
@@ -141,7 +145,7 @@ func (b *recipeBuild) build(ctx context.Context) error {
 		return b.fail("validate", err)
 	}
 
-	id, err := r.Runner.Create(ctx, b.spec())
+	id, err := r.Engine.Create(ctx, b.spec())
 	if err != nil {
 		return b.fail("create", err)
 	}
@@ -156,7 +160,7 @@ func (b *recipeBuild) build(ctx context.Context) error {
 	defer stop(nil)
 	net := &networkWatch{stop: stop, log: b.res.Log}
 	out = io.MultiWriter(out, net)
-	exit, err := r.Runner.Run(nctx, id, out, out)
+	exit, err := r.Engine.Run(nctx, id, out, out)
 	code := exit.Code
 	b.res.ExitCode, b.res.OOMKilled = &code, exit.OOMKilled
 	switch {
@@ -184,9 +188,9 @@ const buildCommand = `cd "$RECIPE_DIR" && ./build.sh 2>&1 || exit; ` +
 const specialFiles = "/pkgdriver/special-files"
 
 // spec is the recipe's container: the contract's build environment and nothing more.
-func (b *recipeBuild) spec() ContainerSpec {
+func (b *recipeBuild) spec() engine.ContainerSpec {
 	r, name := b.run, b.recipe.Name
-	spec := ContainerSpec{
+	spec := engine.ContainerSpec{
 		Image: r.Toolchain.ID,
 		Cmd:   []string{"/bin/sh", "-c", buildCommand},
 		Env: []string{
@@ -229,7 +233,7 @@ func (r *Run) cpuCount() int {
 func (b *recipeBuild) copyIn(ctx context.Context, id string) error {
 	pr, pw := io.Pipe()
 	go func() {
-		tw := newTarWriter(pw)
+		tw := tarball.NewWriter(pw)
 		var err error
 		for _, tr := range recipe.Trees(b.recipe, b.run.Catalog.CommonDirs) {
 			prefix := path.Join(containerRecipes[1:], b.recipe.Name)
@@ -237,18 +241,18 @@ func (b *recipeBuild) copyIn(ctx context.Context, id string) error {
 				prefix = path.Join(containerRecipes[1:], recipe.CommonDirName)
 			}
 			if err == nil {
-				err = tw.recipeTree(ctx, tr, prefix)
+				err = tw.RecipeTree(ctx, tr, prefix)
 			}
 		}
 		if err == nil {
-			err = tw.dir(path.Join(containerResults[1:], b.recipe.Name), 0o755)
+			err = tw.Dir(path.Join(containerResults[1:], b.recipe.Name), 0o755)
 		}
 		if err == nil {
 			err = tw.Close()
 		}
 		pw.CloseWithError(err)
 	}()
-	err := b.run.Runner.CopyIn(ctx, id, "/", pr)
+	err := b.run.Engine.CopyIn(ctx, id, "/", pr)
 	pr.CloseWithError(err)
 	return err
 }
@@ -334,9 +338,9 @@ func (b *recipeBuild) logSays(parts ...string) bool {
 // existsInContainer reports whether p exists in the (stopped) container. Only a definite "not
 // found" counts as missing.
 func (b *recipeBuild) existsInContainer(ctx context.Context, id, p string) bool {
-	rc, err := b.run.Runner.CopyOut(ctx, id, p)
+	rc, err := b.run.Engine.CopyOut(ctx, id, p)
 	if err != nil {
-		return !errdefs.IsNotFound(err)
+		return !errors.Is(err, engine.ErrNotFound)
 	}
 	rc.Close()
 	return true

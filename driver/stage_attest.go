@@ -2,12 +2,10 @@ package driver
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/supplychain"
 )
 
@@ -38,7 +36,7 @@ func (attestStage) Run(ctx context.Context, r *Run) error {
 	}
 	sc := &supplyChain{}
 	r.SupplyChain = sc
-	if info, err := r.Engine.ImageInspect(ctx, r.Config.Image.BaseImage); err == nil {
+	if info, err := r.Engine.InspectImage(ctx, r.Config.Image.BaseImage); err == nil {
 		sc.BaseImageID = info.ID
 	} else {
 		r.Config.Log.Warn().Err(err).Msg("provenance: the base image's ID is unknown")
@@ -55,33 +53,19 @@ func (attestStage) Run(ctx context.Context, r *Run) error {
 	return nil
 }
 
-// dpkgIndexFile is the cached Debian index of one toolchain image.
-func (l Layout) dpkgIndexFile(imageID string) string {
-	return filepath.Join(l.State(), "dpkg", strings.ReplaceAll(imageID, ":", "-")+".json")
-}
-
 // debianIndex returns the toolchain's Debian index, from the state directory when an earlier run
 // read the same image.
 func debianIndex(ctx context.Context, r *Run) (*supplychain.DebianIndex, error) {
-	cache := r.Layout.dpkgIndexFile(r.Toolchain.ID)
-	if data, err := os.ReadFile(cache); err == nil {
-		var idx supplychain.DebianIndex
-		if json.Unmarshal(data, &idx) == nil && idx.Packages != nil {
-			return &idx, nil
-		}
+	cache := r.Layout.DebianIndex(r.Toolchain.ID)
+	var cached supplychain.DebianIndex
+	if resultdir.ReadState(cache, &cached) && cached.Packages != nil {
+		return &cached, nil
 	}
 	idx, err := readDebianIndex(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	data, err := json.Marshal(idx)
-	if err == nil {
-		err = os.MkdirAll(filepath.Dir(cache), 0o755)
-	}
-	if err == nil {
-		err = writeFileAtomic(cache, data, 0o644)
-	}
-	if err != nil {
+	if err := resultdir.WriteState(cache, idx); err != nil {
 		r.Config.Log.Warn().Err(err).Msg("the Debian package index is not cached")
 	}
 	return idx, nil
@@ -90,12 +74,12 @@ func debianIndex(ctx context.Context, r *Run) (*supplychain.DebianIndex, error) 
 // readDebianIndex copies the dpkg database and the copyright files out of a container of the
 // toolchain image (created, never started).
 func readDebianIndex(ctx context.Context, r *Run) (*supplychain.DebianIndex, error) {
-	id, err := r.Runner.Create(ctx, ContainerSpec{Image: r.Toolchain.ID, Labels: r.labels("sbom", ""), NoNetwork: true})
+	id, err := r.Engine.Create(ctx, engine.ContainerSpec{Image: r.Toolchain.ID, Labels: r.labels("sbom", ""), NoNetwork: true})
 	if err != nil {
 		return nil, err
 	}
 	defer r.removeContainer(ctx, id)
-	rc, err := r.Runner.CopyOut(ctx, id, dpkgDir)
+	rc, err := r.Engine.CopyOut(ctx, id, dpkgDir)
 	if err != nil {
 		return nil, fmt.Errorf("toolchain image %s: %w", dpkgDir, err)
 	}
@@ -104,7 +88,7 @@ func readDebianIndex(ctx context.Context, r *Run) (*supplychain.DebianIndex, err
 	if err != nil {
 		return nil, fmt.Errorf("toolchain image: %w", err)
 	}
-	rc, err = r.Runner.CopyOut(ctx, id, docDir)
+	rc, err = r.Engine.CopyOut(ctx, id, docDir)
 	if err != nil {
 		r.Config.Log.Warn().Err(err).Msg("SBOMs: no licences: the toolchain image has no " + docDir)
 		return idx, nil

@@ -2,8 +2,6 @@ package driver
 
 import (
 	"context"
-	"fmt"
-	"path/filepath"
 )
 
 // imageStage builds or reuses the toolchain image.
@@ -13,12 +11,11 @@ func (imageStage) String() string { return "toolchain image" }
 
 func (imageStage) Run(ctx context.Context, r *Run) error {
 	b := &ToolchainBuilder{
-		Client:    r.Engine,
+		Engine:    r.Engine,
 		Config:    r.Config.Image,
-		Version:   r.Config.Version,
 		Capstan:   r.Config.Image.Capstan,
 		LogPath:   r.Layout.ToolchainLog(),
-		StatePath: filepath.Join(r.Layout.State(), "toolchain-input.json"),
+		StatePath: r.Layout.ToolchainInput(),
 		Log:       r.Config.Log,
 	}
 	if r.Config.Interactive {
@@ -31,9 +28,9 @@ func (imageStage) Run(ctx context.Context, r *Run) error {
 	r.Toolchain = tc
 	info, err := r.Engine.Info(ctx)
 	if err != nil {
-		return fmt.Errorf("engine info: %w", err)
+		return err
 	}
-	r.EngineCPUs = info.NCPU
+	r.EngineCPUs = info.CPUs
 	r.Config.Log.Info().Str("image", tc.Tags[0]).Str("osv", tc.Describe).Str("commit", tc.ShortCommit()).
 		Bool("reused", tc.Reused).Msg("toolchain image ready")
 	return nil

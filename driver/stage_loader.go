@@ -2,20 +2,18 @@ package driver
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
-
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/packager"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // osvBuildDir is where the toolchain image's OSv build leaves the kernel files.
@@ -55,17 +53,15 @@ func (loaderStage) String() string { return "OSv loader" }
 
 // loaderRecord says which toolchain image the delivered images came from, and what was delivered.
 type loaderRecord struct {
-	ImageID    string     `json:"image_id"`
-	Loader     Artifact   `json:"loader"`
-	ZFSBuilder *Artifact  `json:"zfs_builder,omitempty"`
-	Files      []Artifact `json:"files"`
+	ImageID    string            `json:"image_id"`
+	Loader     report.Artifact   `json:"loader"`
+	ZFSBuilder *report.Artifact  `json:"zfs_builder,omitempty"`
+	Files      []report.Artifact `json:"files"`
 }
 
 func (loaderStage) Run(ctx context.Context, r *Run) error {
-	record := filepath.Join(r.Layout.State(), "loader.json")
 	var prev loaderRecord
-	if data, err := os.ReadFile(record); err == nil && json.Unmarshal(data, &prev) == nil &&
-		prev.ImageID == r.Toolchain.ID && r.Layout.holds(prev.Files) {
+	if resultdir.ReadState(r.Layout.LoaderRecord(), &prev) && prev.ImageID == r.Toolchain.ID && holds(r.Layout, prev.Files) {
 		r.Loader, r.ZFSBuilder = &prev.Loader, prev.ZFSBuilder // delivered by an earlier run from the same image
 		return nil
 	}
@@ -75,14 +71,13 @@ func (loaderStage) Run(ctx context.Context, r *Run) error {
 	}
 	rec.ImageID = r.Toolchain.ID
 	r.Loader, r.ZFSBuilder = &rec.Loader, rec.ZFSBuilder
-	data, _ := json.Marshal(rec)
-	return writeFileAtomic(record, data, 0o644)
+	return resultdir.WriteState(r.Layout.LoaderRecord(), rec)
 }
 
 // holds reports whether every file is in the result directory with its recorded checksum.
-func (l Layout) holds(files []Artifact) bool {
+func holds(l resultdir.Layout, files []report.Artifact) bool {
 	for _, f := range files {
-		if sum, err := fileSHA256(filepath.Join(l.Root, filepath.FromSlash(f.Path))); err != nil || sum != f.SHA256 {
+		if sum, err := fsutil.SHA256File(filepath.Join(l.Root, filepath.FromSlash(f.Path))); err != nil || sum != f.SHA256 {
 			return false
 		}
 	}
@@ -114,13 +109,13 @@ func deliverLoader(ctx context.Context, r *Run) (*loaderRecord, error) {
 	if err := writeCapstanImages(ctx, r.Layout, stage, got, idx); err != nil {
 		return nil, err
 	}
-	return r.Layout.loaderRecord(got[kernelZFSBuilder])
+	return newLoaderRecord(r.Layout, got[kernelZFSBuilder])
 }
 
 // copyKernelFiles copies the kernel files out of a container of the toolchain image into dir,
 // and says which ones the image has.
 func copyKernelFiles(ctx context.Context, r *Run, dir string) (map[string]bool, error) {
-	id, err := r.Runner.Create(ctx, ContainerSpec{Image: r.Toolchain.ID, Labels: r.labels("loader", ""), NoNetwork: true})
+	id, err := r.Engine.Create(ctx, engine.ContainerSpec{Image: r.Toolchain.ID, Labels: r.labels("loader", ""), NoNetwork: true})
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +123,7 @@ func copyKernelFiles(ctx context.Context, r *Run, dir string) (map[string]bool, 
 	got := map[string]bool{}
 	for _, name := range kernelFiles {
 		src := path.Join(osvBuildDir, name)
-		ok, err := copyOutFile(ctx, r.Runner, id, src, stagedKernelFile(dir, name), r.Config.MaxPackageSize)
+		ok, err := copyOutFile(ctx, r.Engine, id, src, stagedKernelFile(dir, name), r.Config.MaxPackageSize)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", src, err)
 		}
@@ -142,9 +137,9 @@ func copyKernelFiles(ctx context.Context, r *Run, dir string) (map[string]bool, 
 
 // copyOutFile copies the regular file src out of container id to dst; false when the container
 // has no such file.
-func copyOutFile(ctx context.Context, runner Runner, id, src, dst string, maxSize int64) (bool, error) {
+func copyOutFile(ctx context.Context, runner engine.Containers, id, src, dst string, maxSize int64) (bool, error) {
 	rc, err := runner.CopyOut(ctx, id, src)
-	if cerrdefs.IsNotFound(err) {
+	if errors.Is(err, engine.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
@@ -172,7 +167,7 @@ func copyOutFile(ctx context.Context, runner Runner, id, src, dst string, maxSiz
 }
 
 // writeCapstanImages writes the image directories from the kernel files in stage.
-func writeCapstanImages(ctx context.Context, l Layout, stage string, got map[string]bool, idx packager.LoaderIndex) error {
+func writeCapstanImages(ctx context.Context, l resultdir.Layout, stage string, got map[string]bool, idx packager.LoaderIndex) error {
 	img, err := os.Open(stagedKernelFile(stage, kernelLoaderImg))
 	if err != nil {
 		return err
@@ -219,7 +214,7 @@ func writeCapstanImages(ctx context.Context, l Layout, stage string, got map[str
 }
 
 // loaderRecord lists the files the loader stage delivered, with their checksums.
-func (l Layout) loaderRecord(withBuilder bool) (*loaderRecord, error) {
+func newLoaderRecord(l resultdir.Layout, withBuilder bool) (*loaderRecord, error) {
 	dirs := []string{l.Loader(), l.CapstanImage(packager.OldLoaderImageName), l.CapstanImage(packager.LoaderImageName)}
 	if withBuilder {
 		dirs = append(dirs, l.CapstanImage(packager.ZFSBuilderImageName))
@@ -231,20 +226,20 @@ func (l Layout) loaderRecord(withBuilder bool) (*loaderRecord, error) {
 			return nil, err
 		}
 		for _, e := range entries {
-			a, err := l.artifact(filepath.Join(dir, e.Name()))
+			a, err := artifact(l, filepath.Join(dir, e.Name()))
 			if err != nil {
 				return nil, err
 			}
 			rec.Files = append(rec.Files, a)
 		}
 	}
-	loader, err := l.artifact(filepath.Join(l.Loader(), packager.LoaderImageFile))
+	loader, err := artifact(l, filepath.Join(l.Loader(), packager.LoaderImageFile))
 	if err != nil {
 		return nil, err
 	}
 	rec.Loader = loader
 	if withBuilder {
-		b, err := l.artifact(packager.CapstanImagePath(l.Root, packager.ZFSBuilderImageName))
+		b, err := artifact(l, packager.CapstanImagePath(l.Root, packager.ZFSBuilderImageName))
 		if err != nil {
 			return nil, err
 		}
@@ -254,28 +249,15 @@ func (l Layout) loaderRecord(withBuilder bool) (*loaderRecord, error) {
 }
 
 // artifact describes a file of the result directory.
-func (l Layout) artifact(p string) (Artifact, error) {
-	rel, err := filepath.Rel(l.Root, p)
+func artifact(l resultdir.Layout, p string) (report.Artifact, error) {
+	rel, err := l.Rel(p)
 	if err != nil {
-		return Artifact{}, err
+		return report.Artifact{}, err
 	}
 	fi, err := os.Stat(p)
 	if err != nil {
-		return Artifact{}, err
+		return report.Artifact{}, err
 	}
-	sum, err := fileSHA256(p)
-	return Artifact{Path: filepath.ToSlash(rel), SHA256: sum, Size: fi.Size()}, err
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	sum, err := fsutil.SHA256File(p)
+	return report.Artifact{Path: rel, SHA256: sum, Size: fi.Size()}, err
 }

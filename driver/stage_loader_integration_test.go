@@ -16,8 +16,11 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/packager"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // capstanIndex is what Capstan reads from an image's index.yaml (util.FileInfo; `created` in
@@ -33,7 +36,7 @@ type capstanIndex struct {
 // Capstan look for it, with CAPSTAN_ROOT at the result directory (repository/osv-loader,
 // repository/mike/osv-loader, repository/osv-zfs-builder) and as the old container left it
 // (mike/osv-loader), the copies of the loader hard links of one file.
-func checkCapstanLayout(t *testing.T, result string, rep *driver.Report) {
+func checkCapstanLayout(t *testing.T, result string, rep *report.Report) {
 	t.Helper()
 	files := map[string][]string{
 		"mike/osv-loader":            {"index.yaml", "osv-loader.qemu", "osv-loader.qemu.gz"},
@@ -85,7 +88,7 @@ func checkCapstanLayout(t *testing.T, result string, rep *driver.Report) {
 // under QEMU (TCG here) in a container from the toolchain image. Run again with nothing
 // changed, the loader stage keeps what it delivered.
 func TestComposeWithCapstanPaths(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	ctx := context.Background()
 	recipes, result := t.TempDir(), t.TempDir()
 	testutil.Recipe(t, recipes, "greeter", script(`cp program "$PACKAGE_RESULT_DIR/greeter"`, packageInit), map[string]string{
@@ -93,9 +96,9 @@ func TestComposeWithCapstanPaths(t *testing.T) {
 		"meta/run.yaml": "runtime: native\nconfig_set:\n  default:\n    bootcmd: /greeter $WHO\n    env:\n      WHO: capstan\nconfig_set_default: default\n",
 	})
 	cfg, out := testConfig(t, recipes, result)
-	rep, err := execute(t, ctx, cli, cfg)
+	rep, err := execute(t, ctx, api, cfg)
 	assert.NilError(t, err, out.String())
-	assert.Equal(t, resultOf(t, rep, "greeter").Status, driver.StatusBuilt)
+	assert.Equal(t, resultOf(t, rep, "greeter").Status, report.StatusBuilt)
 	checkCapstanLayout(t, result, rep)
 
 	// Exactly the path Capstan's getLoaderImageInfo forms for its LoaderImageName.
@@ -125,7 +128,7 @@ func TestComposeWithCapstanPaths(t *testing.T) {
 	before, err := os.Stat(filepath.Join(result, "repository", "osv-zfs-builder", "osv-zfs-builder.qemu"))
 	assert.NilError(t, err)
 	cfg2, _ := testConfig(t, recipes, result)
-	rep2, err := execute(t, ctx, cli, cfg2)
+	rep2, err := execute(t, ctx, api, cfg2)
 	assert.NilError(t, err)
 	checkCapstanLayout(t, result, rep2)
 	after, err := os.Stat(filepath.Join(result, "repository", "osv-zfs-builder", "osv-zfs-builder.qemu"))
@@ -135,7 +138,7 @@ func TestComposeWithCapstanPaths(t *testing.T) {
 	// A damaged copy is noticed and the images are delivered again.
 	assert.NilError(t, os.Remove(filepath.Join(result, "repository", "osv-loader", "osv-vmlinuz.bin")))
 	cfg3, _ := testConfig(t, recipes, result)
-	rep3, err := execute(t, ctx, cli, cfg3)
+	rep3, err := execute(t, ctx, api, cfg3)
 	assert.NilError(t, err)
 	checkCapstanLayout(t, result, rep3)
 }
@@ -145,8 +148,8 @@ func TestComposeWithCapstanPaths(t *testing.T) {
 func bootImage(t *testing.T, toolchain, image string) string {
 	t.Helper()
 	ctx := context.Background()
-	run := &driver.DockerRunner{Client: testutil.Engine(t)}
-	id, err := run.Create(ctx, driver.ContainerSpec{
+	run := docker.Wrap(testutil.Engine(t))
+	id, err := run.Create(ctx, engine.ContainerSpec{
 		Image: toolchain, NoNetwork: true, Labels: map[string]string{driver.LabelRun: "test-capstan-paths"},
 		Cmd: []string{"timeout", "60", "qemu-system-x86_64", "-m", "64M", "-nographic", "-no-reboot", "-nodefaults",
 			"-serial", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
@@ -174,7 +177,7 @@ func bootImage(t *testing.T, toolchain, image string) string {
 // builder is delivered, and one left by an earlier run (of another kernel) is removed rather
 // than kept beside a kernel it does not match.
 func TestLoaderWithoutZFSBuilder(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	for _, tc := range []struct {
 		name     string
 		makefile string // "": no Makefile
@@ -200,9 +203,9 @@ func TestLoaderWithoutZFSBuilder(t *testing.T) {
 				assert.NilError(t, os.WriteFile(filepath.Join(osv, "Makefile"), []byte(tc.makefile), 0o644))
 			}
 			gitCommit(t, osv, "-a", "-m", "OSv stand-in: "+tc.name)
-			rep, err := execute(t, ctx, cli, cfg)
+			rep, err := execute(t, ctx, api, cfg)
 			assert.NilError(t, err, out.String())
-			assert.Equal(t, resultOf(t, rep, "plain").Status, driver.StatusBuilt)
+			assert.Equal(t, resultOf(t, rep, "plain").Status, report.StatusBuilt)
 
 			if !rep.Toolchain.Reused { // a reused image (a test run before) has no build log
 				assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "log", "toolchain.log")), tc.log))
@@ -239,7 +242,7 @@ func gitCommit(t *testing.T, dir string, args ...string) {
 // gets OSv's builder as it is; anything else, or a mkfs.cc the toolchain cannot change, gets
 // none. The stand-in's builder names the altroot of its tree's mkfs.cc.
 func TestCapstanZFSBuilderLayout(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	mkfs := func(altroot string) string {
 		return `    vector<string> zpool_args = {"zpool", "create", "-f", "-R", "` + altroot + `", "osv", dev_name};` + "\n"
 	}
@@ -274,9 +277,9 @@ func TestCapstanZFSBuilderLayout(t *testing.T) {
 			add.Dir = osv
 			assert.NilError(t, add.Run())
 			gitCommit(t, osv, "-m", "OSv stand-in: "+tc.name)
-			rep, err := execute(t, ctx, cli, cfg)
+			rep, err := execute(t, ctx, api, cfg)
 			assert.NilError(t, err, out.String())
-			assert.Equal(t, resultOf(t, rep, "plain").Status, driver.StatusBuilt)
+			assert.Equal(t, resultOf(t, rep, "plain").Status, report.StatusBuilt)
 			if !rep.Toolchain.Reused && tc.log != "" {
 				assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "log", "toolchain.log")), tc.log))
 			}
@@ -304,9 +307,9 @@ func TestCapstanZFSBuilderLayout(t *testing.T) {
 func catInImage(t *testing.T, image string, files ...string) string {
 	t.Helper()
 	ctx := context.Background()
-	run := &driver.DockerRunner{Client: testutil.Engine(t)}
-	id, err := run.Create(ctx, driver.ContainerSpec{
-		Image: image, NoNetwork: true, Labels: map[string]string{driver.LabelRun: "test-cat-in-image"},
+	run := docker.Wrap(testutil.Engine(t))
+	id, err := run.Create(ctx, engine.ContainerSpec{
+		Image: image, NoNetwork: true, Labels: map[string]string{engine.LabelRun: "test-cat-in-image"},
 		Cmd: append([]string{"cat"}, files...),
 	})
 	assert.NilError(t, err)
