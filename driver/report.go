@@ -31,6 +31,8 @@ type Report struct {
 	// Settings are the run's inputs as given: selection and the flags that shape it.
 	Settings map[string]string `json:"settings,omitempty"`
 	Recipes  []RecipeResult    `json:"recipes"`
+	// Schedule is the builds' and tests' wall time against their critical path.
+	Schedule *ScheduleReport `json:"schedule,omitempty"`
 }
 
 // Failed reports whether any recipe did not build or its test did not pass. Untested recipes
@@ -67,6 +69,7 @@ func writeReport(r *Run, runErr error) (*Report, error) {
 			res.Error = "not started: the run failed first: " + first
 		}
 	}
+	rep.Schedule = newScheduleReport(r.Schedule, rep.Recipes)
 	if err := writeJUnit(r.Layout.JUnit(), rep); err != nil {
 		r.Config.Log.Warn().Err(err).Msg("junit.xml")
 	}

@@ -106,8 +106,11 @@ type TestResult struct {
 	Start    time.Time  `json:"start,omitzero"`
 	Duration float64    `json:"duration_seconds"`
 	Cmdline  string     `json:"cmdline,omitempty"`
-	Log      string     `json:"log,omitempty"`
-	LogTail  []string   `json:"log_tail,omitempty"`
+	// After are the builds of this run the test waited for: its own and those of the packages
+	// its demo requires.
+	After   []string `json:"after,omitempty"`
+	Log     string   `json:"log,omitempty"`
+	LogTail []string `json:"log_tail,omitempty"`
 }
 
 // results collects recipe results from parallel builds.

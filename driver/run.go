@@ -33,7 +33,9 @@ type Run struct {
 	SupplyChain *supplyChain
 
 	Results *results
-	Loader  *Artifact
+	// Schedule is when the builds and tests ran, on how many slots.
+	Schedule *scheduleTimes
+	Loader   *Artifact
 	// ZFSBuilder is the delivered repository/osv-zfs-builder image, when OSv's build made one.
 	ZFSBuilder *Artifact
 	Report     *Report

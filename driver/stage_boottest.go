@@ -6,39 +6,8 @@ import (
 	"runtime/debug"
 	"slices"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
-
-// testStage boots each selected recipe's demo as a unikernel and matches its console against
-// the expected output: in parallel under the same --jobs limit as builds.
-type testStage struct{}
-
-func (testStage) String() string { return "test recipes" }
-
-func (testStage) Run(ctx context.Context, r *Run) error {
-	if r.Config.SkipTests {
-		return errSkip{"SKIP_TESTS"}
-	}
-	list, err := r.testList()
-	if err != nil {
-		return err
-	}
-	g := errgroup.Group{}
-	g.SetLimit(r.jobs())
-	for _, rc := range list {
-		if ctx.Err() != nil {
-			break
-		}
-		g.Go(func() error {
-			r.Results.setTest(rc.Name, r.testSafely(ctx, rc))
-			return nil
-		})
-	}
-	_ = g.Wait()
-	return context.Cause(ctx)
-}
 
 // testList resolves the recipes to test, warning about the known-broken ones among them that
 // were not built (the select stage warned about the built ones).

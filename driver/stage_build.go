@@ -8,50 +8,38 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
-
-	"golang.org/x/sync/errgroup"
+	"time"
 
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
-	"github.com/pkgdriver/pkgdriver/internal/linetail"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
-// buildStage runs one container per selected recipe, --jobs at a time. One recipe failing never
-// stops the others; only cancellation of the run does.
+// buildStage runs one container per selected recipe and boots each demo as soon as the
+// packages it needs are built, --jobs at a time on one scheduler (schedule.go). One recipe
+// failing never stops the others; only cancellation of the run does.
 type buildStage struct{}
 
-func (buildStage) String() string { return "build recipes" }
+func (buildStage) String() string { return "build and test recipes" }
 
 func (buildStage) Run(ctx context.Context, r *Run) error {
+	var tests []*recipe.Recipe
+	if !r.Config.SkipTests {
+		var err error
+		if tests, err = r.testList(); err != nil {
+			return err
+		}
+	}
 	history := r.Layout.readDurations()
 	queue := buildOrder(r.Selected, history)
 	view := newLiveView(r, len(queue))
 	defer view.Stop()
 
-	g := errgroup.Group{}
-	g.SetLimit(r.jobs())
-	for _, rc := range queue {
-		if ctx.Err() != nil {
-			break
-		}
-		g.Go(func() error {
-			if ctx.Err() != nil {
-				return nil // cancelled while queued: stays "queued" in the report
-			}
-			b := &recipeBuild{run: r, recipe: rc, tail: linetail.New(failureTailLines)}
-			view.Started(rc.Name, b.tail)
-			res := b.runSafely(ctx)
-			r.Results.set(res)
-			view.Done(res)
-			return nil
-		})
-	}
-	_ = g.Wait()
-	for _, res := range r.Results.list() {
-		if res.Duration > 0 && res.Status != StatusCancelled && !res.Cached {
-			history[res.Name] = res.Duration
-		}
-	}
+	jobs := r.jobs()
+	r.Schedule = &scheduleTimes{Start: time.Now(), Jobs: jobs}
+	newScheduler(r, view, queue, tests, history).Run(ctx, jobs)
+	r.Schedule.Wall = time.Since(r.Schedule.Start)
+
+	recordDurations(history, r.Results.list())
 	if err := r.Layout.writeDurations(history); err != nil {
 		r.Config.Log.Warn().Err(err).Msg("build durations not recorded")
 	}
