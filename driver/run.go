@@ -61,7 +61,9 @@ type Toolchain struct {
 	Platform   string    `json:"platform"`
 	InputHash  string    `json:"input_hash"`
 	Reused     bool      `json:"reused"`
-	repoTags   []string
+	// BuiltOn is the earlier toolchain image an incremental build compiled the new OSv tree on.
+	BuiltOn  string `json:"built_on,omitempty"`
+	repoTags []string
 }
 
 // ShortCommit is the commit abbreviated the way image tags and index.yaml use it.
