@@ -149,12 +149,7 @@ func (env *fakeEnv) recipe(name string, lines []string, files map[string]string)
 // demo adds a recipe that builds and has a demo expecting "Hello, unikernel!".
 func (env *fakeEnv) demo(name string) {
 	env.t.Helper()
-	env.recipe(name, []string{"file " + name + " program", "init"}, map[string]string{
-		"meta/run.yaml":                    "runtime: native\nconfig_set:\n  default:\n    bootcmd: /" + name + "\nconfig_set_default: default\n",
-		"demo/pkg/meta/package.yaml.templ": "name: ${PACKAGE_NAME}-demo\ntitle: demo\nauthor: tests\nrequire:\n  - ${PACKAGE_NAME}\n",
-		"demo/pkg/meta/run.yaml":           "runtime: native\nconfig_set:\n  demo:\n    base: \"" + name + ":default\"\nconfig_set_default: demo\n",
-		"demo/expected-stdout.txt":         "Hello, unikernel!\n",
-	})
+	env.demoRequiring(name, []string{"file " + name + " program", "init"})
 }
 
 func envOf(c *enginetest.Container, key string) string {

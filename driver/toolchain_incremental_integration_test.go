@@ -7,9 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,25 +19,6 @@ import (
 	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 )
-
-// commitStandin appends text to file in the stand-in checkout dir and commits it (fixed dates).
-func commitStandin(t *testing.T, dir, file, text string) {
-	t.Helper()
-	f, err := os.OpenFile(filepath.Join(dir, file), os.O_APPEND|os.O_WRONLY, 0)
-	assert.NilError(t, err)
-	_, err = f.WriteString(text)
-	assert.NilError(t, err)
-	assert.NilError(t, f.Close())
-	for _, args := range [][]string{{"add", "-A"}, {"commit", "-q", "--no-gpg-sign", "-m", "change " + file}} {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@pkgdriver.invalid",
-			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@pkgdriver.invalid",
-			"GIT_AUTHOR_DATE=@1704164645 +0000", "GIT_COMMITTER_DATE=@1704164645 +0000")
-		out, err := cmd.CombinedOutput()
-		assert.NilError(t, err, string(out))
-	}
-}
 
 // kernelDigests returns the sha256 of each kernel file the image's OSv build made.
 func kernelDigests(t *testing.T, eng engine.Engine, image string) map[string]string {
@@ -76,7 +54,7 @@ func TestIncrementalToolchain(t *testing.T) {
 	cfg := imageConfig(t)
 	cfg.Repository = "pkgdriver-test/toolchain-incremental"
 	// This run's own commit N, so no earlier test run has an image of it or of N+1.
-	commitStandin(t, cfg.OSVSrc, "kernel/kernel.c", fmt.Sprintf("/* test run %d */\n", time.Now().UnixNano()))
+	testutil.CommitStandin(t, cfg.OSVSrc, "kernel/kernel.c", fmt.Sprintf("/* test run %d */\n", time.Now().UnixNano()))
 	var made []string
 	t.Cleanup(func() {
 		for i := len(made) - 1; i >= 0; i-- {
@@ -90,7 +68,7 @@ func TestIncrementalToolchain(t *testing.T) {
 	made = append(made, n.ID)
 
 	// N+1: one file changed.
-	commitStandin(t, cfg.OSVSrc, "kernel/boot16.S", "# a comment of commit N+1\n")
+	testutil.CommitStandin(t, cfg.OSVSrc, "kernel/boot16.S", "# a comment of commit N+1\n")
 	next := builder(t, cfg)
 	n1, err := next.Ensure(ctx)
 	assert.NilError(t, err)
