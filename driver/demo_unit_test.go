@@ -7,6 +7,8 @@ import (
 
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // Demo tests on the fake: a demo that prints what it should passes, one that prints something
@@ -27,16 +29,16 @@ func TestExecuteDemoTestsOnFake(t *testing.T) {
 	env.probe = 1
 	rep, err := env.execute(context.Background())
 	assert.NilError(t, err)
-	for name, want := range map[string]TestStatus{"hello": TestPassed, "wrong": TestFailed, "stuck": TestTimedOut, "crash": TestFailed} {
+	for name, want := range map[string]report.TestStatus{"hello": report.TestPassed, "wrong": report.TestFailed, "stuck": report.TestTimedOut, "crash": report.TestFailed} {
 		r := result(t, rep, name)
-		assert.Check(t, is.Equal(r.Status, StatusBuilt), "%s: %s", name, r.Error)
+		assert.Check(t, is.Equal(r.Status, report.StatusBuilt), "%s: %s", name, r.Error)
 		if assert.Check(t, r.Test != nil, name) {
 			assert.Check(t, is.Equal(r.Test.Status, want), "%s: %s", name, r.Test.Error)
 		}
 	}
 	assert.Check(t, is.Contains(result(t, rep, "crash").Test.Error, "signal 11"))
-	assert.Check(t, result(t, rep, "nodemo").Test == nil || result(t, rep, "nodemo").Test.Status != TestFailed)
-	assert.Check(t, is.Equal(rep.Accel, AccelTCG))
+	assert.Check(t, result(t, rep, "nodemo").Test == nil || result(t, rep, "nodemo").Test.Status != report.TestFailed)
+	assert.Check(t, is.Equal(rep.Accel, string(AccelTCG)))
 
 	// The probe's verdict is kept per toolchain image: a second run does not probe.
 	env.cfg.RunID += "-2"

@@ -2,13 +2,34 @@ package driver
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
-// noLinkBetween is the guard for a link above the entry being written.
+func TestCheckResultDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	assert.NilError(t, os.Mkdir(filepath.Join(dir, "good"), 0o755))
+	assert.NilError(t, os.Symlink("/etc", filepath.Join(dir, "link")))
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, "file"), nil, 0o644))
+	const in = "/pkgdriver/result/x"
+	assert.Check(t, checkResultDir(filepath.Join(dir, "good"), in))
+	assert.Check(t, is.ErrorContains(checkResultDir(filepath.Join(dir, "link"), in), `replaced /pkgdriver/result/x with a symlink to "/etc"`))
+	assert.Check(t, is.ErrorContains(checkResultDir(filepath.Join(dir, "file"), in), "with a regular file"))
+	assert.Check(t, is.ErrorContains(checkResultDir(filepath.Join(dir, "missing"), in), "sent nothing"))
+	empty, err := emptyDir(filepath.Join(dir, "good"))
+	assert.Check(t, err)
+	assert.Check(t, empty)
+	empty, err = emptyDir(dir)
+	assert.Check(t, err)
+	assert.Check(t, !empty)
+}
 
 // What build.sh leaves that cannot be packaged fails the recipe in gather, naming the cause.
 func TestGatherFailuresOnFake(t *testing.T) {
@@ -27,8 +48,8 @@ func TestGatherFailuresOnFake(t *testing.T) {
 		"pipe":   "fifo",
 	} {
 		r := result(t, rep, name)
-		assert.Check(t, is.Equal(r.Status, StatusFailed), name)
+		assert.Check(t, is.Equal(r.Status, report.StatusFailed), name)
 		assert.Check(t, is.Contains(r.Error, want), name)
 	}
-	assert.Check(t, is.Equal(result(t, rep, "ships").Status, StatusBuilt), result(t, rep, "ships").Error)
+	assert.Check(t, is.Equal(result(t, rep, "ships").Status, report.StatusBuilt), result(t, rep, "ships").Error)
 }

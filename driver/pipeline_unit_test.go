@@ -9,6 +9,9 @@ import (
 	"github.com/rs/zerolog"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // errStage is a stage that fails with err.
@@ -54,20 +57,20 @@ func TestExecuteOnFake(t *testing.T) {
 	env.recipe("hungry", []string{"oom"}, nil)
 	rep, err := env.execute(context.Background())
 	assert.NilError(t, err)
-	assert.Check(t, is.Equal(rep.Status, "failed"))
+	assert.Check(t, is.Equal(rep.Status, report.RunFailed))
 	good := result(t, rep, "good")
-	assert.Check(t, is.Equal(good.Status, StatusBuilt), good.Error)
+	assert.Check(t, is.Equal(good.Status, report.StatusBuilt), good.Error)
 	assert.Check(t, good.Package != nil)
-	_, err = os.Stat(Layout{Root: env.result}.MPM("good"))
+	_, err = os.Stat(resultdir.Layout{Root: env.result}.MPM("good"))
 	assert.NilError(t, err)
 	bad := result(t, rep, "bad")
-	assert.Check(t, is.Equal(bad.Status, StatusFailed))
+	assert.Check(t, is.Equal(bad.Status, report.StatusFailed))
 	assert.Check(t, is.Equal(bad.Phase, "build"))
 	assert.Check(t, is.Contains(bad.Error, "recipe bad"))
 	assert.Check(t, is.Contains(bad.Error, "3"))
-	assert.Check(t, is.Contains(readFileT(t, Layout{Root: env.result}.Log("bad")), "error: no rule"))
+	assert.Check(t, is.Contains(readFileT(t, resultdir.Layout{Root: env.result}.Log("bad")), "error: no rule"))
 	hungry := result(t, rep, "hungry")
-	assert.Check(t, is.Equal(hungry.Status, StatusFailed))
+	assert.Check(t, is.Equal(hungry.Status, report.StatusFailed))
 	assert.Check(t, hungry.OOMKilled)
 	assert.Check(t, is.Contains(hungry.Error, "out of memory"))
 	assert.Check(t, rep.Toolchain != nil && rep.Toolchain.Commit == fakeCommit)
@@ -80,7 +83,7 @@ func TestExecuteOnFake(t *testing.T) {
 	before := len(env.eng.Calls())
 	rep, err = env.execute(context.Background())
 	assert.NilError(t, err)
-	assert.Check(t, is.Equal(result(t, rep, "good").Status, StatusCached))
+	assert.Check(t, is.Equal(result(t, rep, "good").Status, report.StatusCached))
 	assert.Check(t, rep.Toolchain.Reused)
 	for _, c := range env.eng.Calls()[before:] {
 		assert.Check(t, c.Method != "BuildImage", "built again: %v", c)
@@ -101,10 +104,10 @@ func TestExecuteCancelOnFake(t *testing.T) {
 	rep, err := env.execute(ctx)
 	assert.Check(t, errors.Is(err, context.Canceled), "%v", err)
 	assert.Assert(t, rep != nil)
-	assert.Check(t, is.Equal(rep.Status, "cancelled"))
+	assert.Check(t, is.Equal(rep.Status, report.RunCancelled))
 	for _, r := range rep.Recipes {
-		assert.Check(t, r.Status == StatusCancelled || r.Status == StatusQueued || r.Status == StatusNotBuilt, "%s: %s", r.Name, r.Status)
+		assert.Check(t, r.Status == report.StatusCancelled || r.Status == report.StatusQueued || r.Status == report.StatusNotBuilt, "%s: %s", r.Name, r.Status)
 	}
-	_, err = os.Stat(Layout{Root: env.result}.Report())
+	_, err = os.Stat(resultdir.Layout{Root: env.result}.Report())
 	assert.NilError(t, err, "the report is written")
 }

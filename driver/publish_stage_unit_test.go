@@ -10,6 +10,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // run --push hands the run's report to Config.Publish with the run's engine; a refusal skips
@@ -27,9 +28,9 @@ func TestPublishStageOnFake(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			env := newFakeEnv(t)
 			env.recipe("a", []string{"file f x", "init"}, nil)
-			var got *Report
+			var got *report.Report
 			var gotEngine engine.Engine
-			env.cfg.Publish = func(_ context.Context, eng engine.Engine, rep *Report) error {
+			env.cfg.Publish = func(_ context.Context, eng engine.Engine, rep *report.Report) error {
 				got, gotEngine = rep, eng
 				return tc.publish
 			}

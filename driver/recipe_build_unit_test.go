@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 
 	"github.com/pkgdriver/pkgdriver/engine/enginetest"
 )
@@ -57,6 +62,39 @@ func TestCPUCount(t *testing.T) {
 	}
 }
 
+func TestSignalName(t *testing.T) {
+	t.Parallel()
+	assert.Check(t, is.Equal(signalName(9), "signal 9 (SIGKILL)"))
+	assert.Check(t, is.Equal(signalName(15), "signal 15 (SIGTERM)"))
+	assert.Check(t, is.Equal(signalName(33), "signal 33"))
+}
+
+func TestBuildScriptInterpreter(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		script, want string
+		args         []string
+	}{
+		{script: "#!/bin/nonexistent\necho\n", want: "/bin/nonexistent", args: []string{}},
+		{script: "#! /bin/bash -e\n", want: "/bin/bash", args: []string{"-e"}},
+		{script: "#!/usr/bin/env python3\n", want: "/usr/bin/env", args: []string{"python3"}},
+		{script: "#!relative\n", want: ""},
+		{script: "echo no shebang\n", want: ""},
+		{script: "#!\n", want: ""},
+		{script: "", want: ""},
+	} {
+		dir := t.TempDir()
+		assert.NilError(t, os.WriteFile(filepath.Join(dir, "build.sh"), []byte(tc.script), 0o755))
+		b := &recipeBuild{recipe: &recipe.Recipe{Name: "r", Dir: dir}}
+		interp, args := b.interpreter()
+		assert.Check(t, is.Equal(interp, tc.want), "%q", tc.script)
+		assert.Check(t, is.DeepEqual(args, tc.args), "%q", tc.script)
+	}
+	b := &recipeBuild{recipe: &recipe.Recipe{Name: "r", Dir: t.TempDir()}}
+	interp, _ := b.interpreter()
+	assert.Check(t, is.Equal(interp, ""), "no build.sh")
+}
+
 // A recipe's --timeout ends its build as timed out; the others are not affected.
 func TestRecipeTimeoutOnFake(t *testing.T) {
 	env := newFakeEnv(t)
@@ -65,8 +103,8 @@ func TestRecipeTimeoutOnFake(t *testing.T) {
 	env.cfg.Timeout = 200 * time.Millisecond
 	rep, err := env.execute(context.Background())
 	assert.NilError(t, err)
-	assert.Check(t, is.Equal(result(t, rep, "stuck").Status, StatusTimedOut))
-	assert.Check(t, is.Equal(result(t, rep, "fine").Status, StatusBuilt))
+	assert.Check(t, is.Equal(result(t, rep, "stuck").Status, report.StatusTimedOut))
+	assert.Check(t, is.Equal(result(t, rep, "fine").Status, report.StatusBuilt))
 }
 
 // Failures injected into single engine calls stay with the recipe whose call failed, named by
@@ -102,11 +140,11 @@ func TestEngineFailureIsolationOnFake(t *testing.T) {
 			rep, err := env.execute(context.Background())
 			assert.NilError(t, err)
 			v := result(t, rep, "victim")
-			assert.Check(t, is.Equal(v.Status, StatusFailed))
+			assert.Check(t, is.Equal(v.Status, report.StatusFailed))
 			assert.Check(t, is.Equal(v.Phase, tc.phase))
 			assert.Check(t, is.Contains(v.Error, "injected"))
 			assert.Check(t, is.Contains(v.Error, "recipe victim"))
-			assert.Check(t, is.Equal(result(t, rep, "bystander").Status, StatusBuilt))
+			assert.Check(t, is.Equal(result(t, rep, "bystander").Status, report.StatusBuilt))
 		})
 	}
 }

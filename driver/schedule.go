@@ -3,14 +3,16 @@ package driver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
+	"runtime/debug"
 	"slices"
 	"time"
 
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
-	"github.com/pkgdriver/pkgdriver/internal/linetail"
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // The scheduler runs a run's builds and demo tests on one set of --jobs slots. A demo test is
@@ -47,10 +49,14 @@ type task struct {
 	after []string
 }
 
-// scheduler hands out the slots. Only its Run loop touches its fields, so they need no lock.
+// scheduler hands out the slots. Only its Run loop touches its fields, so they need no lock;
+// build and test run on their own goroutines.
 type scheduler struct {
-	r      *Run
-	view   *liveView
+	r *Run
+	// build runs one recipe's build and records its result in r.Results; test runs one demo
+	// test, after the builds of this run it waited for, and records its result.
+	build  func(ctx context.Context, rc *recipe.Recipe)
+	test   func(ctx context.Context, rc *recipe.Recipe, after []string)
 	took   map[string]float64 // expected seconds, from earlier runs
 	builds []*recipe.Recipe   // builds not started, longest first
 	tests  []*recipe.Recipe   // tests not started, in test order
@@ -59,8 +65,8 @@ type scheduler struct {
 	reqs   map[string][]string
 }
 
-func newScheduler(r *Run, view *liveView, builds, tests []*recipe.Recipe, took map[string]float64) *scheduler {
-	s := &scheduler{r: r, view: view, took: took, builds: builds, tests: tests,
+func newScheduler(r *Run, builds, tests []*recipe.Recipe, took map[string]float64) *scheduler {
+	s := &scheduler{r: r, took: took, builds: builds, tests: tests,
 		inRun: map[string]bool{}, ended: map[string]bool{}, reqs: map[string][]string{}}
 	for _, rc := range builds {
 		s.inRun[rc.Name] = true
@@ -97,23 +103,11 @@ func (s *scheduler) Run(ctx context.Context, jobs int) {
 }
 
 func (s *scheduler) run(ctx context.Context, t *task) {
-	r, rc := s.r, t.rc
 	if t.kind == testTask {
-		res := r.testSafely(ctx, rc)
-		if !res.Start.IsZero() {
-			res.After = t.after
-		}
-		r.Results.setTest(rc.Name, res)
+		s.test(ctx, t.rc, t.after)
 		return
 	}
-	if ctx.Err() != nil {
-		return // cancelled while queued: stays "queued" in the report
-	}
-	b := &recipeBuild{run: r, recipe: rc, tail: linetail.New(failureTailLines)}
-	s.view.Started(rc.Name, b.tail)
-	res := b.runSafely(ctx)
-	r.Results.set(res)
-	s.view.Done(res)
+	s.build(ctx, t.rc)
 }
 
 // next takes the task the next free slot runs, or nil when none can start now. Tests whose
@@ -126,7 +120,7 @@ func (s *scheduler) next() *task {
 		switch {
 		case failed != "":
 			res, _ := s.r.Results.get(failed)
-			s.r.Results.setTest(rc.Name, &TestResult{Status: TestSkipped,
+			s.r.Results.setTest(rc.Name, &report.TestResult{Status: report.TestSkipped,
 				Reason: "required package " + failed + ": the build " + string(res.Status)})
 			return true
 		case waiting:
@@ -245,13 +239,28 @@ type scheduleTimes struct {
 }
 
 // recordDurations keeps how long each build and test of this run took, for the next run's order.
-func recordDurations(took map[string]float64, list []RecipeResult) {
+func recordDurations(took map[string]float64, list []report.RecipeResult) {
 	for _, res := range list {
-		if res.Duration > 0 && res.Status != StatusCancelled && !res.Cached {
+		if res.Duration > 0 && res.Status != report.StatusCancelled && !res.Cached {
 			took[res.Name] = res.Duration
 		}
-		if t := res.Test; t != nil && t.Duration > 0 && (t.Status == TestPassed || t.Status == TestFailed) {
+		if t := res.Test; t != nil && t.Duration > 0 && (t.Status == report.TestPassed || t.Status == report.TestFailed) {
 			took[testDurationKey(res.Name)] = t.Duration
 		}
 	}
+}
+
+// guard runs fn, one recipe's work (what: "build", "demo"), and turns a panic in it into an
+// error naming the recipe, logged with its stack: one bad input must not take the run, and the
+// cleanup of every other recipe, down with it. fn's own deferred cleanup has run by the time the
+// panic arrives here.
+func (r *Run) guard(rc *recipe.Recipe, what string, fn func()) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.Config.Log.Error().Str("recipe", rc.Name).Str("stage", what).Str("stack", string(debug.Stack())).Msg("internal error")
+			err = fmt.Errorf("recipe %s: %s: internal error in pkgdriver: %v", recipe.DisplayName(rc.Name), what, p)
+		}
+	}()
+	fn()
+	return nil
 }

@@ -9,11 +9,11 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
-	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
-func endOf(r driver.RecipeResult) time.Time {
+func endOf(r report.RecipeResult) time.Time {
 	return r.Start.Add(time.Duration(r.Duration * float64(time.Second)))
 }
 
@@ -38,12 +38,12 @@ func TestPipelinedDemos(t *testing.T) {
 	assert.NilError(t, err)
 	t.Log(out.String())
 	for _, r := range rep.Recipes {
-		assert.Check(t, r.Status == driver.StatusBuilt, "%s: %s %s", r.Name, r.Status, r.Error)
+		assert.Check(t, r.Status == report.StatusBuilt, "%s: %s %s", r.Name, r.Status, r.Error)
 	}
 	slow, lib, fast, app := resultOf(t, rep, "slow"), resultOf(t, rep, "lib"), resultOf(t, rep, "fast"), resultOf(t, rep, "app")
 	assert.Assert(t, fast.Test != nil && app.Test != nil)
-	assert.Check(t, is.Equal(fast.Test.Status, driver.TestPassed), fast.Test.Error)
-	assert.Check(t, is.Equal(app.Test.Status, driver.TestPassed), app.Test.Error)
+	assert.Check(t, is.Equal(fast.Test.Status, report.TestPassed), fast.Test.Error)
+	assert.Check(t, is.Equal(app.Test.Status, report.TestPassed), app.Test.Error)
 	assert.Check(t, fast.Test.Start.Before(endOf(slow)), "fast's demo booted at %s, slow's build ended at %s", fast.Test.Start, endOf(slow))
 	assert.Check(t, !app.Test.Start.Before(endOf(lib).Add(-5*time.Millisecond)), "app's demo booted at %s, lib's build ended at %s", app.Test.Start, endOf(lib))
 	assert.Check(t, slices.Contains(app.Test.After, "lib"), "%v", app.Test.After)

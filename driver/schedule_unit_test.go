@@ -7,11 +7,18 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // demoRequiring adds a recipe with a demo whose package requires reqs besides the recipe's own.
@@ -29,7 +36,7 @@ func (env *fakeEnv) demoRequiring(name string, build []string, reqs ...string) {
 	})
 }
 
-func end(r RecipeResult) time.Time {
+func end(r report.RecipeResult) time.Time {
 	return r.Start.Add(time.Duration(r.Duration * float64(time.Second)))
 }
 
@@ -43,9 +50,9 @@ func TestScheduleDemoBootsBeforeSlowBuildEnds(t *testing.T) {
 	rep, err := env.execute(context.Background())
 	assert.NilError(t, err)
 	slow, fast := result(t, rep, "slow"), result(t, rep, "fast")
-	assert.Equal(t, slow.Status, StatusBuilt, slow.Error)
+	assert.Equal(t, slow.Status, report.StatusBuilt, slow.Error)
 	assert.Assert(t, fast.Test != nil)
-	assert.Check(t, is.Equal(fast.Test.Status, TestPassed), fast.Test.Error)
+	assert.Check(t, is.Equal(fast.Test.Status, report.TestPassed), fast.Test.Error)
 	assert.Check(t, fast.Test.Start.Before(end(slow)), "test of fast at %s, slow's build ended at %s", fast.Test.Start, end(slow))
 	assert.Check(t, is.DeepEqual(fast.Test.After, []string{"fast"}))
 
@@ -74,8 +81,8 @@ func TestScheduleDemoWaitsForRequiredBuilds(t *testing.T) {
 	assert.NilError(t, err)
 	app, lib := result(t, rep, "app"), result(t, rep, "lib")
 	assert.Assert(t, app.Test != nil)
-	assert.Check(t, is.Equal(app.Test.Status, TestPassed), app.Test.Error)
-	assert.Check(t, !app.Test.Start.Before(end(lib).Add(-slotSlack)), "test of app at %s, lib's build ended at %s", app.Test.Start, end(lib))
+	assert.Check(t, is.Equal(app.Test.Status, report.TestPassed), app.Test.Error)
+	assert.Check(t, !app.Test.Start.Before(end(lib).Add(-5*time.Millisecond)), "test of app at %s, lib's build ended at %s", app.Test.Start, end(lib))
 	after := slices.Sorted(slices.Values(app.Test.After))
 	assert.Check(t, is.DeepEqual(after, []string{"app", "lib"}))
 }
@@ -92,12 +99,12 @@ func TestScheduleSkipsDemoOfFailedRequirement(t *testing.T) {
 	rep, err := env.execute(context.Background())
 	assert.NilError(t, err)
 	for name, want := range map[string]struct {
-		status TestStatus
+		status report.TestStatus
 		reason string
 	}{
-		"app":  {TestSkipped, "required package lib: the build failed"},
-		"own":  {TestSkipped, "the build failed"},
-		"fine": {TestPassed, ""},
+		"app":  {report.TestSkipped, "required package lib: the build failed"},
+		"own":  {report.TestSkipped, "the build failed"},
+		"fine": {report.TestPassed, ""},
 	} {
 		r := result(t, rep, name)
 		if assert.Check(t, r.Test != nil, name) {
@@ -108,7 +115,7 @@ func TestScheduleSkipsDemoOfFailedRequirement(t *testing.T) {
 	for _, c := range env.containers("test", "") {
 		assert.Check(t, c.Spec.Labels[LabelRecipe] == "fine", "booted %s", c.Spec.Labels[LabelRecipe])
 	}
-	assert.Check(t, is.Equal(result(t, rep, "lib").Status, StatusFailed))
+	assert.Check(t, is.Equal(result(t, rep, "lib").Status, report.StatusFailed))
 }
 
 // Ctrl-C while a build and a demo run: both stop, nothing queued starts, nothing is left.
@@ -129,15 +136,15 @@ func TestScheduleCancel(t *testing.T) {
 	}()
 	rep, err := env.execute(ctx)
 	assert.Check(t, err != nil)
-	assert.Check(t, is.Equal(rep.Status, "cancelled"))
-	assert.Check(t, is.Equal(result(t, rep, "a-slow").Status, StatusCancelled))
+	assert.Check(t, is.Equal(rep.Status, report.RunCancelled))
+	assert.Check(t, is.Equal(result(t, rep, "a-slow").Status, report.StatusCancelled))
 	fast := result(t, rep, "b-fast")
-	assert.Check(t, is.Equal(fast.Status, StatusBuilt))
+	assert.Check(t, is.Equal(fast.Status, report.StatusBuilt))
 	if assert.Check(t, fast.Test != nil) {
-		assert.Check(t, is.Equal(fast.Test.Status, TestCancelled))
+		assert.Check(t, is.Equal(fast.Test.Status, report.TestCancelled))
 	}
 	late := result(t, rep, "c-late")
-	assert.Check(t, is.Equal(late.Status, StatusCancelled))
+	assert.Check(t, is.Equal(late.Status, report.StatusCancelled))
 	assert.Check(t, late.Test == nil)
 	assert.Check(t, is.Len(env.containers("build", "")[2:], 0), "a queued build started")
 }
@@ -194,28 +201,84 @@ func TestScheduleOrder(t *testing.T) {
 	}
 }
 
-func TestCriticalPath(t *testing.T) {
-	t0 := time.Unix(1700000000, 0)
-	tested := func(name string, build, test float64, after ...string) RecipeResult {
-		return RecipeResult{Name: name, Start: t0, Duration: build,
-			Test: &TestResult{Start: t0.Add(time.Hour), Duration: test, After: after}}
+func slotRecipes(n int) []*recipe.Recipe {
+	var list []*recipe.Recipe
+	for i := range n {
+		list = append(list, &recipe.Recipe{Name: "r" + string(rune('a'+i))})
 	}
-	for _, tc := range []struct {
-		name    string
-		recipes []RecipeResult
-		want    float64
-		chain   string
+	return list
+}
+
+// The scheduler runs at most --jobs tasks at once, and none once the run is cancelled.
+func TestSchedulerSlots(t *testing.T) {
+	t.Parallel()
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name     string
+		jobs     int
+		ctx      context.Context
+		wantRun  int
+		wantPeak int
 	}{
-		{name: "nothing ran"},
-		{name: "a build alone", recipes: []RecipeResult{{Name: "a", Start: t0, Duration: 5}}, want: 5, chain: "build a"},
-		{name: "build then its test", recipes: []RecipeResult{tested("a", 5, 2, "a"), tested("b", 6, 0.5, "b")}, want: 7, chain: "build a,test a"},
-		{name: "through a required package", recipes: []RecipeResult{{Name: "lib", Start: t0, Duration: 9}, tested("app", 1, 2, "app", "lib")}, want: 11, chain: "build lib,test app"},
-		{name: "a test of a recipe not built", recipes: []RecipeResult{{Name: "x", Test: &TestResult{Start: t0, Duration: 3}}}, want: 3, chain: "test x"},
-	} {
+		{name: "one at a time", jobs: 1, ctx: context.Background(), wantRun: 6, wantPeak: 1},
+		{name: "three at a time", jobs: 3, ctx: context.Background(), wantRun: 6, wantPeak: 3},
+		{name: "cancelled", jobs: 3, ctx: cancelled, wantRun: 0},
+	}
+	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, chain := criticalPath(tc.recipes)
-			assert.Check(t, is.Equal(got, tc.want))
-			assert.Check(t, is.Equal(strings.Join(chain, ","), tc.chain))
+			t.Parallel()
+			r := &Run{Config: &Config{Jobs: tc.jobs, Log: zerolog.Nop()}, Results: newResults(nil)}
+			var mu sync.Mutex
+			running, peak, ran := 0, 0, 0
+			s := newScheduler(r, slotRecipes(6), nil, nil)
+			s.build = func(_ context.Context, rc *recipe.Recipe) {
+				mu.Lock()
+				running++
+				ran++
+				peak = max(peak, running)
+				mu.Unlock()
+				time.Sleep(20 * time.Millisecond)
+				mu.Lock()
+				running--
+				mu.Unlock()
+			}
+			s.Run(tc.ctx, r.jobs())
+			assert.Check(t, is.Equal(ran, tc.wantRun))
+			assert.Check(t, is.Equal(peak, tc.wantPeak))
 		})
 	}
+}
+
+// A run cancelled while recipes wait for a slot starts none of them.
+func TestSchedulerStopsStarting(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := &Run{Config: &Config{Jobs: 1, Log: zerolog.Nop()}, Results: newResults(nil)}
+	var started atomic.Int32
+	s := newScheduler(r, slotRecipes(5), nil, nil)
+	s.build = func(context.Context, *recipe.Recipe) {
+		started.Add(1)
+		cancel()
+	}
+	s.Run(ctx, 1)
+	assert.Check(t, started.Load() <= 2, "started %d after the cancel", started.Load())
+}
+
+func TestGuard(t *testing.T) {
+	t.Parallel()
+	var log testutil.SyncBuffer
+	r := &Run{Config: &Config{Log: zerolog.New(&log)}}
+	rc := &recipe.Recipe{Name: "bad\x1bname"}
+
+	assert.NilError(t, r.guard(rc, "build", func() {}))
+	ran := false
+	err := r.guard(rc, "demo", func() {
+		defer func() { ran = true }() // the work's own cleanup runs
+		panic("index out of range [3] with length 3")
+	})
+	assert.Check(t, ran)
+	assert.ErrorContains(t, err, `recipe "bad\x1bname": demo: internal error in pkgdriver: index out of range [3] with length 3`)
+	assert.Check(t, strings.Contains(log.String(), `"stage":"demo"`) && strings.Contains(log.String(), "goroutine"), log.String())
 }

@@ -15,7 +15,7 @@ func TestAccelProbeKVM(t *testing.T) {
 	env.cfg.Accel = AccelAuto
 	rep, err := env.execute(context.Background())
 	assert.NilError(t, err)
-	assert.Check(t, is.Equal(rep.Accel, AccelKVM))
+	assert.Check(t, is.Equal(rep.Accel, string(AccelKVM)))
 	for _, c := range env.eng.Containers() {
 		if c.Spec.Labels[LabelRole] == "build" {
 			assert.Check(t, is.DeepEqual(c.Spec.Devices, []string{kvmDevice}))

@@ -2,16 +2,13 @@ package driver
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
-	"runtime/debug"
 	"sort"
 	"time"
 
-	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/linetail"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // buildStage runs one container per selected recipe and boots each demo as soon as the
@@ -29,19 +26,43 @@ func (buildStage) Run(ctx context.Context, r *Run) error {
 			return err
 		}
 	}
-	history := r.Layout.readDurations()
+	history := readDurations(r.Layout)
 	queue := buildOrder(r.Selected, history)
 	view := newLiveView(r, len(queue))
 	defer view.Stop()
 
+	s := newScheduler(r, queue, tests, history)
+	s.build = func(ctx context.Context, rc *recipe.Recipe) {
+		if ctx.Err() != nil {
+			return // cancelled while queued: stays "queued" in the report
+		}
+		b := &recipeBuild{run: r, recipe: rc, tail: linetail.New(failureTailLines)}
+		view.Started(rc.Name, b.tail)
+		var res *report.RecipeResult
+		if err := r.guard(rc, "build", func() { res = b.Run(ctx) }); err != nil {
+			res = &report.RecipeResult{Name: rc.Name, Status: report.StatusFailed, Phase: "internal", Error: err.Error()}
+		}
+		r.Results.set(res)
+		view.Done(res)
+	}
+	s.test = func(ctx context.Context, rc *recipe.Recipe, after []string) {
+		var res *report.TestResult
+		if err := r.guard(rc, "demo", func() { res = r.testRecipe(ctx, rc) }); err != nil {
+			res = &report.TestResult{Status: report.TestFailed, Phase: "internal", Error: err.Error()}
+		}
+		if !res.Start.IsZero() {
+			res.After = after
+		}
+		r.Results.setTest(rc.Name, res)
+	}
 	jobs := r.jobs()
 	r.Schedule = &scheduleTimes{Start: time.Now(), Jobs: jobs}
-	newScheduler(r, view, queue, tests, history).Run(ctx, jobs)
+	s.Run(ctx, jobs)
 	r.Schedule.Wall = time.Since(r.Schedule.Start)
 
 	recordDurations(history, r.Results.list())
-	if err := r.Layout.writeDurations(history); err != nil {
-		r.Config.Log.Warn().Err(err).Msg("build durations not recorded")
+	if err := resultdir.WriteState(r.Layout.Durations(), history); err != nil {
+		r.Config.Log.Warn().Err(err).Msg("build and test durations not recorded")
 	}
 	return context.Cause(ctx)
 }
@@ -65,36 +86,11 @@ func buildOrder(sel []*recipe.Recipe, took map[string]float64) []*recipe.Recipe 
 	return out
 }
 
-// Build durations are kept across runs in the state directory: a run that stopped early (or
-// only hit the cache) must not make pkgdriver forget how long each recipe takes.
-func (l Layout) durationsFile() string { return filepath.Join(l.State(), "durations.json") }
-
-func (l Layout) readDurations() map[string]float64 {
+// readDurations is how long each recipe took to build when it last did (see Layout.Durations).
+func readDurations(l resultdir.Layout) map[string]float64 {
 	m := map[string]float64{}
-	if data, err := os.ReadFile(l.durationsFile()); err == nil {
-		_ = json.Unmarshal(data, &m)
+	if !resultdir.ReadState(l.Durations(), &m) {
+		return map[string]float64{}
 	}
 	return m
-}
-
-func (l Layout) writeDurations(m map[string]float64) error {
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	return fsutil.WriteFileAtomic(l.durationsFile(), data, 0o644)
-}
-
-// runSafely turns a panic in one recipe's build into that recipe's failure: one bad input must
-// not take the run, and the cleanup of every other recipe, down with it. The build's own deferred
-// cleanup has run by the time the panic arrives here.
-func (b *recipeBuild) runSafely(ctx context.Context) (res *RecipeResult) {
-	defer func() {
-		if p := recover(); p != nil {
-			b.run.Config.Log.Error().Str("recipe", b.recipe.Name).Str("stack", string(debug.Stack())).Msg("internal error")
-			res = &RecipeResult{Name: b.recipe.Name, Status: StatusFailed, Phase: "internal",
-				Error: fmt.Sprintf("recipe %s: internal error in pkgdriver: %v", recipe.DisplayName(b.recipe.Name), p)}
-		}
-	}()
-	return b.Run(ctx)
 }

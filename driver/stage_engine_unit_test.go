@@ -10,6 +10,8 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // The engine stage opens the engine through Config.Connect when the caller gave none, closes it
@@ -24,7 +26,7 @@ func TestEngineStageConnect(t *testing.T) {
 		assert.NilError(t, err)
 		assert.Check(t, is.Equal(opened, 1))
 		assert.Check(t, env.eng.Closed())
-		assert.Check(t, is.Equal(result(t, rep, "a").Status, StatusBuilt))
+		assert.Check(t, is.Equal(result(t, rep, "a").Status, report.StatusBuilt))
 	})
 	t.Run("unavailable", func(t *testing.T) {
 		env := newFakeEnv(t)
@@ -36,8 +38,8 @@ func TestEngineStageConnect(t *testing.T) {
 		assert.Check(t, errors.Is(err, ErrUsage), "%v", err)
 		assert.Check(t, is.ErrorContains(err, "does not answer"))
 		assert.Assert(t, rep != nil)
-		assert.Check(t, is.Equal(rep.Status, "error"))
-		assert.Check(t, is.Contains(readFileT(t, Layout{Root: env.result}.Report()), "does not answer"))
+		assert.Check(t, is.Equal(rep.Status, report.RunError))
+		assert.Check(t, is.Contains(readFileT(t, resultdir.Layout{Root: env.result}.Report()), "does not answer"))
 	})
 	t.Run("no way to connect", func(t *testing.T) {
 		env := newFakeEnv(t)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/engine/enginetest"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 )
 
 // Reap removes what dead runs on this host left, never what a live run or another host made,
@@ -23,7 +24,7 @@ func TestReapOnFake(t *testing.T) {
 	dead := unitDeadPID(t)
 	eng := enginetest.New()
 	eng.AddImage(engine.Image{Tags: []string{"img:latest"}}, nil)
-	l := Layout{Root: t.TempDir()}
+	l := resultdir.Layout{Root: t.TempDir()}
 	leave := func(run, owner string) string {
 		id, err := eng.Create(ctx, engine.ContainerSpec{Image: "img", Labels: map[string]string{LabelRun: run, LabelOwner: owner}})
 		assert.NilError(t, err)

@@ -9,6 +9,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/engine/enginetest"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // SHARE_OSV_DIR: one volume holds the OSv tree, seeded once, mounted by every recipe, removed
@@ -25,7 +26,7 @@ func TestShareStageOnFake(t *testing.T) {
 	for _, c := range env.containers("build", env.cfg.RunID) {
 		assert.Check(t, is.DeepEqual(c.Spec.Volumes, map[string]string{vol: containerOSV}))
 	}
-	assert.Check(t, is.Equal(result(t, rep, "b").Status, StatusBuilt))
+	assert.Check(t, is.Equal(result(t, rep, "b").Status, report.StatusBuilt))
 	var created, removed bool
 	for _, c := range env.eng.Calls() {
 		created = created || (c.Method == "CreateVolume" && c.Args[0] == vol)

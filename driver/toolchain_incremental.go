@@ -12,6 +12,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/images"
 	"github.com/pkgdriver/pkgdriver/internal/tarball"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // An incremental toolchain build builds a new OSv tree's kernel on top of an earlier toolchain
@@ -121,7 +122,7 @@ func (b *ToolchainBuilder) buildImage(ctx context.Context, buildCtx *tarball.Con
 			return "", nil, err
 		}
 		if prev != nil {
-			b.Log.Info().Str("on", engine.ShortID(prev.ID)).Int("generation", generation(prev.Labels)+1).
+			b.Log.Info().Str("on", (&report.Toolchain{ID: prev.ID}).ShortID()).Int("generation", generation(prev.Labels)+1).
 				Msg("building the toolchain image incrementally, on the previous one's OSv build")
 			withPrev := map[string]string{"PREVIOUS": prev.ID}
 			for k, v := range args {

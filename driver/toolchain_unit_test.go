@@ -10,6 +10,8 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 func TestInputHash(t *testing.T) {
@@ -73,16 +75,6 @@ func TestInputHash(t *testing.T) {
 	}
 }
 
-func TestShortIDAndCommit(t *testing.T) {
-	t.Parallel()
-	assert.Equal(t, engine.ShortID("sha256:0123456789abcdef0123"), "0123456789ab")
-	assert.Equal(t, engine.ShortID("abc"), "abc")
-	assert.Equal(t, (&Toolchain{Commit: "0123456789abcdef"}).ShortCommit(), "0123456")
-	assert.Equal(t, (&Toolchain{Commit: "0123"}).ShortCommit(), "0123")
-	assert.Equal(t, (&Toolchain{Commit: "0123456789abcdef-dirty"}).ShortCommit(), "0123456-dirty")
-	assert.Check(t, (&Toolchain{Commit: "0123456789abcdef-dirty"}).Dirty())
-}
-
 // The toolchain image on the fake: a failed build is a BuildError naming the step and the
 // last lines, the stage's failure ends the run before any recipe, and --rebuild-image builds
 // anew, without the cache, and the run uses that image from then on.
@@ -99,8 +91,8 @@ func TestToolchainOnFake(t *testing.T) {
 	assert.Check(t, is.ErrorContains(err, "toolchain image build failed at Step 3/5 : RUN make: returned a non-zero code: 2"))
 	assert.Check(t, is.Contains(err.Error(), "make: *** [all] Error 2"))
 	assert.Check(t, is.Len(env.containers("build", ""), 0))
-	assert.Check(t, rep != nil && rep.Status == "error")
-	assert.Check(t, is.Contains(readFileT(t, Layout{Root: env.result}.ToolchainLog()), "Step 3/5"))
+	assert.Check(t, rep != nil && rep.Status == report.RunError)
+	assert.Check(t, is.Contains(readFileT(t, resultdir.Layout{Root: env.result}.ToolchainLog()), "Step 3/5"))
 
 	env.eng.BuildScript = nil
 	env.cfg.RunID += "-2"

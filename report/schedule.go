@@ -1,14 +1,15 @@
-package driver
+package report
 
 import (
 	"fmt"
 	"math"
+	"time"
 )
 
-// ScheduleReport is how the builds and tests of a run shared the slots: their wall time against
+// Schedule is how the builds and tests of a run shared the slots: their wall time against
 // the critical path, the longest chain of a build and the test that waited for it. With enough
 // slots the wall time is the critical path; the ratio says what the --jobs limit cost.
-type ScheduleReport struct {
+type Schedule struct {
 	Jobs int `json:"jobs"`
 	// WallSeconds is from the first build's start to the last build's or test's end.
 	WallSeconds float64 `json:"wall_seconds"`
@@ -18,14 +19,12 @@ type ScheduleReport struct {
 	CriticalPath []string `json:"critical_path,omitempty"`
 }
 
-// newScheduleReport measures the critical path on the durations the results record.
-func newScheduleReport(times *scheduleTimes, recipes []RecipeResult) *ScheduleReport {
-	if times == nil {
-		return nil
-	}
-	rep := &ScheduleReport{Jobs: times.Jobs, WallSeconds: roundMillis(times.Wall.Seconds())}
-	rep.CriticalPathSeconds, rep.CriticalPath = criticalPath(recipes)
-	return rep
+// NewSchedule measures the critical path of recipes, whose builds and tests took wall on jobs
+// slots.
+func NewSchedule(jobs int, wall time.Duration, recipes []RecipeResult) *Schedule {
+	s := &Schedule{Jobs: jobs, WallSeconds: roundMillis(wall.Seconds())}
+	s.CriticalPathSeconds, s.CriticalPath = criticalPath(recipes)
+	return s
 }
 
 // criticalPath is the longest chain of a build (one that ran) and the test that waited for it.
@@ -65,7 +64,7 @@ func criticalPath(recipes []RecipeResult) (float64, []string) {
 func roundMillis(s float64) float64 { return math.Round(s*1000) / 1000 }
 
 // scheduleCaption is the timeline's line about the schedule.
-func scheduleCaption(s *ScheduleReport) string {
+func scheduleCaption(s *Schedule) string {
 	if s == nil || s.CriticalPathSeconds <= 0 {
 		return ""
 	}
