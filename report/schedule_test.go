@@ -34,3 +34,23 @@ func TestCriticalPath(t *testing.T) {
 		})
 	}
 }
+
+// The summary and the timeline say the wall time against the critical path.
+func TestScheduleInSummary(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	rep := &Report{Recipes: []RecipeResult{{Name: "a", Status: StatusBuilt, Start: t0, Duration: 60,
+		Test: &TestResult{Status: TestPassed, Start: t0.Add(time.Minute), Duration: 30, After: []string{"a"}}}}}
+	rep.Schedule = NewSchedule(2, 99*time.Second, rep.Recipes)
+	var b strings.Builder
+	WriteSummary(&b, rep)
+	assert.Check(t, is.Contains(b.String(), "builds and tests: wall time 1m39s against a critical path of 1m30s (build a → test a) on 2 slots; ratio 1.10"))
+	tl := newTimeline(rep)
+	assert.Check(t, is.Contains(tl.Caption, "against a critical path of 1m30s"))
+	critical := 0
+	for _, bar := range tl.Bars {
+		if bar.Critical {
+			critical++
+		}
+	}
+	assert.Check(t, is.Equal(critical, 2))
+}
