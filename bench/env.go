@@ -45,6 +45,9 @@ type env struct {
 	logFile  *os.File
 	progress io.Writer
 
+	osvSrc     string   // -osv-src: a real OSv checkout, or empty
+	osvCommits []string // -osv-commits: N and N+1
+
 	small    *toolchainImage // the OSv stand-in image, made on first use
 	runs     int             // pkgdriver runs so far, to name their logs
 	warnings []string
@@ -82,7 +85,7 @@ func newEnv(ctx context.Context, o options) (*env, error) {
 		repo: repo, work: work, api: api, docker: docker, baseImage: o.baseImage,
 		runLabel: fmt.Sprintf("bench-%s-%d", time.Now().UTC().Format("20060102T150405"), os.Getpid()),
 		scale:    o.scale, logFile: logFile, log: zerolog.New(logFile).With().Timestamp().Logger(),
-		progress: os.Stderr,
+		progress: os.Stderr, osvSrc: o.osvSrc, osvCommits: o.osvCommits,
 	}
 	if err := e.checkDisk(); err != nil {
 		e.close(o.keepWork)

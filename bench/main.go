@@ -60,6 +60,10 @@ type options struct {
 	keepWork    bool
 	baseImage   string
 	cleanImages bool
+	// osvSrc and osvCommits are the real OSv checkout and its two commits N and N+1 of the
+	// realosv metric.
+	osvSrc     string
+	osvCommits []string
 }
 
 // metric is one measurement of issue 7.
@@ -78,6 +82,7 @@ func metrics() []metric {
 		{"pack", "packing a mixed package tree against tar -czf", measurePacking},
 		{"logs", "log streaming of a loud recipe against docker logs -f, and peak RSS", measureLogs},
 		{"gather", "artifact gathering against docker cp", measureGather},
+		{"realosv", "real OSv: incremental toolchain against from scratch, the catalogue against its critical path", measureRealOSv},
 	}
 }
 
@@ -104,11 +109,17 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.keepWork, "keep-work", false, "keep the scratch directory (logs, trees) for inspection")
 	fs.StringVar(&o.baseImage, "base-image", "pkgdriver/debian:bookworm", "base image of the toolchain images")
 	fs.BoolVar(&o.cleanImages, "clean-images", false, "remove the bench's toolchain images and exit")
+	fs.StringVar(&o.osvSrc, "osv-src", os.Getenv("OSV_SRC"), "a real OSv checkout for the realosv metric (default $OSV_SRC; read only: the bench works on a copy)")
+	var commits string
+	fs.StringVar(&commits, "osv-commits", "HEAD~1,HEAD", "commits N,N+1 of -osv-src for the incremental toolchain")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if o.osvCommits = strings.Split(commits, ","); len(o.osvCommits) != 2 {
+		return o, fmt.Errorf("-osv-commits: want two commits N,N+1, got %q", commits)
 	}
 	o.scale = full
 	if o.quick {
@@ -131,6 +142,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if list == "all" || list == "" {
 		o.metrics = metricNames()
+		if o.osvSrc == "" { // realosv needs a real OSv checkout: "all" means all that can run
+			o.metrics = slices.DeleteFunc(o.metrics, func(m string) bool { return m == "realosv" })
+		}
 	} else {
 		for _, m := range strings.Split(list, ",") {
 			m = strings.TrimSpace(m)

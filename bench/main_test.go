@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -87,4 +88,16 @@ func TestParseFlags(t *testing.T) {
 	assert.ErrorContains(t, err, `unknown metric "speed"`)
 	_, err = parseFlags([]string{"-reps", "-1"})
 	assert.ErrorContains(t, err, "negative")
+
+	// realosv runs only with a real OSv checkout; its commits come in a pair.
+	t.Setenv("OSV_SRC", "")
+	o, err = parseFlags(nil)
+	assert.NilError(t, err)
+	assert.Check(t, !slices.Contains(o.metrics, "realosv"))
+	o, err = parseFlags([]string{"-osv-src", "/osv"})
+	assert.NilError(t, err)
+	assert.Check(t, slices.Contains(o.metrics, "realosv"))
+	assert.DeepEqual(t, o.osvCommits, []string{"HEAD~1", "HEAD"})
+	_, err = parseFlags([]string{"-osv-commits", "HEAD"})
+	assert.ErrorContains(t, err, "two commits")
 }

@@ -93,6 +93,9 @@ type ImageConfig struct {
 	// Rebuild builds the image without the engine's layer cache, and the run uses that image
 	// (later runs of the same inputs too) instead of an older one of the same inputs.
 	Rebuild bool
+	// FromScratch builds a new toolchain image's kernel from scratch even when an earlier image
+	// of the same lineage could be built on (see toolchain_incremental.go).
+	FromScratch bool
 	// Repository is the image name the toolchain is tagged under.
 	Repository string
 	// Capstan is the pkgdriver binary put in the image as `capstan`; empty: this executable.
@@ -168,21 +171,22 @@ func (c *Config) settings() map[string]string {
 		osv = c.Image.OSVSrc
 	}
 	s := map[string]string{
-		"recipes":        c.Recipes.String(),
-		"test recipes":   tests,
-		"skip tests":     strconv.FormatBool(c.SkipTests),
-		"share OSv dir":  strconv.FormatBool(c.ShareOSVDir),
-		"keep recipes":   strconv.FormatBool(c.KeepRecipes),
-		"no cache":       strconv.FormatBool(c.NoCache),
-		"jobs":           strconv.Itoa(c.Jobs),
-		"timeout":        c.Timeout.String(),
-		"test timeout":   c.TestTimeout.String(),
-		"accel (asked)":  string(c.Accel),
-		"privileged":     strconv.FormatBool(c.Privileged),
-		"base image":     c.Image.BaseImage,
-		"OSv source":     osv,
-		"OSv build args": c.Image.OSVBuildArgs,
-		"rebuild image":  strconv.FormatBool(c.Image.Rebuild),
+		"recipes":                c.Recipes.String(),
+		"test recipes":           tests,
+		"skip tests":             strconv.FormatBool(c.SkipTests),
+		"share OSv dir":          strconv.FormatBool(c.ShareOSVDir),
+		"keep recipes":           strconv.FormatBool(c.KeepRecipes),
+		"no cache":               strconv.FormatBool(c.NoCache),
+		"jobs":                   strconv.Itoa(c.Jobs),
+		"timeout":                c.Timeout.String(),
+		"test timeout":           c.TestTimeout.String(),
+		"accel (asked)":          string(c.Accel),
+		"privileged":             strconv.FormatBool(c.Privileged),
+		"base image":             c.Image.BaseImage,
+		"OSv source":             osv,
+		"OSv build args":         c.Image.OSVBuildArgs,
+		"rebuild image":          strconv.FormatBool(c.Image.Rebuild),
+		"toolchain from scratch": strconv.FormatBool(c.Image.FromScratch),
 	}
 	if c.Image.OSVSrc != "" {
 		s["allow dirty"] = strconv.FormatBool(c.Image.AllowDirty)

@@ -91,17 +91,12 @@ func (d *demoTest) compose(ctx context.Context) (string, error) {
 	if err := copyRecipeTree(ctx, d.recipe, "demo/pkg", demoPkg); err != nil {
 		return "", d.fail("prepare", err)
 	}
-	templ, err := os.ReadFile(d.recipe.Demo.PackageTemplate)
-	if err != nil {
-		return "", d.fail("prepare", err)
-	}
-	rendered := strings.ReplaceAll(string(templ), "${PACKAGE_NAME}", d.recipe.Name)
-	pkg, err := packager.ParsePackage([]byte(rendered), "demo/pkg/meta/package.yaml.templ")
+	rendered, pkg, err := renderDemoTemplate(d.recipe)
 	if err != nil {
 		return "", d.fail("prepare", err)
 	}
 	_ = os.Remove(filepath.Join(demoPkg, "meta", "package.yaml.templ"))
-	if err := os.WriteFile(filepath.Join(demoPkg, "meta", "package.yaml"), []byte(rendered), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(demoPkg, "meta", "package.yaml"), rendered, 0o644); err != nil {
 		return "", d.fail("prepare", err)
 	}
 	runData, err := os.ReadFile(d.recipe.Demo.RunYAML)
@@ -162,6 +157,20 @@ func (d *demoTest) compose(ctx context.Context) (string, error) {
 		return "", d.fail("compose", err)
 	}
 	return image, nil
+}
+
+// renderDemoTemplate renders rc's demo/pkg/meta/package.yaml.templ for rc and parses it.
+func renderDemoTemplate(rc *recipe.Recipe) ([]byte, *packager.Package, error) {
+	templ, err := os.ReadFile(rc.Demo.PackageTemplate)
+	if err != nil {
+		return nil, nil, err
+	}
+	rendered := []byte(strings.ReplaceAll(string(templ), "${PACKAGE_NAME}", rc.Name))
+	pkg, err := packager.ParsePackage(rendered, "demo/pkg/meta/package.yaml.templ")
+	if err != nil {
+		return nil, nil, err
+	}
+	return rendered, pkg, nil
 }
 
 // requiresOf returns the require: list of packages/<name>.yaml, or ok=false when there is no such

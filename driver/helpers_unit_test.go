@@ -53,6 +53,23 @@ type fakeEnv struct {
 	// started is closed when the first recipe build starts (for cancel tests).
 	started chan struct{}
 	once    sync.Once
+	// booted has a channel per recipe, closed when its demo's boot starts.
+	booted map[string]chan struct{}
+}
+
+// bootStarted is closed when name's demo boot starts.
+func (env *fakeEnv) bootStarted(name string) chan struct{} {
+	env.mu.Lock()
+	defer env.mu.Unlock()
+	if env.booted == nil {
+		env.booted = map[string]chan struct{}{}
+	}
+	ch, ok := env.booted[name]
+	if !ok {
+		ch = make(chan struct{})
+		env.booted[name] = ch
+	}
+	return ch
 }
 
 // fakeLoader is a file with a boot signature, which is all packager.Compose checks of a loader.
@@ -123,6 +140,8 @@ func newFakeEnv(t *testing.T) *fakeEnv {
 //	hang              run until stopped
 //	rmresult          remove $PACKAGE_RESULT_DIR
 //	special KIND REL  list REL as a special file (p: pipe, s: socket) in the result
+//	sleep MS          wait MS milliseconds
+//	awaitboot NAME    wait until NAME's demo boots (exit 3 after 20 s)
 func (env *fakeEnv) recipe(name string, lines []string, files map[string]string) {
 	env.t.Helper()
 	testutil.Recipe(env.t, env.recipes, name, "#!/bin/sh\n"+strings.Join(lines, "\n")+"\n", files)
@@ -131,12 +150,7 @@ func (env *fakeEnv) recipe(name string, lines []string, files map[string]string)
 // demo adds a recipe that builds and has a demo expecting "Hello, unikernel!".
 func (env *fakeEnv) demo(name string) {
 	env.t.Helper()
-	env.recipe(name, []string{"file " + name + " program", "init"}, map[string]string{
-		"meta/run.yaml":                    "runtime: native\nconfig_set:\n  default:\n    bootcmd: /" + name + "\nconfig_set_default: default\n",
-		"demo/pkg/meta/package.yaml.templ": "name: ${PACKAGE_NAME}-demo\ntitle: demo\nauthor: tests\nrequire:\n  - ${PACKAGE_NAME}\n",
-		"demo/pkg/meta/run.yaml":           "runtime: native\nconfig_set:\n  demo:\n    base: \"" + name + ":default\"\nconfig_set_default: demo\n",
-		"demo/expected-stdout.txt":         "Hello, unikernel!\n",
-	})
+	env.demoRequiring(name, []string{"file " + name + " program", "init"})
 }
 
 func envOf(c *enginetest.Container, key string) string {
@@ -155,7 +169,13 @@ func (env *fakeEnv) run(ctx context.Context, c *enginetest.Container, stdout, _ 
 		env.once.Do(func() { close(env.started) })
 		return env.build(ctx, c, stdout)
 	case "test":
+		ch := env.bootStarted(c.Spec.Labels[LabelRecipe])
 		env.mu.Lock()
+		select {
+		case <-ch:
+		default:
+			close(ch)
+		}
 		console, ok := env.console[c.Spec.Labels[LabelRecipe]]
 		env.mu.Unlock()
 		if !ok {
@@ -207,6 +227,22 @@ func (env *fakeEnv) build(ctx context.Context, c *enginetest.Container, stdout i
 				if p == dir || strings.HasPrefix(p, dir+"/") {
 					delete(c.Files, p)
 				}
+			}
+		case "sleep":
+			ms, _ := strconv.Atoi(rest)
+			select {
+			case <-time.After(time.Duration(ms) * time.Millisecond):
+			case <-ctx.Done():
+				return engine.Exit{Code: 137}, nil
+			}
+		case "awaitboot":
+			select {
+			case <-env.bootStarted(rest):
+			case <-time.After(20 * time.Second):
+				fmt.Fprintln(stdout, "the demo of "+rest+" did not boot")
+				return engine.Exit{Code: 3}, nil
+			case <-ctx.Done():
+				return engine.Exit{Code: 137}, nil
 			}
 		case "special":
 			kind, rel, _ := strings.Cut(rest, " ")

@@ -33,6 +33,9 @@ func writeReport(r *Run, runErr error) (*report.Report, error) {
 			res.Error = "not started: the run failed first: " + first
 		}
 	}
+	if t := r.Schedule; t != nil {
+		rep.Schedule = report.NewSchedule(t.Jobs, t.Wall, rep.Recipes)
+	}
 	if err := report.WriteJUnit(r.Layout.JUnit(), rep); err != nil {
 		r.Config.Log.Warn().Err(err).Msg("junit.xml")
 	}

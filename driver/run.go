@@ -34,7 +34,9 @@ type Run struct {
 	SupplyChain *supplyChain
 
 	Results *results
-	Loader  *report.Artifact
+	// Schedule is when the builds and tests ran, on how many slots.
+	Schedule *scheduleTimes
+	Loader   *report.Artifact
 	// ZFSBuilder is the delivered repository/osv-zfs-builder image, when OSv's build made one.
 	ZFSBuilder *report.Artifact
 	Report     *report.Report

@@ -9,30 +9,6 @@ import (
 	"github.com/pkgdriver/pkgdriver/report"
 )
 
-// testStage boots each selected recipe's demo as a unikernel and matches its console against
-// the expected output: in parallel under the same --jobs limit as builds.
-type testStage struct{}
-
-func (testStage) String() string { return "test recipes" }
-
-func (testStage) Run(ctx context.Context, r *Run) error {
-	if r.Config.SkipTests {
-		return errSkip{"SKIP_TESTS"}
-	}
-	list, err := r.testList()
-	if err != nil {
-		return err
-	}
-	r.forEachRecipe(ctx, list, func(rc *recipe.Recipe) {
-		var res *report.TestResult
-		if err := r.guard(rc, "demo", func() { res = r.testRecipe(ctx, rc) }); err != nil {
-			res = &report.TestResult{Status: report.TestFailed, Phase: "internal", Error: err.Error()}
-		}
-		r.Results.setTest(rc.Name, res)
-	})
-	return context.Cause(ctx)
-}
-
 // testList resolves the recipes to test, warning about the known-broken ones among them that
 // were not built (the select stage warned about the built ones).
 func (r *Run) testList() ([]*recipe.Recipe, error) {

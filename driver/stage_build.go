@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"sort"
+	"time"
 
 	"github.com/pkgdriver/pkgdriver/internal/linetail"
 	"github.com/pkgdriver/pkgdriver/internal/resultdir"
@@ -10,19 +11,28 @@ import (
 	"github.com/pkgdriver/pkgdriver/report"
 )
 
-// buildStage runs one container per selected recipe, --jobs at a time. One recipe failing never
-// stops the others; only cancellation of the run does.
+// buildStage runs one container per selected recipe and boots each demo as soon as the
+// packages it needs are built, --jobs at a time on one scheduler (schedule.go). One recipe
+// failing never stops the others; only cancellation of the run does.
 type buildStage struct{}
 
-func (buildStage) String() string { return "build recipes" }
+func (buildStage) String() string { return "build and test recipes" }
 
 func (buildStage) Run(ctx context.Context, r *Run) error {
+	var tests []*recipe.Recipe
+	if !r.Config.SkipTests {
+		var err error
+		if tests, err = r.testList(); err != nil {
+			return err
+		}
+	}
 	history := readDurations(r.Layout)
 	queue := buildOrder(r.Selected, history)
 	view := newLiveView(r, len(queue))
 	defer view.Stop()
 
-	r.forEachRecipe(ctx, queue, func(rc *recipe.Recipe) {
+	s := newScheduler(r, queue, tests, history)
+	s.build = func(ctx context.Context, rc *recipe.Recipe) {
 		if ctx.Err() != nil {
 			return // cancelled while queued: stays "queued" in the report
 		}
@@ -34,14 +44,25 @@ func (buildStage) Run(ctx context.Context, r *Run) error {
 		}
 		r.Results.set(res)
 		view.Done(res)
-	})
-	for _, res := range r.Results.list() {
-		if res.Duration > 0 && res.Status != report.StatusCancelled && !res.Cached {
-			history[res.Name] = res.Duration
-		}
 	}
+	s.test = func(ctx context.Context, rc *recipe.Recipe, after []string) {
+		var res *report.TestResult
+		if err := r.guard(rc, "demo", func() { res = r.testRecipe(ctx, rc) }); err != nil {
+			res = &report.TestResult{Status: report.TestFailed, Phase: "internal", Error: err.Error()}
+		}
+		if !res.Start.IsZero() {
+			res.After = after
+		}
+		r.Results.setTest(rc.Name, res)
+	}
+	jobs := r.jobs()
+	r.Schedule = &scheduleTimes{Start: time.Now(), Jobs: jobs}
+	s.Run(ctx, jobs)
+	r.Schedule.Wall = time.Since(r.Schedule.Start)
+
+	recordDurations(history, r.Results.list())
 	if err := resultdir.WriteState(r.Layout.Durations(), history); err != nil {
-		r.Config.Log.Warn().Err(err).Msg("build durations not recorded")
+		r.Config.Log.Warn().Err(err).Msg("build and test durations not recorded")
 	}
 	return context.Cause(ctx)
 }

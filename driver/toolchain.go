@@ -126,11 +126,11 @@ func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 		}
 	}
 	b.Log.Info().Str("osv", src.describe()).Str("log", b.LogPath).Msg("building the toolchain image")
-	id, err := b.build(ctx, buildCtx, args)
+	id, how, err := b.buildImage(ctx, buildCtx, src, args)
 	if err != nil {
 		return nil, err
 	}
-	tc, err := b.finish(ctx, id, input, src)
+	tc, err := b.finish(ctx, id, input, src, how)
 	if err != nil {
 		return nil, err
 	}
@@ -151,6 +151,14 @@ func (s *osvSource) describe() string {
 // writeContext writes the build context: the Dockerfile, capstan and the OSv tree.
 func (b *ToolchainBuilder) writeContext(ctx context.Context, tw *tarball.Writer, src *osvSource) error {
 	if err := tw.Bytes("Dockerfile", images.ToolchainDockerfile, 0o644); err != nil {
+		return err
+	}
+	// Both builds' Dockerfiles, so the context, and the input hash, do not depend on which runs.
+	incremental, err := images.ToolchainIncrementalDockerfile()
+	if err != nil {
+		return err
+	}
+	if err := tw.Bytes(incrementalDockerfile, incremental, 0o644); err != nil {
 		return err
 	}
 	capstan, err := b.capstan()
@@ -252,8 +260,9 @@ func (b *ToolchainBuilder) find(ctx context.Context, input, self string) (*Toolc
 	return tc, b.tag(ctx, tc)
 }
 
-// build builds the image and streams its output into the toolchain log.
-func (b *ToolchainBuilder) build(ctx context.Context, buildCtx *tarball.Context, args map[string]string) (string, error) {
+// build builds the image from dockerfile (empty: Dockerfile) in the context and streams its
+// output into the toolchain log.
+func (b *ToolchainBuilder) build(ctx context.Context, buildCtx *tarball.Context, args map[string]string, dockerfile string) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(b.LogPath), 0o755); err != nil {
 		return "", err
 	}
@@ -265,11 +274,12 @@ func (b *ToolchainBuilder) build(ctx context.Context, buildCtx *tarball.Context,
 	progress := newBuildProgress(b.Log, b.Progress)
 	defer progress.Close()
 	id, err := buildCtx.Build(ctx, b.Engine, engine.BuildSpec{
-		Args:     args,
-		NoCache:  b.Config.Rebuild,
-		Labels:   map[string]string{LabelRole: "toolchain-stage"},
-		Log:      logf,
-		Progress: progress,
+		Dockerfile: dockerfile,
+		Args:       args,
+		NoCache:    b.Config.Rebuild,
+		Labels:     map[string]string{LabelRole: "toolchain-stage"},
+		Log:        logf,
+		Progress:   progress,
 	})
 	var be *engine.BuildError
 	if errors.As(err, &be) {
@@ -282,7 +292,7 @@ func (b *ToolchainBuilder) build(ctx context.Context, buildCtx *tarball.Context,
 }
 
 // finish reads the facts the build wrote, turns them into labels on a committed image, and tags it.
-func (b *ToolchainBuilder) finish(ctx context.Context, id, input string, src *osvSource) (*Toolchain, error) {
+func (b *ToolchainBuilder) finish(ctx context.Context, id, input string, src *osvSource, how map[string]string) (*Toolchain, error) {
 	facts, err := b.readFacts(ctx, id)
 	if err != nil {
 		return nil, err
@@ -300,6 +310,9 @@ func (b *ToolchainBuilder) finish(ctx context.Context, id, input string, src *os
 		labelDescribe:   facts["describe"],
 		labelPlatform:   facts["platform"],
 		LabelRole:       "toolchain",
+	}
+	for k, v := range how {
+		labels[k] = v
 	}
 	if b.Config.Rebuild {
 		labels[labelRebuilt] = strconv.FormatInt(b.now().UnixNano(), 10)
@@ -352,7 +365,7 @@ func (b *ToolchainBuilder) describeImage(ctx context.Context, id string) (*Toolc
 	l := info.Labels
 	tc := &Toolchain{Toolchain: report.Toolchain{
 		ID: info.ID, Commit: l[labelCommit], Describe: l[labelDescribe],
-		Platform: l[labelPlatform], InputHash: l[labelInput],
+		Platform: l[labelPlatform], InputHash: l[labelInput], BuiltOn: l[labelBuiltOn],
 	}, repoTags: info.Tags}
 	if secs, err := strconv.ParseInt(l[labelCommitTime], 10, 64); err == nil {
 		tc.CommitTime = time.Unix(secs, 0).UTC()
@@ -409,6 +422,7 @@ func (b *ToolchainBuilder) capstan() (string, error) {
 func (b *ToolchainBuilder) fingerprint(src *osvSource, args map[string]string) (string, error) {
 	h := sha256.New()
 	h.Write(images.ToolchainDockerfile)
+	h.Write(images.ToolchainIncremental)
 	fmt.Fprintf(h, "\nargs %s\n", inputHash("", args))
 	capstan, err := b.capstan()
 	if err != nil {

@@ -106,6 +106,9 @@ type TestResult struct {
 	Cmdline  string     `json:"cmdline,omitempty"`
 	Log      string     `json:"log,omitempty"`
 	LogTail  []string   `json:"log_tail,omitempty"`
+	// After are the builds of this run the test waited for: its own and those of the packages
+	// its demo requires.
+	After []string `json:"after,omitempty"`
 }
 
 // Toolchain is the toolchain image a run used, as the report records it.
@@ -118,6 +121,8 @@ type Toolchain struct {
 	Platform   string    `json:"platform"`
 	InputHash  string    `json:"input_hash"`
 	Reused     bool      `json:"reused"`
+	// BuiltOn is the earlier toolchain image an incremental build compiled the new OSv tree on.
+	BuiltOn string `json:"built_on,omitempty"`
 }
 
 // DirtySuffix ends the commit of an OSv tree that differs from its commit: abcdef0-dirty.

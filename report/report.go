@@ -29,6 +29,8 @@ type Report struct {
 	// Settings are the run's inputs as given: selection and the flags that shape it.
 	Settings map[string]string `json:"settings,omitempty"`
 	Recipes  []RecipeResult    `json:"recipes"`
+	// Schedule is the builds' and tests' wall time against their critical path.
+	Schedule *Schedule `json:"schedule,omitempty"`
 }
 
 // RunStatus is how a whole run ended.

@@ -39,6 +39,9 @@ func WriteSummary(w io.Writer, rep *Report) {
 	}
 	fmt.Fprintf(w, "\n%s in %s\n", strings.Join(rep.Counts().Phrases(), ", "),
 		time.Duration(rep.Duration*float64(time.Second)).Round(time.Second))
+	if c := scheduleCaption(rep.Schedule); c != "" {
+		fmt.Fprintf(w, "builds and tests: %s\n", c)
+	}
 }
 
 func printFailure(w io.Writer, title, msg, log string, tail []string) {

@@ -83,6 +83,8 @@ type svgBar struct {
 	TextX, TextY float64
 	CSS, Kind    string
 	Title, Label string
+	// Critical marks a step of the run's critical path.
+	Critical bool
 }
 
 type svgTick struct {
@@ -124,9 +126,16 @@ func newTimeline(rep *Report) *htmlTimeline {
 		y := float64(tlTop + i*tlRow)
 		tl.Rows = append(tl.Rows, svgRow{Y: y, TextY: y + tlRow/2 + 4, Label: fmt.Sprintf("slot %d", i+1)})
 	}
+	critical := map[string]bool{}
+	if rep.Schedule != nil {
+		for _, step := range rep.Schedule.CriticalPath {
+			critical[step] = true
+		}
+	}
 	for i, s := range spans {
 		b := svgBar{
-			X: svgRound(x(s.Start)), Y: float64(tlTop + slots[i]*tlRow + (tlRow-tlBar)/2), H: tlBar,
+			Critical: critical[s.Kind+" "+s.Recipe],
+			X:        svgRound(x(s.Start)), Y: float64(tlTop + slots[i]*tlRow + (tlRow-tlBar)/2), H: tlBar,
 			W: svgRound(max(s.Dur.Seconds()*scale, 1.5)), CSS: s.CSS, Kind: s.Kind,
 			Title: fmt.Sprintf("%s: %s %s, %s from %s", s.Recipe, s.Kind, s.Status,
 				htmlDuration(s.Dur.Seconds()), s.Start.UTC().Format("15:04:05")),
@@ -144,6 +153,9 @@ func newTimeline(rep *Report) *htmlTimeline {
 		htmlDuration(t1.Sub(t0).Seconds()), t0.UTC().Format("15:04:05 UTC"))
 	if !rep.Start.IsZero() && t0.After(rep.Start) {
 		tl.Caption += fmt.Sprintf(" (%s after the run started)", htmlDuration(t0.Sub(rep.Start).Seconds()))
+	}
+	if c := scheduleCaption(rep.Schedule); c != "" {
+		tl.Caption += "; " + c
 	}
 	return tl
 }

@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,24 +24,45 @@ func StandinOSv(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "osv")
 	CopyDir(t, filepath.Join(RepoRoot(), "testdata", "osv-standin"), dir)
+	standinGit(t, dir,
+		[]string{"init", "-q", "-b", "master"},
+		[]string{"add", "-A"},
+		[]string{"commit", "-q", "--no-gpg-sign", "-m", "OSv stand-in"},
+		[]string{"tag", StandinVersion},
+	)
+	return dir
+}
+
+// CommitStandin appends text to file in the stand-in checkout dir and commits it, with the same
+// fixed identity and time as the first commit: the next commit of the stand-in "OSv".
+func CommitStandin(t testing.TB, dir, file, text string) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(dir, file), os.O_APPEND|os.O_WRONLY, 0)
+	if err == nil {
+		_, err = f.WriteString(text)
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	standinGit(t, dir, []string{"add", "-A"}, []string{"commit", "-q", "--no-gpg-sign", "-m", "change " + file})
+}
+
+// standinGit runs git commands in dir as the stand-in's fixed author, at its fixed time.
+func standinGit(t testing.TB, dir string, commands ...[]string) {
+	t.Helper()
 	env := append(os.Environ(),
 		"GIT_AUTHOR_NAME=pkgdriver-tests", "GIT_AUTHOR_EMAIL=tests@pkgdriver.invalid",
 		"GIT_COMMITTER_NAME=pkgdriver-tests", "GIT_COMMITTER_EMAIL=tests@pkgdriver.invalid",
 		"GIT_AUTHOR_DATE=@1704164645 +0000", "GIT_COMMITTER_DATE=@1704164645 +0000",
 	)
-	for _, args := range [][]string{
-		{"init", "-q", "-b", "master"},
-		{"add", "-A"},
-		{"commit", "-q", "--no-gpg-sign", "-m", "OSv stand-in"},
-		{"tag", StandinVersion},
-	} {
+	for _, args := range commands {
 		cmd := exec.Command("git", args...)
 		cmd.Dir, cmd.Env = dir, env
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
 		}
 	}
-	return dir
 }
 
 // CopyDir copies a tree of regular files, directories and symlinks, keeping modes.

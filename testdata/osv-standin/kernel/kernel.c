@@ -20,7 +20,9 @@
  * the disk is read through a small sector cache, so files and metadata of any size stream
  * through it. Built by scripts/build with gcc -m16 -ffreestanding; no libc, no libgcc.
  */
-#include "standin-version.h" /* STANDIN_VERSION, written by scripts/build */
+/* The banner with the tree's version, in version.c: like OSv's version.cc, the one file compiled
+ * again when only the version changed. */
+extern const char standin_banner[];
 
 typedef unsigned char u8;
 typedef unsigned short u16;
@@ -746,7 +748,7 @@ void __attribute__((noreturn, used)) kmain(u32 drive)
 	standin_drive = (u8)drive;
 	bios_console_flush();
 	serial_init();
-	put_str("OSv " STANDIN_VERSION "\r\n");
+	put_str(standin_banner);
 
 	/* Partition 2 of the MBR holds the root file system; the bare loader.img has none. */
 	disk_read(0, 1, cache);
