@@ -15,6 +15,7 @@ package kubernetes
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/engine"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
@@ -124,7 +126,7 @@ func (e *Engine) Node(id string) string {
 
 // Ping checks that the API server answers and that the namespace is there.
 func (e *Engine) Ping(ctx context.Context) error {
-	if _, err := e.client.Discovery().ServerVersion(); err != nil {
+	if _, err := e.serverVersion(ctx); err != nil {
 		return fmt.Errorf("kubernetes API server %s: %w: %w", e.host, engine.ErrUnavailable, err)
 	}
 	if _, err := e.client.CoreV1().Namespaces().Get(ctx, e.ns, getOpts); err != nil {
@@ -142,7 +144,7 @@ func (e *Engine) Ping(ctx context.Context) error {
 // Info describes the cluster: its nodes' CPUs and memory added up where they may be read.
 func (e *Engine) Info(ctx context.Context) (engine.Info, error) {
 	info := engine.Info{Name: fmt.Sprintf("kubernetes at %s (namespace %s)", e.host, e.ns), OS: "linux", Arch: "amd64"}
-	v, err := e.client.Discovery().ServerVersion()
+	v, err := e.serverVersion(ctx)
 	if err != nil {
 		return info, fmt.Errorf("kubernetes API server %s: %w: %w", e.host, engine.ErrUnavailable, err)
 	}
@@ -157,6 +159,19 @@ func (e *Engine) Info(ctx context.Context) (engine.Info, error) {
 		}
 	}
 	return info, nil
+}
+
+// serverVersion asks the API server its version, bounded by ctx (discovery's own call is not).
+func (e *Engine) serverVersion(ctx context.Context) (*version.Info, error) {
+	body, err := e.client.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Raw()
+	if err != nil {
+		return nil, err
+	}
+	var v version.Info
+	if err := json.Unmarshal(body, &v); err != nil {
+		return nil, fmt.Errorf("the API server's /version: %w", err)
+	}
+	return &v, nil
 }
 
 // Close releases nothing: client-go keeps no connection that needs closing.

@@ -1,0 +1,211 @@
+package kubernetes_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/engine/kubernetes"
+	"github.com/pkgdriver/pkgdriver/internal/testutil"
+)
+
+// newEngine is an engine on the test cluster, and the run id its pods are labelled with; every
+// pod of that run is gone when the test ends (checked).
+func newEngine(t *testing.T) (*kubernetes.Engine, string) {
+	t.Helper()
+	kc := testutil.Kubernetes(t)
+	e, err := kubernetes.New(kubernetes.Config{Kubeconfig: kc, Namespace: testutil.KubeNamespace, HostNetwork: true, StartTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := "ktest-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
+	t.Cleanup(func() {
+		ctx := context.Background()
+		left, err := e.ListContainers(ctx, engine.Selector{Key: engine.LabelRun, Value: run})
+		if err != nil {
+			t.Error(err)
+		}
+		for _, c := range left {
+			t.Errorf("pod %s of run %s is left", c.ID, run)
+			_ = e.Remove(ctx, c.ID)
+		}
+	})
+	return e, run
+}
+
+func spec(run string, cmd ...string) engine.ContainerSpec {
+	return engine.ContainerSpec{
+		Image: testutil.BaseImage, Cmd: cmd, WorkingDir: "/work", Env: []string{"GREETING=hello pod"},
+		Labels: map[string]string{engine.LabelRun: run, engine.LabelRecipe: "demo+recipe", engine.LabelRole: "build"},
+		CPUs:   1, Memory: 256 << 20,
+	}
+}
+
+func tarOf(t *testing.T, files map[string]string) io.Reader {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for name, body := range files {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o750, Size: int64(len(body)), Uid: 1234, Gid: 5678, ModTime: time.Unix(1e9, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return &buf
+}
+
+// TestPodLifecycle: files in, the command run with its output, environment and exit status,
+// files out as a tar with the base name on top, a missing path, removal, and listing by label.
+func TestPodLifecycle(t *testing.T) {
+	e, run := newEngine(t)
+	ctx := context.Background()
+	id, err := e.Create(ctx, spec(run, "/bin/sh", "-c", `cat in/msg; echo "$GREETING from $(pwd)" >&2; mkdir -p out; cp in/msg out/copy; exit 7`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if node := e.Node(id); node == "" {
+		t.Error("the pod's node is not recorded")
+	} else {
+		t.Logf("pod %s runs on node %s", id, node)
+	}
+	if list, err := e.ListContainers(ctx, engine.Selector{Key: engine.LabelRecipe, Value: "demo+recipe"}); err != nil || len(list) == 0 {
+		t.Errorf("ListContainers by recipe = %v, %v", list, err)
+	}
+	if err := e.CopyIn(ctx, id, "/work/in", tarOf(t, map[string]string{"msg": "hello file\n"})); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	exit, err := e.Run(ctx, id, &stdout, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exit.Code != 7 || stdout.String() != "hello file\n" || stderr.String() != "hello pod from /work\n" {
+		t.Errorf("exit %+v, stdout %q, stderr %q", exit, stdout.String(), stderr.String())
+	}
+	rc, err := e.CopyOut(ctx, id, "/work/out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(rc)
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+		if h.Name == "out/copy" && (h.Uid != 1234 || h.Gid != 5678 || h.Mode&0o777 != 0o750) {
+			t.Errorf("out/copy: uid %d gid %d mode %o: the tar in kept no ownership or mode", h.Uid, h.Gid, h.Mode)
+		}
+	}
+	rc.Close()
+	if strings.Join(names, " ") != "out/ out/copy" {
+		t.Errorf("tar entries = %q", names)
+	}
+	if _, err := e.CopyOut(ctx, id, "/work/nothing-here"); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("CopyOut of a missing path: %v, want ErrNotFound", err)
+	}
+	if err := e.Remove(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Remove(ctx, id); err != nil {
+		t.Errorf("a second Remove: %v", err)
+	}
+}
+
+// TestPodCancelDeletes: a context that ends during Run deletes the pod and returns the cause.
+func TestPodCancelDeletes(t *testing.T) {
+	e, run := newEngine(t)
+	id, err := e.Create(context.Background(), spec(run, "sleep", "600"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cause := errors.New("recipe timed out")
+	ctx, cancel := context.WithTimeoutCause(context.Background(), 3*time.Second, cause)
+	defer cancel()
+	start := time.Now()
+	_, err = e.Run(ctx, id, io.Discard, io.Discard)
+	if !errors.Is(err, cause) {
+		t.Errorf("Run = %v, want the cause %v", err, cause)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("Run took %s after a 3 s timeout", d)
+	}
+	if list, _ := e.ListContainers(context.Background(), engine.Selector{Key: engine.LabelRun, Value: run}); len(list) != 0 {
+		t.Errorf("pods left after the timeout: %v", list)
+	}
+}
+
+// TestPodDeletedMidRun: someone deletes the pod while its command runs; Run says so.
+func TestPodDeletedMidRun(t *testing.T) {
+	e, run := newEngine(t)
+	ctx := context.Background()
+	id, err := e.Create(ctx, spec(run, "sleep", "600"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(2 * time.Second)
+		_ = e.Remove(ctx, id)
+	}()
+	_, err = e.Run(ctx, id, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "deleted") {
+		t.Errorf("Run = %v, want an error saying the pod was deleted", err)
+	}
+}
+
+// TestPodImageMissing: an image the node does not have (and cannot pull) fails Create at once
+// with the kubelet's reason, and leaves no pod.
+func TestPodImageMissing(t *testing.T) {
+	e, run := newEngine(t)
+	s := spec(run, "true")
+	s.Image = "pkgdriver.invalid/no-such-image:1"
+	start := time.Now()
+	_, err := e.Create(context.Background(), s)
+	if !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("Create = %v, want ErrNotFound", err)
+	}
+	t.Logf("failed after %s: %v", time.Since(start).Round(time.Millisecond), err)
+}
+
+// TestUnreachableAPIServer: a kubeconfig whose server does not answer, or no kubeconfig at all,
+// is ErrUnavailable (exit status 2 in the CLI). Needs no cluster: port 9 on loopback refuses.
+func TestUnreachableAPIServer(t *testing.T) {
+	if _, err := kubernetes.New(kubernetes.Config{Kubeconfig: t.TempDir() + "/missing"}); !errors.Is(err, engine.ErrUnavailable) {
+		t.Errorf("New with a missing kubeconfig = %v, want ErrUnavailable", err)
+	}
+	kc := t.TempDir() + "/kubeconfig"
+	if err := os.WriteFile(kc, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]
+users: [{name: u, user: {token: x}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e, err := kubernetes.New(kubernetes.Config{Kubeconfig: kc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.Ping(ctx); !errors.Is(err, engine.ErrUnavailable) {
+		t.Errorf("Ping = %v, want ErrUnavailable", err)
+	}
+}
