@@ -53,7 +53,7 @@ func TestPodSpec(t *testing.T) {
 				}
 			}
 		}},
-		{name: "resources", edit: func(s *engine.ContainerSpec) { s.CPUs, s.Memory, s.PidsLimit = 1.5, 2 << 30, 4096 },
+		{name: "resources", edit: func(s *engine.ContainerSpec) { s.CPUs, s.Memory, s.PidsLimit = 1.5, 2<<30, 4096 },
 			check: func(t *testing.T, p *corev1.Pod) {
 				r := p.Spec.Containers[0].Resources
 				if !r.Limits.Cpu().Equal(resource.MustParse("1500m")) || !r.Requests.Cpu().Equal(resource.MustParse("150m")) {
