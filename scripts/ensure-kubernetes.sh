@@ -33,7 +33,10 @@ CACHE=${PKGDRIVER_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pkgdriver/kubernete
 STATE=${PKGDRIVER_K8S_STATE:-/var/lib/pkgdriver-kubernetes}
 RUN=/run/pkgdriver-kubernetes
 BIN=$CACHE/bin
-NODE=${PKGDRIVER_K8S_NODE:-pkgdriver-node}
+# The node is named localhost: the API server reaches the kubelet (exec, logs) by the node's
+# Hostname address, which then resolves to 127.0.0.1. The kubelet refuses a loopback node IP, and
+# any other address of this machine is not one that tests may send traffic to.
+NODE=localhost
 API_PORT=${PKGDRIVER_K8S_API_PORT:-16443}
 ETCD_PORT=${PKGDRIVER_K8S_ETCD_PORT:-12379}
 ETCD_PEER_PORT=$((ETCD_PORT + 1))
@@ -94,7 +97,7 @@ build_module() {
 	shift 2
 	local src=$REPO/tools/$dir
 	local stamp
-	stamp=$(cat "$src"/go.mod "$src"/go.sum "$src"/*.go 2>/dev/null | sha256sum | cut -d' ' -f1)
+	stamp=$(find "$src" -maxdepth 1 \( -name '*.go' -o -name 'go.*' \) -type f | sort | xargs cat | sha256sum | cut -d' ' -f1)
 	if [ -f "$CACHE/$name.stamp" ] && [ "$(cat "$CACHE/$name.stamp")" = "$stamp" ]; then
 		return 0
 	fi
@@ -292,13 +295,17 @@ start() {
 	echo $! >"$RUN/$name.pid"
 }
 
-# wait_for WHAT SECONDS COMMAND...: retries COMMAND every half second.
+# wait_for NAME SECONDS COMMAND...: retries COMMAND every half second while component NAME runs.
 wait_for() {
 	local what=$1 secs=$2
 	shift 2
 	local i
 	for ((i = 0; i < secs * 2; i++)); do
 		"$@" >/dev/null 2>&1 && return 0
+		if ! running "$what"; then
+			log "$what exited"
+			return 1
+		fi
 		sleep 0.5
 	done
 	log "$what did not come up within $secs s"
@@ -334,7 +341,7 @@ make_cgroups() {
 	for c in /sys/fs/cgroup/*/; do
 		c=${c%/}
 		[ -L "$c" ] && continue
-		case ${c##*/} in unified | systemd) continue ;; esac
+		[ "${c##*/}" = unified ] && continue
 		mkdir -p "$c/$CGROUP"
 	done
 	# cpuset children start empty: inherit the parent's CPUs and memory nodes.
@@ -344,7 +351,7 @@ make_cgroups() {
 	fi
 }
 
-api_ready() { kubectl get --raw /readyz; }
+api_ready() { kubectl get --raw /readyz >/dev/null 2>&1; }
 node_ready() {
 	[ "$(kubectl get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
 }
@@ -446,7 +453,7 @@ up() {
 		--kubelet-client-certificate "$pki/apiserver-kubelet-client.crt" \
 		--kubelet-client-key "$pki/apiserver-kubelet-client.key" \
 		--kubelet-certificate-authority "$pki/ca.crt" \
-		--kubelet-preferred-address-types InternalIP \
+		--kubelet-preferred-address-types Hostname \
 		--service-account-issuer https://kubernetes.default.svc \
 		--service-account-key-file "$pki/sa.pub" \
 		--service-account-signing-key-file "$pki/sa.key" \
@@ -473,8 +480,8 @@ up() {
 	make_pause_image
 	start kubelet "$BIN/kubelet" --config "$STATE/kubelet/config.yaml" \
 		--kubeconfig "$STATE/kubelet.kubeconfig" --root-dir "$STATE/kubelet/root" \
-		--cert-dir "$STATE/kubelet/pki" --hostname-override "$NODE" --node-ip 127.0.0.1
-	wait_for "node $NODE" 120 node_ready || fail_with_log kubelet
+		--cert-dir "$STATE/kubelet/pki" --hostname-override "$NODE"
+	wait_for kubelet 120 node_ready || fail_with_log kubelet
 	log "node $NODE Ready $((SECONDS - t1)) s after the start ($((SECONDS - t0)) s in all)"
 	# The namespace the runner's tests use by default.
 	kubectl get namespace pkgdriver >/dev/null 2>&1 || kubectl create namespace pkgdriver >/dev/null
@@ -504,7 +511,7 @@ stop() {
 our_shims() {
 	local p
 	for p in /proc/[0-9]*; do
-		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "containerd-shim.* -address $SOCK" &&
+		tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -q -- "containerd-shim.* -address $SOCK" &&
 			echo "${p#/proc/}"
 	done
 	return 0

@@ -65,7 +65,16 @@ func (e *Engine) exec(ctx context.Context, id string, cmd []string, stdin io.Rea
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	return exitStatus(ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdin: stdin, Stdout: stdout, Stderr: stderr}))
+	code, err := exitStatus(ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdin: stdin, Stdout: stdout, Stderr: stderr}))
+	if ctx.Err() != nil {
+		return code, err
+	}
+	// A stream whose pod was deleted may end without an error or a status: only the pod can say
+	// whether the process really ended.
+	if why := e.gone(ctx, id); why != nil {
+		return -1, why
+	}
+	return code, err
 }
 
 // CopyIn extracts the tar stream content under dir in the pod, making dir first, with the
@@ -74,7 +83,7 @@ func (e *Engine) CopyIn(ctx context.Context, id, dir string, content io.Reader) 
 	var stderr bytes.Buffer
 	code, err := e.exec(ctx, id, []string{"/bin/sh", "-c", `mkdir -p "$1" && exec tar -xf - -C "$1"`, "sh", dir}, content, io.Discard, &stderr)
 	if err != nil {
-		return e.execFailed(ctx, id, "copy files into "+dir, err)
+		return execFailed(id, "copy files into "+dir, err)
 	}
 	if code != 0 {
 		return fmt.Errorf("kubernetes: pod %s: copy files into %s: tar exited %d: %s", id, dir, code, strings.TrimSpace(stderr.String()))
@@ -98,11 +107,11 @@ func (e *Engine) CopyOut(ctx context.Context, id, p string) (io.ReadCloser, erro
 	ctx, cancel := context.WithCancel(ctx)
 	go func() {
 		code, err := e.exec(ctx, id, []string{"/bin/sh", "-c",
-			`cd "$1" && { [ -e "$2" ] || [ -L "$2" ]; } || exit ` + strconv.Itoa(notFoundStatus) + `; exec tar -cf - "$2"`,
+			`cd "$1" && { [ -e "$2" ] || [ -L "$2" ]; } || exit ` + strconv.Itoa(notFoundStatus) + `; exec tar --sort=name -cf - "$2"`,
 			"sh", dir, base}, nil, pw, &stderr)
 		switch {
 		case err != nil:
-			pw.CloseWithError(e.execFailed(ctx, id, "copy "+p+" out", err))
+			pw.CloseWithError(execFailed(id, "copy "+p+" out", err))
 		case code == notFoundStatus:
 			pw.CloseWithError(fmt.Errorf("kubernetes: pod %s: %s: %w", id, p, engine.ErrNotFound))
 		case code != 0:
@@ -151,7 +160,7 @@ func (e *Engine) Run(ctx context.Context, id string, stdout, stderr io.Writer) (
 		return engine.Exit{Code: code}, context.Cause(ctx)
 	}
 	if err != nil {
-		return engine.Exit{Code: code}, e.execFailed(ctx, id, "run "+p.cmd[0], err)
+		return engine.Exit{Code: code}, execFailed(id, "run "+p.cmd[0], err)
 	}
 	exit := engine.Exit{Code: code}
 	if code == 137 {

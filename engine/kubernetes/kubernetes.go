@@ -22,11 +22,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/pkgdriver/pkgdriver/engine"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
 )
 
 // Config says which cluster and how pods are made.
@@ -80,8 +82,15 @@ type pod struct {
 
 var _ engine.Engine = (*Engine)(nil)
 
+var quietClient sync.Once
+
 // New connects to the cluster cfg names. It does not contact the API server: Ping does.
 func New(cfg Config) (*Engine, error) {
+	quietClient.Do(func() {
+		// client-go reports what it cannot return (a websocket ping after a stream ended) through
+		// klog on stderr, which is pkgdriver's terminal; errors that matter come back as errors.
+		klog.SetLogger(logr.Discard())
+	})
 	rc, ns, err := loadConfig(cfg.Kubeconfig)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes: %w: %w", engine.ErrUnavailable, err)

@@ -94,7 +94,7 @@ func TestPodLifecycle(t *testing.T) {
 	if exit.Code != 7 || stdout.String() != "hello file\n" || stderr.String() != "hello pod from /work\n" {
 		t.Errorf("exit %+v, stdout %q, stderr %q", exit, stdout.String(), stderr.String())
 	}
-	rc, err := e.CopyOut(ctx, id, "/work/out")
+	rc, err := e.CopyOut(ctx, id, "/work")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,12 +109,12 @@ func TestPodLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		names = append(names, h.Name)
-		if h.Name == "out/copy" && (h.Uid != 1234 || h.Gid != 5678 || h.Mode&0o777 != 0o750) {
-			t.Errorf("out/copy: uid %d gid %d mode %o: the tar in kept no ownership or mode", h.Uid, h.Gid, h.Mode)
+		if h.Name == "work/in/msg" && (h.Uid != 1234 || h.Gid != 5678 || h.Mode&0o777 != 0o750) {
+			t.Errorf("work/in/msg: uid %d gid %d mode %o: the copy in kept no ownership or mode", h.Uid, h.Gid, h.Mode)
 		}
 	}
 	rc.Close()
-	if strings.Join(names, " ") != "out/ out/copy" {
+	if strings.Join(names, " ") != "work/ work/in/ work/in/msg work/out/ work/out/copy" {
 		t.Errorf("tar entries = %q", names)
 	}
 	if _, err := e.CopyOut(ctx, id, "/work/nothing-here"); !errors.Is(err, engine.ErrNotFound) {
@@ -167,6 +167,7 @@ func TestPodDeletedMidRun(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "deleted") {
 		t.Errorf("Run = %v, want an error saying the pod was deleted", err)
 	}
+	t.Log(err)
 }
 
 // TestPodImageMissing: an image the node does not have (and cannot pull) fails Create at once

@@ -146,25 +146,22 @@ func (e *Engine) gone(ctx context.Context, id string) error {
 	p, err := e.client.CoreV1().Pods(e.ns).Get(ctx, id, getOpts)
 	switch {
 	case apierrors.IsNotFound(err):
-		return fmt.Errorf("kubernetes: pod %s was deleted while its command ran: %w", id, engine.ErrNotFound)
+		return fmt.Errorf("the pod was deleted while its command ran: %w", engine.ErrNotFound)
 	case err != nil:
 		return nil
 	case p.DeletionTimestamp != nil:
-		return fmt.Errorf("kubernetes: pod %s was deleted while its command ran", id)
+		return fmt.Errorf("the pod was deleted while its command ran")
 	}
 	for _, cs := range p.Status.ContainerStatuses {
 		if t := cs.State.Terminated; t != nil {
-			return fmt.Errorf("kubernetes: pod %s on node %s: its container ended while the command ran: %s (exit %d)", id, p.Spec.NodeName, t.Reason, t.ExitCode)
+			return fmt.Errorf("its container ended while the command ran (node %s): %s (exit %d)", p.Spec.NodeName, t.Reason, t.ExitCode)
 		}
 	}
 	return nil
 }
 
-// errorf joins what the engine knows of a failed exec with the error itself.
-func (e *Engine) execFailed(ctx context.Context, id, what string, err error) error {
-	if why := e.gone(ctx, id); why != nil {
-		return fmt.Errorf("%s: %w", what, why)
-	}
+// execFailed says what failed in pod id and why.
+func execFailed(id, what string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
