@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
@@ -244,7 +245,7 @@ func (e actionError) Unwrap() error { return e.err }
 func isUsage(err error) bool {
 	var u usageError
 	var a actionError
-	return errors.Is(err, driver.ErrUsage) || errors.As(err, &u) || !errors.As(err, &a)
+	return errors.Is(err, driver.ErrUsage) || errors.Is(err, engine.ErrUnavailable) || errors.As(err, &u) || !errors.As(err, &a)
 }
 
 // exitStatus prints the error, one line, as the program invoked and in the log's format, and

@@ -9,6 +9,8 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
+	"github.com/pkgdriver/pkgdriver/publish"
 )
 
 func (s *session) publishCommand() *cli.Command {
@@ -36,7 +38,7 @@ func (s *session) publishCommand() *cli.Command {
 			if err := checkFlagRules(c, publishRules); err != nil {
 				return err
 			}
-			cfg := driver.PublishConfig{
+			cfg := publish.Config{
 				PushOnFailure: c.Bool("push-on-failure"),
 				Repository:    c.String("repository"),
 				KeepTags:      c.Int("keep-tags"),
@@ -55,22 +57,22 @@ func (s *session) publishCommand() *cli.Command {
 				return err
 			}
 			defer lock.Release()
-			rep, err := driver.LoadReport(layout)
+			rep, err := publish.LoadReport(layout)
 			if err != nil {
 				return err
 			}
-			p := &driver.Publisher{Config: cfg, Layout: layout, Log: log}
+			p := &publish.Publisher{Config: cfg, Layout: layout, Log: log}
 			if cfg.Repository != "" {
-				engine, err := driver.NewClient(ctx, versionString())
+				eng, err := docker.New(ctx, versionString())
 				if err != nil {
 					return err
 				}
-				defer engine.Close()
-				p.Client = engine
+				defer eng.Close()
+				p.Engine = eng
 			}
 			pub, err := p.Publish(ctx, rep)
 			printPublication(c.Root().Writer, pub)
-			var refused *driver.NotPublishedError
+			var refused *publish.NotPublishedError
 			if errors.As(err, &refused) {
 				return exitError{exitFailed} // the reasons are printed
 			}
@@ -80,7 +82,7 @@ func (s *session) publishCommand() *cli.Command {
 }
 
 // printPublication says what was published, for people; publish.json has the same.
-func printPublication(w io.Writer, pub *driver.Publication) {
+func printPublication(w io.Writer, pub *publish.Publication) {
 	if len(pub.NotPublished) > 0 {
 		fmt.Fprintln(w, "nothing was published (--push-on-failure publishes anyway):")
 		for _, r := range pub.NotPublished {

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
 )
 
 func (s *session) reapCommand() *cli.Command {
@@ -18,17 +19,13 @@ func (s *session) reapCommand() *cli.Command {
 			&cli.StringFlag{Name: "result-dir", Value: "result", Usage: "result directory whose staging to clean", Sources: env("PKGDRIVER_RESULT_DIR"), TakesFile: true},
 		},
 		Action: func(ctx context.Context, c *cli.Command) error {
-			cli, err := driver.NewClient(ctx, versionString())
+			eng, err := docker.New(ctx, versionString())
 			if err != nil {
 				return err
 			}
-			defer cli.Close()
-			r := &driver.Run{
-				Config: &driver.Config{Log: s.logger(), RunID: "reap"},
-				Engine: cli, Runner: &driver.DockerRunner{Client: cli},
-				Layout: driver.Layout{Root: c.String("result-dir")},
-			}
-			n, err := driver.Reap(ctx, r, c.Bool("all"))
+			defer eng.Close()
+			l := driver.Layout{Root: c.String("result-dir")}
+			n, err := driver.Reap(ctx, eng, l, driver.ReapOptions{All: c.Bool("all")})
 			fmt.Fprintf(c.Root().Writer, "removed %d containers and volumes\n", n)
 			return err
 		},

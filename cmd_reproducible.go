@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
 )
 
 func (s *session) verifyReproducibleCommand() *cli.Command {
@@ -25,12 +26,12 @@ func (s *session) verifyReproducibleCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			engine, err := driver.NewClient(ctx, versionString())
+			eng, err := docker.New(ctx, versionString())
 			if err != nil {
 				return err
 			}
-			defer engine.Close()
-			verdicts, err := driver.VerifyReproducible(ctx, cfg, engine, c.Args().Slice())
+			defer eng.Close()
+			verdicts, err := driver.VerifyReproducible(ctx, cfg, eng, c.Args().Slice())
 			if err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +16,9 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
+	"github.com/pkgdriver/pkgdriver/publish"
 	"github.com/pkgdriver/pkgdriver/recipe"
 	"github.com/pkgdriver/pkgdriver/recipes"
 )
@@ -181,12 +185,6 @@ func (s *session) runConfig(c *cli.Command) (*driver.Config, error) {
 			Repository:   c.String("toolchain-repository"),
 			Capstan:      c.String("capstan-binary"),
 		},
-		Publish: driver.PublishConfig{
-			Push:          c.Bool("push"),
-			PushOnFailure: c.Bool("push-on-failure"),
-			Repository:    c.String("repository"),
-			KeepTags:      c.Int("keep-tags"),
-		},
 		RunID:       driver.NewRunID(now),
 		Version:     versionString(),
 		Log:         s.logger(),
@@ -197,8 +195,24 @@ func (s *session) runConfig(c *cli.Command) (*driver.Config, error) {
 	if runtime.GOOS != "linux" && cfg.Image.Capstan == "" {
 		return nil, usagef("the toolchain image needs a Linux pkgdriver binary: give --capstan-binary")
 	}
-	if err := cfg.Validate(); err != nil {
+	pub := publish.Config{
+		Push:          c.Bool("push"),
+		PushOnFailure: c.Bool("push-on-failure"),
+		Repository:    c.String("repository"),
+		KeepTags:      c.Int("keep-tags"),
+	}
+	if err := errors.Join(cfg.Validate(), pub.Validate()); err != nil {
 		return nil, err
+	}
+	cfg.Connect = func(ctx context.Context) (engine.Engine, error) {
+		eng, err := docker.New(ctx, versionString())
+		if err != nil {
+			return nil, err
+		}
+		return eng, nil
+	}
+	if pub.Push {
+		cfg.Publish = publish.Hook(pub, cfg.ResultDir, cfg.Log)
 	}
 	if cfg.Signer, err = signerFromFlags(c); err != nil {
 		return nil, err

@@ -17,7 +17,10 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
+
 	"github.com/rs/zerolog"
+
+	dockerengine "github.com/pkgdriver/pkgdriver/engine/docker"
 
 	"github.com/pkgdriver/pkgdriver/driver"
 )
@@ -31,7 +34,7 @@ const benchRepository = "pkgdriver-bench/toolchain"
 type env struct {
 	repo      string // the module's root
 	work      string // scratch directory, removed at the end
-	cli       client.APIClient
+	api       client.APIClient
 	docker    string // the docker CLI, used by baselines only
 	bin       string // the static pkgdriver binary
 	baseImage string
@@ -57,26 +60,26 @@ func newEnv(ctx context.Context, o options) (*env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the baselines need the docker CLI: %w", err)
 	}
-	cli, err := driver.NewClient(ctx, "bench")
+	api, err := newClient(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := cli.ImageInspect(ctx, o.baseImage); err != nil {
-		cli.Close()
+	if _, err := api.ImageInspect(ctx, o.baseImage); err != nil {
+		api.Close()
 		return nil, fmt.Errorf("base image %s: %w (run images/base/make-base-image.sh)", o.baseImage, err)
 	}
 	work, err := os.MkdirTemp(o.workDir, "pkgdriver-bench-")
 	if err != nil {
-		cli.Close()
+		api.Close()
 		return nil, err
 	}
 	logFile, err := os.Create(filepath.Join(work, "bench.log"))
 	if err != nil {
-		cli.Close()
+		api.Close()
 		return nil, err
 	}
 	e := &env{
-		repo: repo, work: work, cli: cli, docker: docker, baseImage: o.baseImage,
+		repo: repo, work: work, api: api, docker: docker, baseImage: o.baseImage,
 		runLabel: fmt.Sprintf("bench-%s-%d", time.Now().UTC().Format("20060102T150405"), os.Getpid()),
 		scale:    o.scale, logFile: logFile, log: zerolog.New(logFile).With().Timestamp().Logger(),
 		progress: os.Stderr,
@@ -173,14 +176,14 @@ func (e *env) labels(role string) map[string]string {
 
 // removeContainers removes the containers matching the label filter (key=value).
 func (e *env) removeContainers(ctx context.Context, label string) error {
-	list, err := e.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", label))})
+	list, err := e.api.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", label))})
 	if err != nil {
 		return fmt.Errorf("list containers %s: %w", label, err)
 	}
 	var errs []error
 	for _, c := range list {
 		e.log.Warn().Str("id", c.ID[:12]).Str("label", label).Msg("removing a leftover container")
-		errs = append(errs, e.cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}))
+		errs = append(errs, e.api.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}))
 	}
 	return errors.Join(errs...)
 }
@@ -198,7 +201,7 @@ func (e *env) close(keepWork bool) {
 	if err := e.removeContainers(ctx, driver.LabelRun+"="+e.runLabel); err != nil {
 		fmt.Fprintf(e.progress, "bench: cleanup: %v\n", err)
 	}
-	e.cli.Close()
+	e.api.Close()
 	e.logFile.Close()
 	if keepWork {
 		fmt.Fprintf(e.progress, "bench: scratch directory kept: %s\n", e.work)
@@ -212,7 +215,7 @@ func (e *env) close(keepWork bool) {
 // host describes the machine and engine for the results.
 func (e *env) host(ctx context.Context) Host {
 	h := Host{CPUs: runtime.NumCPU(), GoVersion: runtime.Version()}
-	if info, err := e.cli.Info(ctx); err == nil {
+	if info, err := e.api.Info(ctx); err == nil {
 		h.CPUs, h.Kernel, h.Engine, h.StorageDriver = info.NCPU, info.KernelVersion, info.ServerVersion, info.Driver
 	}
 	return h
@@ -229,4 +232,21 @@ func tail(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// newClient connects to the engine the environment names, as pkgdriver does, and checks that
+// it answers: the bench reads the engine's events and baselines, beyond what pkgdriver's
+// engine interface offers.
+func newClient(ctx context.Context) (client.APIClient, error) {
+	api, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation(), client.WithUserAgent("pkgdriver-bench"))
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, dockerengine.DefaultTimeout)
+	defer cancel()
+	if _, err := api.Ping(pctx); err != nil {
+		api.Close()
+		return nil, fmt.Errorf("docker engine: %w", err)
+	}
+	return api, nil
 }

@@ -10,7 +10,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/packager"
 )
 
@@ -44,8 +45,8 @@ func measureGather(ctx context.Context, e *env) ([]Row, error) {
 	total := size * int64(files)
 	const src = "/pkgdriver/result/bench-gather"
 
-	runner := &driver.DockerRunner{Client: e.cli}
-	id, err := runner.Create(ctx, driver.ContainerSpec{
+	runner := docker.Wrap(e.api)
+	id, err := runner.Create(ctx, engine.ContainerSpec{
 		Image:     img.ID,
 		Cmd:       []string{"python3", "-c", gatherScript, src, fmt.Sprint(files), fmt.Sprint(size)},
 		Labels:    e.labels("bench-gather"),
@@ -124,14 +125,14 @@ func measureGather(ctx context.Context, e *env) ([]Row, error) {
 		Unit:   "s", Pkgdriver: p, Baseline: b, Ratio: ratio(b, p),
 		RatioMeans: "speedup: `docker cp` time / pkgdriver copy-out time",
 		Targets:    []Target{{On: "ratio", Op: ">=", Value: 1.0}},
-		Note:       "pkgdriver side: DockerRunner.CopyOut + packager.Extract (StripComponents 1, 4 GiB limit) from a stopped container, as gather does before packing; baseline: `docker cp` of the same path. Packing is metric pack.",
+		Note:       "pkgdriver side: the Docker engine's CopyOut + packager.Extract (StripComponents 1, 4 GiB limit) from a stopped container, as gather does before packing; baseline: `docker cp` of the same path. Packing is metric pack.",
 		Details:    map[string]any{"pkgdriver_s": pkg, "docker_cp_s": base, "bytes": total, "files": files},
 	}}, nil
 }
 
 // copyOut is gather's copy-out: the engine's tar stream of path, extracted safely into dest
 // (or read and dropped when dest is empty).
-func copyOut(ctx context.Context, runner *driver.DockerRunner, id, path, dest string) error {
+func copyOut(ctx context.Context, runner engine.Containers, id, path, dest string) error {
 	rc, err := runner.CopyOut(ctx, id, path)
 	if err != nil {
 		return err

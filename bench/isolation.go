@@ -147,7 +147,7 @@ func (e *env) timeToFirstLine(ctx context.Context, run pkgRun, recipeName string
 	defer cancel()
 	// Since replays the engine's recent events, so a create that happens before the
 	// subscription is in place is not missed; creates of earlier runs are skipped by time.
-	msgs, errs := e.cli.Events(ectx, events.ListOptions{
+	msgs, errs := e.api.Events(ectx, events.ListOptions{
 		Since: strconv.FormatInt(time.Now().Add(-time.Second).Unix(), 10),
 		Filters: filters.NewArgs(filters.Arg("type", "container"), filters.Arg("event", "create"),
 			filters.Arg("label", driver.LabelRecipe+"="+recipeName)),

@@ -25,8 +25,6 @@ import (
 
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
-
-	"github.com/pkgdriver/pkgdriver/driver"
 )
 
 // Scale sizes the measurements; -quick shrinks them for a smoke run.
@@ -225,18 +223,18 @@ func run(ctx context.Context, o options) error {
 
 // cleanImages removes the toolchain images the bench made (tagged pkgdriver-bench/toolchain).
 func cleanImages(ctx context.Context) error {
-	cli, err := driver.NewClient(ctx, "bench")
+	api, err := newClient(ctx)
 	if err != nil {
 		return err
 	}
-	defer cli.Close()
-	list, err := cli.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", benchRepository))})
+	defer api.Close()
+	list, err := api.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", benchRepository))})
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, img := range list {
-		if _, err := cli.ImageRemove(ctx, img.ID, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil {
+		if _, err := api.ImageRemove(ctx, img.ID, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil {
 			errs = append(errs, err)
 			continue
 		}

@@ -30,7 +30,7 @@ type toolchainImage struct {
 // tag, like an OSv clone. With dataMB > 0 it adds that many 1 MB files under bench-data/, so the
 // tree is as large as a real OSv tree with its submodules and build output.
 func (e *env) standin(ctx context.Context, dir string, dataMB int) error {
-	if err := fsutil.CopyDir(filepath.Join(e.repo, "testdata", "osv-standin"), dir); err != nil {
+	if err := fsutil.CopyTree(ctx, filepath.Join(e.repo, "testdata", "osv-standin"), dir, fsutil.CopyOptions{Preserve: true}); err != nil {
 		return fmt.Errorf("stand-in checkout: %w", err)
 	}
 	if dataMB > 0 {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
 	"github.com/pkgdriver/pkgdriver/supplychain"
@@ -37,7 +38,7 @@ func (b *recipeBuild) attest(ctx context.Context, st *staged, dir string, versio
 	if err != nil {
 		return err
 	}
-	desc, err := fileSHA256(st.Descriptor)
+	desc, err := fsutil.SHA256File(st.Descriptor)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/internal/linetail"
+	"github.com/pkgdriver/pkgdriver/internal/tarball"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
@@ -66,7 +69,7 @@ func (d *demoTest) boot(ctx context.Context, image string, matcher *recipe.Match
 	})
 	defer watch.Stop()
 
-	id, err := r.Runner.Create(ctx, ContainerSpec{
+	id, err := r.Engine.Create(ctx, engine.ContainerSpec{
 		Image: r.Toolchain.ID, Cmd: r.qemuArgs(), Labels: r.labels("test", name),
 		Devices: r.Devices, NoNetwork: true, CPUs: r.Config.CPUs, PidsLimit: r.Config.PidsLimit,
 	})
@@ -78,7 +81,7 @@ func (d *demoTest) boot(ctx context.Context, image string, matcher *recipe.Match
 		return d.fail("boot", err)
 	}
 	out := io.MultiWriter(logf, watch)
-	exit, err := r.Runner.Run(tctx, id, out, out)
+	exit, err := r.Engine.Run(tctx, id, out, out)
 	watch.Stop()
 	d.res.LogTail = watch.tail.Lines()
 	if err != nil && !errors.Is(err, errMatched) && ctx.Err() != nil {
@@ -95,7 +98,7 @@ func (d *demoTest) boot(ctx context.Context, image string, matcher *recipe.Match
 
 // verdict judges a boot from the program's part of the console, the kernel's word on the
 // program, and how QEMU ended (err from the container's run, exit its status).
-func (d *demoTest) verdict(con recipe.Console, matcher *recipe.Matcher, exit Exit, err error) error {
+func (d *demoTest) verdict(con recipe.Console, matcher *recipe.Matcher, exit engine.Exit, err error) error {
 	var timedOut errTimedOut
 	switch {
 	case con.Failure != "":
@@ -133,14 +136,14 @@ func standinStatus(qemuExit int) int {
 func (d *demoTest) copyImage(ctx context.Context, id, image string) error {
 	pr, pw := io.Pipe()
 	go func() {
-		tw := newTarWriter(pw)
-		err := tw.file(ctx, image, path.Join(containerTestImage[1:]))
+		tw := tarball.NewWriter(pw)
+		err := tw.File(ctx, image, path.Join(containerTestImage[1:]))
 		if err == nil {
 			err = tw.Close()
 		}
 		pw.CloseWithError(err)
 	}()
-	err := d.run.Runner.CopyIn(ctx, id, "/", pr)
+	err := d.run.Engine.CopyIn(ctx, id, "/", pr)
 	pr.CloseWithError(err)
 	return err
 }
@@ -150,7 +153,7 @@ func (d *demoTest) copyImage(ctx context.Context, id, image string) error {
 // regular expression.
 type consoleWatch struct {
 	matcher *recipe.Matcher
-	tail    *lineTail
+	tail    *linetail.Tail
 
 	mu      sync.Mutex
 	buf     []byte
@@ -166,7 +169,7 @@ type consoleWatch struct {
 const consoleKeep = 4 << 20
 
 func newConsoleWatch(m *recipe.Matcher, matched func()) *consoleWatch {
-	w := &consoleWatch{matcher: m, tail: newLineTail(failureTailLines), kick: make(chan struct{}, 1), done: make(chan struct{})}
+	w := &consoleWatch{matcher: m, tail: linetail.New(failureTailLines), kick: make(chan struct{}, 1), done: make(chan struct{})}
 	go func() {
 		for {
 			select {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
@@ -45,7 +46,7 @@ func TestVerdict(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := &demoTest{recipe: &recipe.Recipe{Name: "demo"}, res: &TestResult{}}
-			err := d.verdict(recipe.ParseConsole(tt.console, false), m, Exit{Code: tt.exit}, tt.err)
+			err := d.verdict(recipe.ParseConsole(tt.console, false), m, engine.Exit{Code: tt.exit}, tt.err)
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("failed: %v", err)

@@ -50,7 +50,7 @@ func demoRecipe(t *testing.T, recipes, name, program, expected string, demoRequi
 // OSv stand-in kernel: a passing demo, one whose output differs, a hung one, one whose required
 // package is missing, and a recipe without a demo.
 func TestDemoTests(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	ctx := context.Background()
 	recipes, result := t.TempDir(), t.TempDir()
 	demoRecipe(t, recipes, "greeter", standinProgram("Hello, $1!", "sum(1..10) = 55"), "Hello, unikernel!\nsum(1..10)   =   55\n")
@@ -63,7 +63,7 @@ func TestDemoTests(t *testing.T) {
 	cfg.SkipTests = false
 	cfg.TestTimeout = 20 * time.Second
 	cfg.TestMemory = 256 << 20
-	rep, err := execute(t, ctx, cli, cfg)
+	rep, err := execute(t, ctx, api, cfg)
 	assert.NilError(t, err)
 	t.Log(out.String())
 	for _, r := range rep.Recipes {
@@ -117,7 +117,7 @@ func TestDemoTests(t *testing.T) {
 	cfg2.SkipTests = false
 	cfg2.TestTimeout = 20 * time.Second
 	cfg2.Recipes = recipe.Selection{Names: []string{"greeter", "wrong"}}
-	rep2, err := execute(t, ctx, cli, cfg2)
+	rep2, err := execute(t, ctx, api, cfg2)
 	assert.NilError(t, err)
 	assert.Equal(t, resultOf(t, rep2, "greeter").Status, driver.StatusCached)
 	assert.Equal(t, resultOf(t, rep2, "greeter").Test.Status, driver.TestCached)

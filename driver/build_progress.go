@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/internal/linetail"
 )
 
 // buildProgress shows a toolchain image build as it goes, the longest step of a run: on a
@@ -17,7 +20,7 @@ type buildProgress struct {
 	log   zerolog.Logger
 	out   io.Writer // the terminal; nil: log events only
 	start time.Time
-	tail  *lineTail
+	tail  *linetail.Tail
 
 	mu          sync.Mutex
 	step, total int
@@ -28,7 +31,7 @@ type buildProgress struct {
 	redraw *redrawer // nil without a terminal
 }
 
-var _ buildObserver = (*buildProgress)(nil)
+var _ engine.BuildObserver = (*buildProgress)(nil)
 
 // buildRefresh is how often the terminal line is redrawn.
 const buildRefresh = 500 * time.Millisecond
@@ -36,7 +39,7 @@ const buildRefresh = 500 * time.Millisecond
 // newBuildProgress starts showing a build; Close ends it. out is the terminal, or nil.
 func newBuildProgress(log zerolog.Logger, out io.Writer) *buildProgress {
 	now := time.Now()
-	p := &buildProgress{log: log, out: out, start: now, stepStart: now, tail: newLineTail(1)}
+	p := &buildProgress{log: log, out: out, start: now, stepStart: now, tail: linetail.New(1)}
 	if out != nil {
 		p.redraw = startRedraw(buildRefresh, p.draw)
 	}

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 )
 
 // cacheEntry records what produced a delivered package, so an unchanged recipe is not rebuilt.
@@ -49,7 +51,7 @@ func (l Layout) writeCache(name string, e *cacheEntry) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(l.cacheFile(name), data, 0o644)
+	return fsutil.WriteFileAtomic(l.cacheFile(name), data, 0o644)
 }
 
 // cacheKey covers everything that can change a recipe's output: its files, modes and links and
@@ -79,7 +81,7 @@ func (b *recipeBuild) cached(key string) (*cacheEntry, bool) {
 	if err != nil || e.Key != key {
 		return nil, false
 	}
-	sum, err := fileSHA256(l.MPM(b.recipe.Name))
+	sum, err := fsutil.SHA256File(l.MPM(b.recipe.Name))
 	if err != nil || sum != e.SHA256 {
 		return nil, false
 	}

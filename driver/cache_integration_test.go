@@ -11,13 +11,14 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 )
 
 // TestIncrementalRebuild: an unchanged recipe is not rebuilt; a change to a file's content or
 // mode, a damaged package, or --no-cache rebuilds it; two clean runs give identical packages.
 func TestIncrementalRebuild(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	ctx := context.Background()
 	recipes, result := t.TempDir(), t.TempDir()
 	aDir := testutil.Recipe(t, recipes, "alpha", script(`date +%s%N > "$PACKAGE_RESULT_DIR/stamp"`, `cp data.txt "$PACKAGE_RESULT_DIR/"`, packageInit), map[string]string{"data.txt": "a\n"})
@@ -34,7 +35,7 @@ func TestIncrementalRebuild(t *testing.T) {
 		t.Helper()
 		cfg, out := testConfig(t, recipes, result)
 		cfg.NoCache = noCache
-		rep, err := execute(t, ctx, cli, cfg)
+		rep, err := execute(t, ctx, api, cfg)
 		assert.NilError(t, err)
 		return rep, out.String()
 	}
@@ -68,7 +69,7 @@ func TestIncrementalRebuild(t *testing.T) {
 	// Reproducible: beta in a fresh result directory gives the same bytes.
 	other := t.TempDir()
 	cfg, _ := testConfig(t, recipes, other)
-	_, err := execute(t, ctx, cli, cfg)
+	_, err := execute(t, ctx, api, cfg)
 	assert.NilError(t, err)
 	assert.Equal(t, readFile(t, filepath.Join(other, "packages", "beta.mpm")), readFile(t, filepath.Join(result, "packages", "beta.mpm")))
 }
@@ -76,17 +77,17 @@ func TestIncrementalRebuild(t *testing.T) {
 // TestVerifyReproducible: a recipe with deterministic output rebuilds byte-identical; one that
 // stamps the time is reported with the entry that differs.
 func TestVerifyReproducible(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	ctx := context.Background()
 	recipes, result := t.TempDir(), t.TempDir()
 	testutil.Recipe(t, recipes, "steady", script(`printf 'same\n' > "$PACKAGE_RESULT_DIR/data"`, packageInit), nil)
 	testutil.Recipe(t, recipes, "stamped", script(`mkdir -p "$PACKAGE_RESULT_DIR/etc"`, `date +%s%N > "$PACKAGE_RESULT_DIR/etc/stamp"`, packageInit), nil)
 	cfg, _ := testConfig(t, recipes, result)
-	_, err := execute(t, ctx, cli, cfg)
+	_, err := execute(t, ctx, api, cfg)
 	assert.NilError(t, err)
 
 	cfg2, _ := testConfig(t, recipes, result)
-	verdicts, err := driver.VerifyReproducible(ctx, cfg2, cli, []string{"stamped", "steady"})
+	verdicts, err := driver.VerifyReproducible(ctx, cfg2, docker.Wrap(api), []string{"stamped", "steady"})
 	assert.NilError(t, err)
 	assert.Equal(t, len(verdicts), 2)
 	got := map[string]driver.Reproduction{}
@@ -101,6 +102,6 @@ func TestVerifyReproducible(t *testing.T) {
 		assert.Check(t, !strings.HasPrefix(e.Name(), "reproduce-"), "scratch left: %s", e.Name())
 	}
 
-	_, err = driver.VerifyReproducible(ctx, cfg2, cli, []string{"never-built"})
+	_, err = driver.VerifyReproducible(ctx, cfg2, docker.Wrap(api), []string{"never-built"})
 	assert.Check(t, is.ErrorContains(err, "no "+filepath.Join(result, "packages", "never-built.mpm")+" to compare with"))
 }

@@ -21,7 +21,7 @@ import (
 // the process exits 130, no container of the run is left, the report says cancelled, and the
 // previous package of the interrupted recipe is untouched.
 func TestRunInterrupted(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	bin := testutil.Pkgdriver(t)
 	recipes, result := t.TempDir(), t.TempDir()
 	args := runArgs(t, recipes, result)
@@ -57,7 +57,7 @@ func TestRunInterrupted(t *testing.T) {
 	for _, r := range rep.Recipes {
 		assert.Check(t, r.Status == driver.StatusCancelled, "%s: %s", r.Name, r.Status)
 	}
-	containers, volumes := testutil.Leftovers(t, cli, rep.RunID)
+	containers, volumes := testutil.Leftovers(t, api, rep.RunID)
 	assert.Check(t, len(containers) == 0 && len(volumes) == 0, "left: %v %v", containers, volumes)
 	assert.Equal(t, readFile(t, filepath.Join(result, "packages", "keeper.mpm")), before)
 	entries, _ := os.ReadDir(filepath.Join(result, "packages"))

@@ -15,6 +15,8 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/packager"
 )
@@ -23,7 +25,7 @@ import (
 // capstan, runs `capstan package init` and `capstan package build` in a container the way a
 // recipe does, copies the result out through the API and verifies it on the host.
 func TestCapstanInContainer(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	ctx := context.Background()
 	bin, err := os.ReadFile(testutil.Pkgdriver(t))
 	assert.NilError(t, err)
@@ -38,7 +40,7 @@ func TestCapstanInContainer(t *testing.T) {
 	}
 	assert.NilError(t, tw.Close())
 	base := testutil.BaseImage
-	resp, err := cli.ImageBuild(ctx, &buildCtx, build.ImageBuildOptions{
+	resp, err := api.ImageBuild(ctx, &buildCtx, build.ImageBuildOptions{
 		Tags: []string{"pkgdriver-test/capstan:latest"}, BuildArgs: map[string]*string{"BASE": &base},
 		Remove: true, ForceRemove: true, Version: build.BuilderV1,
 	})
@@ -63,8 +65,8 @@ func TestCapstanInContainer(t *testing.T) {
 	resp.Body.Close()
 	assert.Assert(t, imageID != "")
 
-	run := &driver.DockerRunner{Client: cli}
-	id, err := run.Create(ctx, driver.ContainerSpec{
+	run := docker.Wrap(api)
+	id, err := run.Create(ctx, engine.ContainerSpec{
 		Image: imageID, NoNetwork: true, Labels: map[string]string{driver.LabelRun: "test-capstan"},
 		Env: []string{"SOURCE_DATE_EPOCH=1700000000"},
 		Cmd: []string{"/bin/sh", "-ec", `mkdir -p /pkg/bin && cd /pkg && echo hi > bin/hello && ln -s /bin/hello bin/link

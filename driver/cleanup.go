@@ -5,8 +5,7 @@ import (
 	"errors"
 	"os"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
+	"github.com/pkgdriver/pkgdriver/engine"
 )
 
 // cleanupRun removes everything this run made on the engine and its staging directory. Each
@@ -15,15 +14,14 @@ import (
 func cleanupRun(ctx context.Context, r *Run) error {
 	var errs []error
 	if r.Engine != nil && r.Config.RunID != "" {
-		f := filters.NewArgs(filters.Arg("label", LabelRun+"="+r.Config.RunID))
-		list, err := r.Engine.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+		list, err := r.Engine.ListContainers(ctx, engine.Selector{Key: LabelRun, Value: r.Config.RunID})
 		errs = append(errs, err)
 		for _, c := range list {
-			errs = append(errs, r.Runner.Remove(ctx, c.ID))
+			errs = append(errs, r.Engine.Remove(ctx, c.ID))
 		}
 	}
 	if r.SharedVolume != "" {
-		errs = append(errs, ignoreGone(r.Engine.VolumeRemove(ctx, r.SharedVolume, true)))
+		errs = append(errs, r.Engine.RemoveVolume(ctx, r.SharedVolume))
 	}
 	if r.Config.RunID != "" {
 		errs = append(errs, os.RemoveAll(r.Layout.Staging(r.Config.RunID)))

@@ -17,11 +17,11 @@ import (
 // testdata/capstan-packages), through a recipe directory with the OSv stand-in: those that need
 // only the OSv tree build; the one that clones from GitHub fails at once, naming the host.
 func TestOldContainerRecipes(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	recipes, result := filepath.Join(t.TempDir(), "recipes"), t.TempDir()
 	testutil.CopyDir(t, filepath.Join(testutil.RepoRoot(), "testdata", "capstan-packages"), recipes)
 	cfg, out := testConfig(t, recipes, result)
-	rep, err := execute(t, context.Background(), cli, cfg)
+	rep, err := execute(t, context.Background(), api, cfg)
 	assert.NilError(t, err)
 	t.Log(out.String())
 

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/recipe"
 	"github.com/pkgdriver/pkgdriver/supplychain"
 )
@@ -56,8 +58,13 @@ type Config struct {
 	// Signer signs every package and its provenance (--sign-key); nil: unsigned. It redacts
 	// itself in every printed form.
 	Signer *supplychain.Signer
-	// Publish says what `run --push` publishes after the tests.
-	Publish PublishConfig
+	// Connect opens the engine when Execute is given none (the CLI's: the Docker engine the
+	// environment names). An error that unwraps to engine.ErrUnavailable is a usage error.
+	Connect func(ctx context.Context) (engine.Engine, error)
+	// Publish, when set (`run --push`), publishes after the tests what this run's report says,
+	// through the run's engine. An error that unwraps to ErrNotPublished is a refusal, already
+	// logged, not a failure of the run.
+	Publish func(ctx context.Context, eng engine.Engine, rep *Report) error
 
 	RunID   string
 	Version string // pkgdriver's own version
@@ -97,6 +104,9 @@ var ErrUsage = errors.New("usage")
 
 // usageError marks err as a configuration error without changing its message.
 func usageError(err error) error { return usageErr{err} }
+
+// UsageError marks err as a configuration error (exit status 2) without changing its message.
+func UsageError(err error) error { return usageError(err) }
 
 type usageErr struct{ err error }
 
@@ -138,9 +148,6 @@ func (c *Config) Validate() error {
 	}
 	if c.Image.OSVSrc == "" && c.Image.OSVRepo == "" {
 		errs = append(errs, errors.New("give --osv-src DIR or --osv-repo URL"))
-	}
-	if err := c.Publish.Validate(); err != nil {
-		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return usageError(errors.Join(errs...))

@@ -46,7 +46,6 @@ func TestConfigValidate(t *testing.T) {
 		{name: "negative pids", change: func(c *Config) { c.PidsLimit = -1 }, wantErr: []string{"--pids-limit -1: must not be negative"}},
 		{name: "negative package size", change: func(c *Config) { c.MaxPackageSize = -1 }, wantErr: []string{"--max-package-size -1: must not be negative"}},
 		{name: "no OSv source", change: func(c *Config) { c.Image.OSVRepo = "" }, wantErr: []string{"--osv-src"}},
-		{name: "push without a repository", change: func(c *Config) { c.Publish.Push = true }, wantErr: []string{"--push needs --repository"}},
 		{
 			name:    "every problem at once",
 			change:  func(c *Config) { *c = Config{Jobs: -2} },

@@ -129,11 +129,11 @@ func (d *demoTest) compose(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", d.fail("compose", err)
 		}
-		if err := mergeTree(dir, root); err != nil {
+		if err := mergeTree(ctx, dir, root); err != nil {
 			return "", d.fail("compose", fmt.Errorf("package %s: %w", name, err))
 		}
 	}
-	if err := mergeTree(demoPkg, root); err != nil {
+	if err := mergeTree(ctx, demoPkg, root); err != nil {
 		return "", d.fail("compose", fmt.Errorf("demo package: %w", err))
 	}
 
@@ -202,7 +202,7 @@ func (d *demoTest) unpack(ctx context.Context, name string) (string, error) {
 }
 
 // mergeTree adds a package's files (not its meta/) to the image's root.
-func mergeTree(pkgDir, root string) error {
+func mergeTree(ctx context.Context, pkgDir, root string) error {
 	entries, err := os.ReadDir(pkgDir)
 	if err != nil {
 		return err
@@ -211,7 +211,7 @@ func mergeTree(pkgDir, root string) error {
 		if e.Name() == "meta" {
 			continue
 		}
-		if err := copyTree(filepath.Join(pkgDir, e.Name()), root, e.Name()); err != nil {
+		if err := fsutil.CopyTree(ctx, filepath.Join(pkgDir, e.Name()), filepath.Join(root, e.Name()), fsutil.CopyOptions{Replace: true}); err != nil {
 			return err
 		}
 	}

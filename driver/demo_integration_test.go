@@ -26,7 +26,7 @@ import (
 //   - a package whose meta/run.yaml is a link to a host file, a FIFO or /dev/zero fails at once,
 //     with nothing of the host in the report, without blocking or exhausting memory.
 func TestDemoVerdictsAndConfinedReads(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	ctx := context.Background()
 	recipes, result := t.TempDir(), t.TempDir()
 	host, err := os.MkdirTemp("", "pkgdriver-host-") // outside the result directory
@@ -72,7 +72,7 @@ func TestDemoVerdictsAndConfinedReads(t *testing.T) {
 	cfg.TestMemory = 256 << 20
 	cfg.Accel = driver.AccelTCG // the verdicts, not the KVM probe, are under test
 	start := time.Now()
-	rep, err := execute(t, ctx, cli, cfg)
+	rep, err := execute(t, ctx, api, cfg)
 	assert.NilError(t, err)
 	t.Log(out.String())
 	assert.Check(t, time.Since(start) < 5*time.Minute, "the run took %s: something blocked", time.Since(start))

@@ -20,7 +20,7 @@ import (
 
 // recipeContainer waits until the recipe's build container of the run is running and its log
 // holds marker, and returns the container's id.
-func recipeContainer(ctx context.Context, t *testing.T, cli client.APIClient, cfg *driver.Config, name, marker string) (string, error) {
+func recipeContainer(ctx context.Context, t *testing.T, api client.APIClient, cfg *driver.Config, name, marker string) (string, error) {
 	f := filters.NewArgs(
 		filters.Arg("label", "pkgdriver.run="+cfg.RunID),
 		filters.Arg("label", "pkgdriver.recipe="+name),
@@ -28,7 +28,7 @@ func recipeContainer(ctx context.Context, t *testing.T, cli client.APIClient, cf
 		filters.Arg("status", "running"),
 	)
 	for {
-		list, err := cli.ContainerList(ctx, container.ListOptions{Filters: f})
+		list, err := api.ContainerList(ctx, container.ListOptions{Filters: f})
 		if err != nil {
 			return "", err
 		}
@@ -47,7 +47,7 @@ func recipeContainer(ctx context.Context, t *testing.T, cli client.APIClient, cf
 // TestFaultContainerKilled kills a recipe's container from outside (docker kill) while it
 // builds: that recipe fails saying it was killed by SIGKILL (137), the others build.
 func TestFaultContainerKilled(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	recipes := t.TempDir()
 	testutil.Recipe(t, recipes, "victim", script(`echo ready`, `sleep 300`, packageInit), nil)
 	testutil.Recipe(t, recipes, "bystander-a", script(`sleep 2`, packageInit), nil)
@@ -59,13 +59,13 @@ func TestFaultContainerKilled(t *testing.T) {
 	defer cancel()
 	killed := make(chan error, 1)
 	go func() {
-		id, err := recipeContainer(ctx, t, cli, cfg, "victim", "ready")
+		id, err := recipeContainer(ctx, t, api, cfg, "victim", "ready")
 		if err == nil {
-			err = cli.ContainerKill(ctx, id, "KILL")
+			err = api.ContainerKill(ctx, id, "KILL")
 		}
 		killed <- err
 	}()
-	rep, err := execute(t, ctx, cli, cfg)
+	rep, err := execute(t, ctx, api, cfg)
 	assert.NilError(t, err)
 	assert.NilError(t, <-killed)
 	t.Log(out.String())
@@ -88,7 +88,7 @@ func TestFaultContainerKilled(t *testing.T) {
 // memory (the container's swap is limited to its memory, so swap cannot hide it), and a
 // recipe within the limit builds beside it.
 func TestFaultOutOfMemory(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	recipes := t.TempDir()
 	// dd allocates its 256 MiB block and fills it from /dev/zero.
 	testutil.Recipe(t, recipes, "hungry", script(`echo allocating`, `dd if=/dev/zero of=/dev/null bs=256M count=1`, packageInit), nil)
@@ -96,7 +96,7 @@ func TestFaultOutOfMemory(t *testing.T) {
 	cfg, out := testConfig(t, recipes, t.TempDir())
 	cfg.Memory = 64 << 20
 
-	rep, err := execute(t, context.Background(), cli, cfg)
+	rep, err := execute(t, context.Background(), api, cfg)
 	assert.NilError(t, err)
 	t.Log(out.String())
 	hungry := resultOf(t, rep, "hungry")

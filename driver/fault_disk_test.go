@@ -80,13 +80,13 @@ func treeSize(t *testing.T, dir string) int64 {
 // the disk is full, the build does not hang on a log it cannot write, and the packages of the
 // earlier run stay byte for byte.
 func TestFaultResultDiskFull(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	result := smallFilesystem(t, 16<<20)
 	recipes := t.TempDir()
 	testutil.Recipe(t, recipes, "keeper", script(`head -c 65536 /dev/urandom > "$PACKAGE_RESULT_DIR/data"`, packageInit), nil)
 	testutil.Recipe(t, recipes, "talker", script(`echo quiet`, packageInit), nil)
 	cfg, _ := testConfig(t, recipes, result)
-	rep, err := execute(t, context.Background(), cli, cfg)
+	rep, err := execute(t, context.Background(), api, cfg)
 	assert.NilError(t, err)
 	for _, r := range rep.Recipes {
 		assert.Assert(t, r.Status == driver.StatusBuilt, "%s: %s", r.Name, r.Error)
@@ -108,7 +108,7 @@ func TestFaultResultDiskFull(t *testing.T) {
 	cfg.Jobs = 1
 	cfg.Timeout = 2 * time.Minute
 	cfg.Recipes = recipe.Selection{Names: []string{"keeper", "talker"}}
-	rep, err = execute(t, context.Background(), cli, cfg)
+	rep, err = execute(t, context.Background(), api, cfg)
 	t.Log(out.String())
 	if err != nil { // the report itself may not fit any more; then the error says where
 		t.Log(err)

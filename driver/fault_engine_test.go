@@ -34,15 +34,15 @@ type engineProxy struct {
 	dropped bool
 }
 
-func newEngineProxy(t *testing.T, cli client.APIClient) *engineProxy {
+func newEngineProxy(t *testing.T, api client.APIClient) *engineProxy {
 	t.Helper()
-	u, err := url.Parse(cli.DaemonHost())
+	u, err := url.Parse(api.DaemonHost())
 	assert.NilError(t, err)
 	p := &engineProxy{network: u.Scheme, address: u.Host}
 	if u.Scheme == "unix" {
 		p.address = u.Path
 	}
-	assert.Assert(t, p.network == "unix" || p.network == "tcp", "engine at %s", cli.DaemonHost())
+	assert.Assert(t, p.network == "unix" || p.network == "tcp", "engine at %s", api.DaemonHost())
 	dir, err := os.MkdirTemp("", "pkgdriver-proxy-") // short: a socket path has at most 107 bytes
 	assert.NilError(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
@@ -98,7 +98,7 @@ func (p *engineProxy) drop() {
 // package stays as it was with nothing partial beside it, and the next run, with the engine
 // reachable again, removes the container the broken run left behind.
 func TestFaultEngineConnectionDrops(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	bin := testutil.Pkgdriver(t)
 	recipes, result := t.TempDir(), t.TempDir()
 	args := runArgs(t, recipes, result)
@@ -110,7 +110,7 @@ func TestFaultEngineConnectionDrops(t *testing.T) {
 	packagesBefore := listDir(t, filepath.Join(result, "packages"))
 
 	testutil.Recipe(t, recipes, "doomed", script(`echo v2 > "$PACKAGE_RESULT_DIR/v"`, `echo building`, `sleep 300`, packageInit), nil)
-	proxy := newEngineProxy(t, cli)
+	proxy := newEngineProxy(t, api)
 	cmd := exec.Command(bin, append(args, "--no-cache")...)
 	cmd.Env = append(os.Environ(), "DOCKER_HOST="+proxy.Host())
 	var log strings.Builder
@@ -147,7 +147,7 @@ func TestFaultEngineConnectionDrops(t *testing.T) {
 
 	// The engine never heard that the run ended: its container is still there, still running
 	// (unless a run of another test on this host reaped it already).
-	containers, _ := testutil.Leftovers(t, cli, rep.RunID)
+	containers, _ := testutil.Leftovers(t, api, rep.RunID)
 	t.Logf("left by the broken run: %v", containers)
 	assert.Check(t, len(containers) <= 1, "the broken run's containers: %v", containers)
 
@@ -156,7 +156,7 @@ func TestFaultEngineConnectionDrops(t *testing.T) {
 	out, err = exec.Command(bin, args...).CombinedOutput()
 	assert.NilError(t, err, string(out))
 	assert.Check(t, is.Contains(string(out), "removed containers and volumes left by an earlier run"))
-	containers, volumes := testutil.Leftovers(t, cli, rep.RunID)
+	containers, volumes := testutil.Leftovers(t, api, rep.RunID)
 	assert.Check(t, len(containers) == 0 && len(volumes) == 0, "left: %v %v", containers, volumes)
 	staging, _ := os.ReadDir(filepath.Join(result, ".pkgdriver", "staging"))
 	assert.Check(t, is.Len(staging, 0))

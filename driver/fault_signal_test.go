@@ -26,19 +26,19 @@ import (
 )
 
 // ownedBy lists the containers and volumes a pkgdriver process made (label pkgdriver.owner).
-func ownedBy(t *testing.T, cli client.APIClient, pid int) []string {
+func ownedBy(t *testing.T, api client.APIClient, pid int) []string {
 	t.Helper()
 	host, err := os.Hostname()
 	assert.NilError(t, err)
 	f := filters.NewArgs(filters.Arg("label", "pkgdriver.owner="+host+":"+strconv.Itoa(pid)))
 	ctx := context.Background()
-	list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	list, err := api.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 	assert.NilError(t, err)
 	var out []string
 	for _, c := range list {
 		out = append(out, "container "+c.ID[:12]+" "+c.Labels["pkgdriver.role"])
 	}
-	vols, err := cli.VolumeList(ctx, volume.ListOptions{Filters: f})
+	vols, err := api.VolumeList(ctx, volume.ListOptions{Filters: f})
 	assert.NilError(t, err)
 	for _, v := range vols.Volumes {
 		out = append(out, "volume "+v.Name)
@@ -71,7 +71,7 @@ func snapshotPackages(t *testing.T, result string) map[string]string {
 // files of the earlier complete run, byte for byte (the recipes are deterministic, so a package
 // rebuilt before the signal is the same file). PKGDRIVER_TEST_SEED replays a sequence.
 func TestFaultSignals(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	bin := testutil.Pkgdriver(t)
 	recipes, result, tmp := t.TempDir(), t.TempDir(), t.TempDir()
 	args := append(runArgs(t, recipes, result), "--no-cache", "--jobs", "2")
@@ -148,14 +148,14 @@ func TestFaultSignals(t *testing.T) {
 		}
 		t.Logf("%d: %s after %s (then %s): %s", i, kind, delay.Round(time.Millisecond), second.Round(time.Millisecond), status)
 
-		left := ownedBy(t, cli, pid)
+		left := ownedBy(t, api, pid)
 		staging, _ := os.ReadDir(filepath.Join(result, ".pkgdriver", "staging"))
 		if (kind == "SIGINT twice" || kind == "SIGKILL") && len(left)+len(staging) > 0 {
 			// A forced exit may leave resources; the next run on this host must reap them.
 			t.Logf("%d: a forced exit left %v and %d staging directories; the next run reaps them", i, left, len(staging))
 			out, err := run().CombinedOutput()
 			assert.NilError(t, err, string(out))
-			left = ownedBy(t, cli, pid)
+			left = ownedBy(t, api, pid)
 			staging, _ = os.ReadDir(filepath.Join(result, ".pkgdriver", "staging"))
 		}
 		assert.Check(t, is.Len(left, 0), "%d %s after %s: left on the engine", i, kind, delay)

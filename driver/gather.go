@@ -13,8 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/docker/errdefs"
-
+	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
@@ -40,8 +39,8 @@ func (b *recipeBuild) gather(ctx context.Context, id string) error {
 		return b.fail("gather", err)
 	}
 	resultDir := path.Join(containerResults, name)
-	rc, err := r.Runner.CopyOut(ctx, id, resultDir)
-	if errdefs.IsNotFound(err) {
+	rc, err := r.Engine.CopyOut(ctx, id, resultDir)
+	if errors.Is(err, engine.ErrNotFound) {
 		return b.fail("gather", fmt.Errorf("$PACKAGE_RESULT_DIR is gone: build.sh removed %s", resultDir))
 	}
 	if err != nil {
@@ -114,7 +113,7 @@ func (b *recipeBuild) packTree(ctx context.Context, stage, tree string) error {
 // inside the container by buildCommand.
 func (b *recipeBuild) checkSpecialFiles(ctx context.Context, id string) error {
 	// No list (the build failed before writing it): the result is checked when it is copied out.
-	data, err := readFileFromContainer(ctx, b.run.Runner, id, specialFiles, 64<<10)
+	data, err := readFileFromContainer(ctx, b.run.Engine, id, specialFiles, 64<<10)
 	if err != nil || len(data) == 0 {
 		return nil
 	}
@@ -265,65 +264,6 @@ func copyRecipeTree(ctx context.Context, rc *recipe.Recipe, sub, dest string) er
 		if e.Mode.IsDir() {
 			return os.MkdirAll(target, 0o755)
 		}
-		return copyFile(e.Path, target, e.Mode)
+		return fsutil.CopyFile(e.Path, target, e.Mode, fsutil.CopyOptions{Replace: true})
 	})
-}
-
-// copyTree copies regular files, directories and symlinks (as links) from src to root/sub.
-// The destination came out of a container: a symlink found where a file or directory goes is
-// replaced, never followed (the walk is top-down, so no parent of a target is a link).
-func copyTree(src, root, sub string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(root, sub, rel)
-		if fi, err := os.Lstat(target); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-			if err := os.Remove(target); err != nil {
-				return err
-			}
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
-		case info.Mode()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			_ = os.Remove(target)
-			return os.Symlink(link, target)
-		case info.Mode().IsRegular():
-			return copyFile(p, target, info.Mode())
-		default:
-			return fmt.Errorf("%s: unsupported file type %s", p, info.Mode().Type())
-		}
-	})
-}
-
-func copyFile(src, dst string, mode fs.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	perm := fs.FileMode(0o644)
-	if mode&0o111 != 0 {
-		perm = 0o755
-	}
-	_ = os.Remove(dst) // never write through whatever the result put there
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

@@ -68,7 +68,7 @@ func FuzzHostReadsOfRecipeOutput(f *testing.F) {
 
 		// The demo's side: run.yaml, and the package merged into an image root.
 		_, _ = fsutil.ReadConfined(tree, packager.RunFile, packager.MaxMetaSize)
-		_ = mergeTree(tree, filepath.Join(stage, "root"))
+		_ = mergeTree(context.Background(), tree, filepath.Join(stage, "root"))
 		// gather's side.
 		b := &recipeBuild{
 			run:    &Run{Config: &Config{RunID: "fuzz-run", MaxPackageSize: 1 << 20}, Layout: layout, Toolchain: &Toolchain{}, Catalog: &recipe.Catalog{}},

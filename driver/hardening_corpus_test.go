@@ -109,7 +109,7 @@ const victimDir = "/tmp/pkgdriver-hardening-victim"
 // report; then that nothing escaped: host files untouched, no package of a failed recipe, valid
 // report.json and junit.xml, bounded memory while a recipe printed 1 GiB without a newline.
 func TestBadRecipeCorpus(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	ctx := context.Background()
 	first, second, result := t.TempDir(), t.TempDir(), t.TempDir()
 	cases := loadBadCases(t)
@@ -153,7 +153,7 @@ func TestBadRecipeCorpus(t *testing.T) {
 	cfg.Accel = driver.AccelTCG
 
 	peak := sampleHeap(t)
-	rep, err := execute(t, ctx, cli, cfg)
+	rep, err := execute(t, ctx, api, cfg)
 	heapPeak := peak()
 	assert.NilError(t, err)
 	t.Log(out.String())
@@ -288,7 +288,7 @@ var corpusChecks = map[string]func(t *testing.T, result string, res driver.Recip
 // TestBadRecipeNonUTF8Output checks what report.json, junit.xml and the summary make of a recipe
 // printing invalid UTF-8 and control characters: the log keeps the bytes, the rest stays valid.
 func TestBadRecipeNonUTF8Output(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	recipes, result := t.TempDir(), t.TempDir()
 	for _, c := range loadBadCases(t) {
 		if c.name == "non-utf8-output" {
@@ -296,7 +296,7 @@ func TestBadRecipeNonUTF8Output(t *testing.T) {
 		}
 	}
 	cfg, out := testConfig(t, recipes, result)
-	rep, err := execute(t, context.Background(), cli, cfg)
+	rep, err := execute(t, context.Background(), api, cfg)
 	assert.NilError(t, err)
 	res := resultOf(t, rep, "non-utf8-output")
 	assert.Equal(t, res.Status, driver.StatusFailed)

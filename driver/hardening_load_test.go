@@ -32,7 +32,7 @@ func skipLoad(t *testing.T) {
 // of the run is left on the engine.
 func TestLoadManyRecipes(t *testing.T) {
 	skipLoad(t)
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	recipes := t.TempDir()
 	for i := range 60 {
 		testutil.Recipe(t, recipes, fmt.Sprintf("load-%02d", i), script(
@@ -41,7 +41,7 @@ func TestLoadManyRecipes(t *testing.T) {
 	cfg, _ := testConfig(t, recipes, t.TempDir())
 	cfg.Jobs = 8
 	start := time.Now()
-	rep, err := execute(t, context.Background(), cli, cfg)
+	rep, err := execute(t, context.Background(), api, cfg)
 	assert.NilError(t, err)
 	t.Logf("60 recipes, 8 jobs: %s", time.Since(start).Round(time.Second))
 	assert.Check(t, is.Len(rep.Recipes, 60))
@@ -55,7 +55,7 @@ func TestLoadManyRecipes(t *testing.T) {
 // unpacked tree holds every file.
 func TestLoadManyFiles(t *testing.T) {
 	skipLoad(t)
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	recipes := t.TempDir()
 	testutil.Recipe(t, recipes, "many", script(
 		`cd "$PACKAGE_RESULT_DIR"`,
@@ -66,7 +66,7 @@ func TestLoadManyFiles(t *testing.T) {
 	), nil)
 	cfg, _ := testConfig(t, recipes, t.TempDir())
 	start := time.Now()
-	rep, err := execute(t, context.Background(), cli, cfg)
+	rep, err := execute(t, context.Background(), api, cfg)
 	assert.NilError(t, err)
 	res := resultOf(t, rep, "many")
 	assert.Assert(t, is.Equal(res.Status, driver.StatusBuilt), res.Error)

@@ -34,6 +34,7 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/publish"
 	"github.com/pkgdriver/pkgdriver/supplychain"
 )
 
@@ -84,7 +85,7 @@ func plantedSigningKey(t *testing.T, password string) (*supplychain.Signer, []st
 }
 
 // releaseContainer copies /tmp/release into a running container.
-func releaseContainer(ctx context.Context, cli client.APIClient, id string) error {
+func releaseContainer(ctx context.Context, api client.APIClient, id string) error {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	if err := tw.WriteHeader(&tar.Header{Name: "tmp/release", Mode: 0o644, Typeflag: tar.TypeReg}); err != nil {
@@ -93,7 +94,7 @@ func releaseContainer(ctx context.Context, cli client.APIClient, id string) erro
 	if err := tw.Close(); err != nil {
 		return err
 	}
-	return cli.CopyToContainer(ctx, id, "/", &buf, container.CopyToContainerOptions{})
+	return api.CopyToContainer(ctx, id, "/", &buf, container.CopyToContainerOptions{})
 }
 
 // contractEnv are the variables pkgdriver sets for build.sh; every other variable of a build
@@ -108,7 +109,7 @@ var contractEnv = []string{"COMMON_DIR", "CPU_COUNT", "GCCBASE", "MISCBASE", "OS
 // image's plus the contract's variables, nothing of the host's. Inside, the recipe sees
 // NoNewPrivs set and no engine socket.
 func TestLeastPrivilege(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	for _, tc := range []struct {
 		name    string
 		accel   driver.Accel
@@ -140,20 +141,20 @@ func TestLeastPrivilege(t *testing.T) {
 			var image []string
 			inspected := make(chan error, 1)
 			go func() {
-				id, err := recipeContainer(ctx, t, cli, cfg, "probe", "ready")
+				id, err := recipeContainer(ctx, t, api, cfg, "probe", "ready")
 				if err == nil {
-					info, err = cli.ContainerInspect(ctx, id)
+					info, err = api.ContainerInspect(ctx, id)
 				}
 				if err == nil {
-					img, _ := cli.ImageInspect(ctx, info.Image)
+					img, _ := api.ImageInspect(ctx, info.Image)
 					if img.Config != nil {
 						image = img.Config.Env
 					}
-					err = releaseContainer(ctx, cli, id)
+					err = releaseContainer(ctx, api, id)
 				}
 				inspected <- err
 			}()
-			rep, err := execute(t, ctx, cli, cfg)
+			rep, err := execute(t, ctx, api, cfg)
 			assert.NilError(t, err)
 			assert.NilError(t, <-inspected)
 			res := resultOf(t, rep, "probe")
@@ -212,7 +213,7 @@ func TestLeastPrivilege(t *testing.T) {
 
 // inspectAll records `docker inspect` of every container of the run while it exists, until
 // the returned function is called; it returns the raw documents.
-func inspectAll(t *testing.T, cli client.APIClient, runID string) func() map[string][]byte {
+func inspectAll(t *testing.T, api client.APIClient, runID string) func() map[string][]byte {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var mu sync.Mutex
@@ -222,7 +223,7 @@ func inspectAll(t *testing.T, cli client.APIClient, runID string) func() map[str
 		defer close(done)
 		f := filters.NewArgs(filters.Arg("label", "pkgdriver.run="+runID))
 		for ctx.Err() == nil {
-			list, _ := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+			list, _ := api.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 			for _, c := range list {
 				mu.Lock()
 				_, ok := seen[c.ID]
@@ -230,7 +231,7 @@ func inspectAll(t *testing.T, cli client.APIClient, runID string) func() map[str
 				if ok {
 					continue
 				}
-				if _, raw, err := cli.ContainerInspectWithRaw(ctx, c.ID, false); err == nil {
+				if _, raw, err := api.ContainerInspectWithRaw(ctx, c.ID, false); err == nil {
 					mu.Lock()
 					seen[c.ID] = raw
 					mu.Unlock()
@@ -285,19 +286,19 @@ func resultTexts(t *testing.T, root string) map[string]string {
 // of their file system), not in any file of the result directory, the log or the summary, not
 // in `docker inspect` of any container the run made.
 func TestCredentialsNeverReachRecipes(t *testing.T) {
-	cli := testutil.Engine(t)
-	secret := plantedSecret(t)
+	api := testutil.Engine(t)
+	secret := testutil.PlantedSecret(t)
 	const user = "pkgtest"
 	registryHost := "registry.pkgdriver.invalid"
 	push := false
 	if _, err := exec.LookPath("docker-registry"); err == nil {
 		if _, err := exec.LookPath("htpasswd"); err == nil {
-			registryHost = startRegistry(t, htpasswdFile(t, user, secret))
+			registryHost = testutil.StartRegistry(t, testutil.HtpasswdFile(t, user, secret))
 			push = true
 		}
 	}
 	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + secret))
-	t.Setenv("DOCKER_CONFIG", writeAuthConfig(t, `{"auths":{"`+registryHost+`":{"auth":"`+auth+`"},"https://index.docker.io/v1/":{"auth":"`+auth+`"}}}`))
+	t.Setenv("DOCKER_CONFIG", testutil.WriteAuthConfig(t, `{"auths":{"`+registryHost+`":{"auth":"`+auth+`"},"https://index.docker.io/v1/":{"auth":"`+auth+`"}}}`))
 	t.Setenv("DOCKER_AUTH_CONFIG", `{"auths":{"`+registryHost+`":{"auth":"`+auth+`"}}}`)
 	t.Setenv("REGISTRY_PASSWORD", secret)
 
@@ -314,8 +315,8 @@ func TestCredentialsNeverReachRecipes(t *testing.T) {
 	cfg.Accel = driver.AccelTCG
 	if push {
 		repo := registryHost + "/pkgdriver/hardening"
-		removeRepositories(t, cli, repo, driver.PackagesRepository(repo))
-		cfg.Publish = driver.PublishConfig{Push: true, Repository: repo}
+		testutil.RemoveRepositories(t, api, repo, publish.PackagesRepository(repo))
+		cfg.Publish = publish.Hook(publish.Config{Push: true, Repository: repo}, cfg.ResultDir, cfg.Log)
 	}
 	t.Logf("push with the planted credentials: %t", push)
 	// A signing key whose password is the secret: neither reaches anything but the signatures.
@@ -324,16 +325,16 @@ func TestCredentialsNeverReachRecipes(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	stop := inspectAll(t, cli, cfg.RunID)
+	stop := inspectAll(t, api, cfg.RunID)
 	released := make(chan error, 1)
 	go func() {
-		id, err := recipeContainer(ctx, t, cli, cfg, "probe", "ready")
+		id, err := recipeContainer(ctx, t, api, cfg, "probe", "ready")
 		if err == nil {
-			err = releaseContainer(ctx, cli, id)
+			err = releaseContainer(ctx, api, id)
 		}
 		released <- err
 	}()
-	rep, err := execute(t, ctx, cli, cfg)
+	rep, err := execute(t, ctx, api, cfg)
 	inspected := stop()
 	assert.NilError(t, err)
 	assert.NilError(t, <-released)
@@ -356,7 +357,7 @@ func TestCredentialsNeverReachRecipes(t *testing.T) {
 	for _, text := range files {
 		texts = append(texts, text)
 	}
-	assertNoSecret(t, secret, user, registryHost, texts...)
+	testutil.AssertNoSecret(t, secret, user, registryHost, texts...)
 	for i, text := range texts {
 		for _, f := range keyForms {
 			assert.Check(t, !strings.Contains(text, f), "text %d holds the signing key (as %q)", i, f)

@@ -1,19 +1,14 @@
 package driver
 
 import (
-	"errors"
-	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
-	"github.com/docker/docker/errdefs"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
+	"github.com/pkgdriver/pkgdriver/internal/linetail"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
@@ -31,7 +26,7 @@ func TestPrintable(t *testing.T) {
 		{in: "bad \xff\xfe bytes", want: "bad \uFFFD bytes"},
 		{in: "unicode stays: żółw ✓", want: "unicode stays: żółw ✓"},
 	} {
-		assert.Check(t, is.Equal(printable(tc.in), tc.want), "%q", tc.in)
+		assert.Check(t, is.Equal(linetail.Printable(tc.in), tc.want), "%q", tc.in)
 	}
 }
 
@@ -40,25 +35,6 @@ func TestSignalName(t *testing.T) {
 	assert.Check(t, is.Equal(signalName(9), "signal 9 (SIGKILL)"))
 	assert.Check(t, is.Equal(signalName(15), "signal 15 (SIGTERM)"))
 	assert.Check(t, is.Equal(signalName(33), "signal 33"))
-}
-
-func TestConnectionBroke(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		err  error
-		want bool
-	}{
-		{err: fmt.Errorf("wait: %w", io.ErrUnexpectedEOF), want: true},
-		{err: &net.OpError{Op: "dial", Net: "unix", Err: syscall.ECONNREFUSED}, want: true},
-		{err: fmt.Errorf("read: %w", syscall.ECONNRESET), want: true},
-		{err: errdefs.NotFound(errors.New("no such container")), want: false},
-		{err: errors.New("the engine said no"), want: false},
-	} {
-		assert.Check(t, is.Equal(connectionBroke(tc.err), tc.want), "%v", tc.err)
-	}
-	plain := errors.New("conflict")
-	assert.Check(t, is.Equal(engineErr(plain), plain), "an answer of the engine is passed on as it is")
-	assert.Check(t, is.ErrorContains(engineErr(io.ErrUnexpectedEOF), "the connection to the Docker engine broke"))
 }
 
 func TestBuildScriptInterpreter(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"gotest.tools/v3/assert"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
@@ -59,10 +60,10 @@ func testConfig(t *testing.T, recipesDir, resultDir string) (*driver.Config, *by
 }
 
 // execute runs the pipeline and checks that nothing of the run is left on the engine.
-func execute(t *testing.T, ctx context.Context, cli client.APIClient, cfg *driver.Config) (*driver.Report, error) {
+func execute(t *testing.T, ctx context.Context, api client.APIClient, cfg *driver.Config) (*driver.Report, error) {
 	t.Helper()
-	rep, err := driver.Execute(ctx, cfg, cli)
-	containers, volumes := testutil.Leftovers(t, cli, cfg.RunID)
+	rep, err := driver.Execute(ctx, cfg, docker.Wrap(api))
+	containers, volumes := testutil.Leftovers(t, api, cfg.RunID)
 	assert.Check(t, len(containers) == 0, "containers left: %v", containers)
 	assert.Check(t, len(volumes) == 0, "volumes left: %v", volumes)
 	staging, _ := os.ReadDir(filepath.Join(cfg.ResultDir, ".pkgdriver", "staging"))

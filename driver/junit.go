@@ -4,6 +4,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"strings"
+
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 )
 
 // JUnit XML, the common subset Jenkins, GitLab and GitHub read: one suite per stage, one test
@@ -68,7 +70,7 @@ func writeJUnit(path string, rep *Report) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append([]byte(xml.Header), append(data, '\n')...), 0o644)
+	return fsutil.WriteFileAtomic(path, append([]byte(xml.Header), append(data, '\n')...), 0o644)
 }
 
 // add appends a case and keeps the suite's counts.

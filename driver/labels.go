@@ -2,17 +2,30 @@ package driver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/pkgdriver/pkgdriver/engine"
 )
 
-// LabelOwner says which process on which host made a resource, so the reaper never removes
-// what a live run on this host is still using.
-const LabelOwner = "pkgdriver.owner"
+// Labels every resource pkgdriver creates carries, so leftovers can be found and reaped.
+const (
+	LabelRun    = engine.LabelRun
+	LabelRecipe = engine.LabelRecipe
+	LabelRole   = engine.LabelRole
+	LabelOwner  = engine.LabelOwner
+)
 
-const cleanupTimeout = 30 * time.Second
+// cleanupContext gives cleanup its own deadline and survives the cancellation of ctx, so Ctrl-C
+// never skips removing what a run created.
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return engine.CleanupContext(ctx)
+}
+
+var errInterrupted = errors.New("interrupted")
 
 func ownerLabel() string {
 	host, _ := os.Hostname()
@@ -37,7 +50,7 @@ func (r *Run) labels(role, recipeName string) map[string]string {
 func (r *Run) removeContainer(ctx context.Context, id string) {
 	cctx, cancel := cleanupContext(ctx)
 	defer cancel()
-	if err := r.Runner.Remove(cctx, id); err != nil {
+	if err := r.Engine.Remove(cctx, id); err != nil {
 		r.Config.Log.Warn().Err(err).Msg("cleanup")
 	}
 }

@@ -159,3 +159,9 @@ func ignoreNotExist(err error) error {
 	}
 	return err
 }
+
+// PublishRecord is publish.json, what the last publish from this result directory did.
+func (l Layout) PublishRecord() string { return filepath.Join(l.Root, "publish.json") }
+
+// PublishLog is the engine's output of the last publish (image build and push progress).
+func (l Layout) PublishLog() string { return filepath.Join(l.LogDir(), "publish.log") }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pkgdriver/pkgdriver/internal/linetail"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
@@ -27,7 +28,7 @@ type liveView struct {
 
 type liveEntry struct {
 	start time.Time
-	tail  *lineTail
+	tail  *linetail.Tail
 }
 
 const liveRefresh = 500 * time.Millisecond
@@ -40,7 +41,7 @@ func newLiveView(r *Run, total int) *liveView {
 	return v
 }
 
-func (v *liveView) Started(name string, tail *lineTail) {
+func (v *liveView) Started(name string, tail *linetail.Tail) {
 	v.mu.Lock()
 	v.running[name] = &liveEntry{start: time.Now(), tail: tail}
 	v.mu.Unlock()
@@ -107,4 +108,4 @@ func truncate(s string, n int) string {
 	return s
 }
 
-var _ io.Writer = (*lineTail)(nil)
+var _ io.Writer = (*linetail.Tail)(nil)

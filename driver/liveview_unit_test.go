@@ -9,6 +9,8 @@ import (
 	"github.com/rs/zerolog"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/pkgdriver/pkgdriver/internal/linetail"
 )
 
 // evilName is a recipe directory name the name rule refuses: it would retitle the terminal,
@@ -21,8 +23,8 @@ func TestLiveViewEscapesNames(t *testing.T) {
 	var out bytes.Buffer
 	r := &Run{Config: &Config{Interactive: true, Out: &out, Log: zerolog.Nop()}}
 	v := &liveView{run: r, total: 2, running: map[string]*liveEntry{}}
-	v.Started(evilName, newLineTail(1))
-	v.Started("good", newLineTail(1))
+	v.Started(evilName, linetail.New(1))
+	v.Started("good", linetail.New(1))
 	v.draw(false)
 	got := out.String()
 	assert.Check(t, is.Contains(got, strconv.Quote(evilName)))

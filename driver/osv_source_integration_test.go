@@ -20,6 +20,8 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 )
 
@@ -55,10 +57,10 @@ func readReport(t *testing.T, result string) driver.Report {
 }
 
 // removeImagesAtEnd removes images this test built (never a shared one) when it ends.
-func removeImagesAtEnd(t *testing.T, cli client.APIClient, ids *[]string) {
+func removeImagesAtEnd(t *testing.T, api client.APIClient, ids *[]string) {
 	t.Cleanup(func() {
 		for _, id := range *ids {
-			if _, err := cli.ImageRemove(context.Background(), id, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil {
+			if _, err := api.ImageRemove(context.Background(), id, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil {
 				t.Logf("remove test image %s: %v", id, err)
 			}
 		}
@@ -72,7 +74,7 @@ func removeImagesAtEnd(t *testing.T, cli client.APIClient, ids *[]string) {
 // an image.
 func TestDirtyOSvSource(t *testing.T) {
 	ctx := context.Background()
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	recipes, result := t.TempDir(), t.TempDir()
 	testutil.Recipe(t, recipes, "plain", script(`echo hi > "$PACKAGE_RESULT_DIR/hi"`, packageInit), nil)
 	// A repository of this test's own, so its tags move for nobody else.
@@ -80,7 +82,7 @@ func TestDirtyOSvSource(t *testing.T) {
 	args := withFlag(t, runArgs(t, recipes, result), "--toolchain-repository", repo)
 	osv := args[slices.Index(args, "--osv-src")+1]
 	var built []string
-	removeImagesAtEnd(t, cli, &built)
+	removeImagesAtEnd(t, api, &built)
 
 	code, out := runBinary(t, args...)
 	assert.Equal(t, code, 0, out)
@@ -107,7 +109,7 @@ func TestDirtyOSvSource(t *testing.T) {
 	assert.Check(t, is.Equal(refused.Status, "error"))
 	assert.Check(t, is.Contains(refused.Error, "modified: kernel/kernel.c"))
 	assert.Check(t, is.Equal(resultOf(t, &refused, "plain").Status, driver.StatusNotStarted))
-	dirtyImages, err := cli.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", repo))})
+	dirtyImages, err := api.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", repo))})
 	assert.NilError(t, err)
 	for _, img := range dirtyImages {
 		// Only images of this run count: an earlier, interrupted run of this test may have left one.
@@ -126,17 +128,17 @@ func TestDirtyOSvSource(t *testing.T) {
 		assert.Check(t, !tc.Reused)
 		assert.Check(t, is.Equal(resultOf(t, &rep, "plain").OSVCommit, clean.Commit+"-dirty"))
 		assert.Check(t, is.Equal(rep.Settings["allow dirty"], "true"))
-		info, err := cli.ImageInspect(ctx, tc.ID)
+		info, err := api.ImageInspect(ctx, tc.ID)
 		assert.NilError(t, err)
 		assert.Check(t, is.Equal(info.Config.Labels["pkgdriver.osv.commit"], clean.Commit+"-dirty"))
 		dirtyTag := cleanTag[:strings.LastIndex(cleanTag, ":")+1] + time.Now().UTC().Format("2006-01-02") + "_" + clean.Commit[:7] + "-dirty"
 		assert.Check(t, slices.Contains(tc.Tags, dirtyTag), "tags %v", tc.Tags)
 		assert.Check(t, !slices.Contains(tc.Tags, cleanTag), "tags %v", tc.Tags)
-		tagged, err := cli.ImageInspect(ctx, dirtyTag)
+		tagged, err := api.ImageInspect(ctx, dirtyTag)
 		assert.NilError(t, err)
 		assert.Check(t, is.Equal(tagged.ID, tc.ID))
 		// The clean tag did not move.
-		still, err := cli.ImageInspect(ctx, cleanTag)
+		still, err := api.ImageInspect(ctx, cleanTag)
 		assert.NilError(t, err)
 		assert.Check(t, is.Equal(still.ID, clean.ID))
 		assert.Check(t, tc.ID != clean.ID)
@@ -145,8 +147,8 @@ func TestDirtyOSvSource(t *testing.T) {
 	first := dirty()
 
 	// What was built is the tree as it is: the untracked file and the change are in the image.
-	run := &driver.DockerRunner{Client: cli}
-	id, err := run.Create(ctx, driver.ContainerSpec{
+	run := docker.Wrap(api)
+	id, err := run.Create(ctx, engine.ContainerSpec{
 		Image: first.ID, NoNetwork: true, Labels: map[string]string{driver.LabelRun: "test-dirty"},
 		Cmd: []string{"sh", "-c", "cat /osv/NOTES; tail -n 1 /osv/kernel/kernel.c; cat /etc/pkgdriver-toolchain"},
 	})

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/docker/client"
+	"github.com/pkgdriver/pkgdriver/engine"
 )
 
 // Stage is one step of the pipeline.
@@ -40,13 +40,13 @@ func stages() []Stage {
 	}
 }
 
-// Execute runs the pipeline on the engine cli, or, when cli is nil, on the engine the
-// environment names (NewClient). It holds the result directory's lock from before anything is
+// Execute runs the pipeline on eng, or, when eng is nil, on the engine cfg.Connect opens (and
+// closes at the end). It holds the result directory's lock from before anything is
 // written there until the report is written (a *LockedError when another run has it, unless
 // cfg.Wait). Whatever happens once the lock is held, the run's own resources are removed and
 // the report is written, also when the run could not start (the engine did not answer, the
 // toolchain image failed); the returned report says how each recipe ended.
-func Execute(ctx context.Context, cfg *Config, cli client.APIClient) (*Report, error) {
+func Execute(ctx context.Context, cfg *Config, eng engine.Engine) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -57,9 +57,7 @@ func Execute(ctx context.Context, cfg *Config, cli client.APIClient) (*Report, e
 		Config: cfg,
 		Layout: Layout{Root: cfg.ResultDir},
 		Start:  time.Now(),
-	}
-	if cli != nil {
-		r.useEngine(cli)
+		Engine: eng,
 	}
 	defer r.releaseLock() // after the report is written
 	err := runStages(ctx, r, stages())

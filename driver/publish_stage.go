@@ -5,30 +5,28 @@ import (
 	"errors"
 )
 
+// ErrNotPublished marks a publish refused because the run did not build and pass every
+// selected recipe: the refusal is logged by the publisher and the recipes' own failures fail
+// the run, so the stage is skipped, not failed.
+var ErrNotPublished = errors.New("not published")
+
 // publishStage is `run --push`: after the tests, it publishes like `pkgdriver publish`, from
-// what this run's report will say.
+// what this run's report will say, through Config.Publish.
 type publishStage struct{}
 
 func (publishStage) String() string { return "publish" }
 
 func (publishStage) Run(ctx context.Context, r *Run) error {
-	cfg := r.Config.Publish
-	if !cfg.Push {
+	if r.Config.Publish == nil {
 		return errSkip{"--push not set"}
 	}
 	if r.Results == nil {
 		return errSkip{"no recipe was selected"}
 	}
-	p := &Publisher{
-		Client: r.Engine, Config: cfg, Layout: r.Layout,
-		Credentials: CredentialSource{}, Log: r.Config.Log,
-	}
 	rep := &Report{RunID: r.Config.RunID, Start: r.Start.UTC(), Toolchain: r.Toolchain, Recipes: r.Results.list()}
-	_, err := p.Publish(ctx, rep)
-	var refused *NotPublishedError
-	if errors.As(err, &refused) {
-		// Already said, at warn level; the recipes' own failures fail the run.
-		return errSkip{refused.Error()}
+	err := r.Config.Publish(ctx, r.Engine, rep)
+	if errors.Is(err, ErrNotPublished) {
+		return errSkip{err.Error()}
 	}
 	return err
 }

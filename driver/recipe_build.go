@@ -13,8 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/docker/errdefs"
-
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/internal/linetail"
+	"github.com/pkgdriver/pkgdriver/internal/tarball"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
@@ -36,7 +37,7 @@ func (e errTimedOut) Error() string { return "timed out after " + e.after.String
 type recipeBuild struct {
 	run    *Run
 	recipe *recipe.Recipe
-	tail   *lineTail
+	tail   *linetail.Tail
 	res    *RecipeResult
 	key    string // the cache key, when caching is on
 	// content is the recipe's content hash, once computed (contentHash).
@@ -141,7 +142,7 @@ func (b *recipeBuild) build(ctx context.Context) error {
 		return b.fail("validate", err)
 	}
 
-	id, err := r.Runner.Create(ctx, b.spec())
+	id, err := r.Engine.Create(ctx, b.spec())
 	if err != nil {
 		return b.fail("create", err)
 	}
@@ -152,7 +153,7 @@ func (b *recipeBuild) build(ctx context.Context) error {
 
 	tctx, cancel := context.WithTimeoutCause(ctx, r.Config.Timeout, errTimedOut{r.Config.Timeout})
 	defer cancel()
-	exit, err := r.Runner.Run(tctx, id, out, out)
+	exit, err := r.Engine.Run(tctx, id, out, out)
 	code := exit.Code
 	b.res.ExitCode, b.res.OOMKilled = &code, exit.OOMKilled
 	switch {
@@ -178,9 +179,9 @@ const buildCommand = `cd "$RECIPE_DIR" && ./build.sh 2>&1 || exit; ` +
 const specialFiles = "/pkgdriver/special-files"
 
 // spec is the recipe's container: the contract's build environment and nothing more.
-func (b *recipeBuild) spec() ContainerSpec {
+func (b *recipeBuild) spec() engine.ContainerSpec {
 	r, name := b.run, b.recipe.Name
-	spec := ContainerSpec{
+	spec := engine.ContainerSpec{
 		Image: r.Toolchain.ID,
 		Cmd:   []string{"/bin/sh", "-c", buildCommand},
 		Env: []string{
@@ -223,7 +224,7 @@ func (r *Run) cpuCount() int {
 func (b *recipeBuild) copyIn(ctx context.Context, id string) error {
 	pr, pw := io.Pipe()
 	go func() {
-		tw := newTarWriter(pw)
+		tw := tarball.NewWriter(pw)
 		var err error
 		for _, tr := range recipe.Trees(b.recipe, b.run.Catalog.CommonDirs) {
 			prefix := path.Join(containerRecipes[1:], b.recipe.Name)
@@ -231,18 +232,18 @@ func (b *recipeBuild) copyIn(ctx context.Context, id string) error {
 				prefix = path.Join(containerRecipes[1:], recipe.CommonDirName)
 			}
 			if err == nil {
-				err = tw.recipeTree(ctx, tr, prefix)
+				err = tw.RecipeTree(ctx, tr, prefix)
 			}
 		}
 		if err == nil {
-			err = tw.dir(path.Join(containerResults[1:], b.recipe.Name), 0o755)
+			err = tw.Dir(path.Join(containerResults[1:], b.recipe.Name), 0o755)
 		}
 		if err == nil {
 			err = tw.Close()
 		}
 		pw.CloseWithError(err)
 	}()
-	err := b.run.Runner.CopyIn(ctx, id, "/", pr)
+	err := b.run.Engine.CopyIn(ctx, id, "/", pr)
 	pr.CloseWithError(err)
 	return err
 }
@@ -328,9 +329,9 @@ func (b *recipeBuild) logSays(parts ...string) bool {
 // existsInContainer reports whether p exists in the (stopped) container. Only a definite "not
 // found" counts as missing.
 func (b *recipeBuild) existsInContainer(ctx context.Context, id, p string) bool {
-	rc, err := b.run.Runner.CopyOut(ctx, id, p)
+	rc, err := b.run.Engine.CopyOut(ctx, id, p)
 	if err != nil {
-		return !errdefs.IsNotFound(err)
+		return !errors.Is(err, engine.ErrNotFound)
 	}
 	rc.Close()
 	return true

@@ -25,7 +25,7 @@ import (
 // itself a link), and the cache key covers those targets: editing a link's target rebuilds. A
 // link to a host file is refused before any container, naming the path and the target.
 func TestRecipeTreeLinks(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	ctx := context.Background()
 	recipes, result := t.TempDir(), t.TempDir()
 	write := func(rel, content string) {
@@ -58,7 +58,7 @@ func TestRecipeTreeLinks(t *testing.T) {
 	link("/etc/hostname", "hostlink/data/host")
 
 	cfg, _ := testConfig(t, recipes, result)
-	rep, err := execute(t, ctx, cli, cfg)
+	rep, err := execute(t, ctx, api, cfg)
 	assert.NilError(t, err)
 	res := resultOf(t, rep, "linked")
 	assert.Assert(t, is.Equal(res.Status, driver.StatusBuilt), "%s\n%s", res.Error, readFile(t, filepath.Join(result, "log", "linked.log")))
@@ -80,7 +80,7 @@ func TestRecipeTreeLinks(t *testing.T) {
 	write(".shared/data.txt", "sibling data two\n")
 	cfg, _ = testConfig(t, recipes, result)
 	cfg.Recipes.All, cfg.Recipes.Names = false, []string{"linked"}
-	rep, err = execute(t, ctx, cli, cfg)
+	rep, err = execute(t, ctx, api, cfg)
 	assert.NilError(t, err)
 	res = resultOf(t, rep, "linked")
 	assert.Check(t, is.Equal(res.Status, driver.StatusBuilt), "the edited link target did not change the cache key")

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/linetail"
 )
 
 // Report is report.json: what a run did, for people and for the next run.
@@ -93,7 +95,7 @@ func writeReport(r *Run, runErr error) (*Report, error) {
 	if err := keepPreviousReport(r.Layout); err != nil {
 		r.Config.Log.Warn().Err(err).Msg("report.prev.json")
 	}
-	if err := writeFileAtomic(r.Layout.Report(), append(data, '\n'), 0o644); err != nil {
+	if err := fsutil.WriteFileAtomic(r.Layout.Report(), append(data, '\n'), 0o644); err != nil {
 		return rep, err
 	}
 	// report.html is a view of report.json: failing to write it does not fail the run.
@@ -161,7 +163,7 @@ func printSummary(w io.Writer, rep *Report) {
 
 func printFailure(w io.Writer, title, msg, log string, tail []string) {
 	// Messages can quote what a recipe holds (a file name, a parser's complaint about its YAML).
-	fmt.Fprintf(w, "\n%s: %s\n", title, printable(msg))
+	fmt.Fprintf(w, "\n%s: %s\n", title, linetail.Printable(msg))
 	if len(tail) > 0 {
 		fmt.Fprintf(w, "  last lines of %s:\n", log)
 		for _, l := range tail {
@@ -172,28 +174,4 @@ func printFailure(w io.Writer, title, msg, log string, tail []string) {
 
 func seconds(s float64) time.Duration {
 	return time.Duration(s * float64(time.Second)).Round(100 * time.Millisecond)
-}
-
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -9,11 +9,16 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 )
 
 // report.html is report.json for people: one self-contained file (inline CSS, a few lines of
@@ -42,7 +47,7 @@ func keepPreviousReport(l Layout) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(l.PrevReport(), data, 0o644)
+	return fsutil.WriteFileAtomic(l.PrevReport(), data, 0o644)
 }
 
 // writeHTMLReport writes report.html for rep, comparing it with report.prev.json when there is
@@ -59,7 +64,7 @@ func writeHTMLReport(l Layout, rep *Report) error {
 	if err := renderHTMLReport(&buf, rep, prev); err != nil {
 		return err
 	}
-	return writeFileAtomic(l.HTMLReport(), buf.Bytes(), 0o644)
+	return fsutil.WriteFileAtomic(l.HTMLReport(), buf.Bytes(), 0o644)
 }
 
 // renderHTMLReport writes the page for rep; prev, when not nil, is the run before.
@@ -141,7 +146,7 @@ func htmlInputs(rep *Report) []htmlField {
 			htmlField{Label: "OSv commit", Value: tc.Commit, Title: "committed " + htmlTime(tc.CommitTime)},
 			htmlField{Label: "OSv version", Value: htmlOrDash(tc.Describe)},
 			htmlField{Label: "Toolchain image", Value: htmlOrDash(strings.Join(tc.Tags, ", "))},
-			htmlField{Label: "Image ID", Value: htmlOrDash(shortID(tc.ID)) + " (" + reused + ")", Title: tc.ID},
+			htmlField{Label: "Image ID", Value: htmlOrDash(engine.ShortID(tc.ID)) + " (" + reused + ")", Title: tc.ID},
 			htmlField{Label: "Platform", Value: htmlOrDash(tc.Platform)},
 		)
 	}
@@ -151,7 +156,7 @@ func htmlInputs(rep *Report) []htmlField {
 	if b := rep.ZFSBuilder; b != nil {
 		f = append(f, htmlField{Label: "ZFS builder", Value: b.Path + ", " + htmlSize(b.Size), Title: "sha256 " + b.SHA256})
 	}
-	for _, k := range sortedKeys(rep.Settings) {
+	for _, k := range slices.Sorted(maps.Keys(rep.Settings)) {
 		f = append(f, htmlField{Label: k, Value: rep.Settings[k]})
 	}
 	return f

@@ -178,21 +178,3 @@ func TestReportFailed(t *testing.T) {
 	assert.Check(t, !(&Report{}).Failed(), "an empty run did not fail")
 	assert.Check(t, !(&Report{Recipes: []RecipeResult{{Status: StatusBuilt}}}).Failed())
 }
-
-func TestWriteFileAtomic(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	p := filepath.Join(dir, "f.json")
-	assert.NilError(t, os.WriteFile(p, []byte("old"), 0o600))
-	assert.NilError(t, writeFileAtomic(p, []byte("new"), 0o644))
-	assert.Equal(t, unitRead(t, p), "new")
-	fi, err := os.Stat(p)
-	assert.NilError(t, err)
-	assert.Equal(t, fi.Mode().Perm(), os.FileMode(0o644))
-	entries, err := os.ReadDir(dir)
-	assert.NilError(t, err)
-	assert.Equal(t, len(entries), 1)
-
-	err = writeFileAtomic(filepath.Join(dir, "missing", "f.json"), []byte("x"), 0o644)
-	assert.Assert(t, err != nil)
-}

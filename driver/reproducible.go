@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/docker/docker/client"
-
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
@@ -33,7 +33,7 @@ type Reproduction struct {
 
 // VerifyReproducible rebuilds the named recipes once more, from scratch, into a scratch result
 // directory, and compares each new package with the one in cfg's packages/, entry by entry.
-func VerifyReproducible(ctx context.Context, cfg *Config, cli client.APIClient, names []string) ([]Reproduction, error) {
+func VerifyReproducible(ctx context.Context, cfg *Config, eng engine.Engine, names []string) ([]Reproduction, error) {
 	if err := CheckOverlap(cfg.ResultDir, cfg.RecipeDirs); err != nil {
 		return nil, err
 	}
@@ -54,9 +54,9 @@ func VerifyReproducible(ctx context.Context, cfg *Config, cli client.APIClient, 
 
 	again := *cfg
 	again.ResultDir, again.Recipes, again.NoCache, again.SkipTests = scratch, recipe.Selection{Names: names}, true, true
-	again.KeepRecipes, again.Silent, again.Publish = true, true, PublishConfig{}
+	again.KeepRecipes, again.Silent, again.Publish = true, true, nil
 	again.RunID = cfg.RunID + "-reproduce"
-	rep, err := Execute(ctx, &again, cli)
+	rep, err := Execute(ctx, &again, eng)
 	if err != nil {
 		return nil, err
 	}
@@ -148,8 +148,8 @@ func compareMPM(a, b string) ([]Difference, error) {
 	sort.Slice(diffs, func(i, j int) bool { return diffs[i].Entry < diffs[j].Entry })
 	if len(diffs) == 0 {
 		// Same entries, different bytes: the archive itself (order, headers, compression).
-		sa, _ := fileSHA256(a)
-		sb, _ := fileSHA256(b)
+		sa, _ := fsutil.SHA256File(a)
+		sb, _ := fsutil.SHA256File(b)
 		if sa != sb {
 			diffs = append(diffs, Difference{filepath.Base(a), "same entries, but the archive bytes differ"})
 		}

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/docker/client"
+	"github.com/pkgdriver/pkgdriver/engine"
 
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
@@ -13,8 +13,8 @@ import (
 // wrote here and never call each other.
 type Run struct {
 	Config *Config
-	Engine client.APIClient
-	Runner Runner
+	// Engine runs the run's containers; the stages reach the engine through it only.
+	Engine engine.Engine
 	Layout Layout
 	Start  time.Time
 
@@ -39,12 +39,8 @@ type Run struct {
 	Report     *Report
 
 	lock *ResultLock
-	// closeEngine closes a client the run made itself (engineStage).
+	// closeEngine closes an engine the run connected to itself (engineStage).
 	closeEngine func() error
-}
-
-func (r *Run) useEngine(cli client.APIClient) {
-	r.Engine, r.Runner = cli, &DockerRunner{Client: cli}
 }
 
 func (r *Run) releaseLock() {

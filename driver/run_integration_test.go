@@ -25,7 +25,7 @@ import (
 // stderr alternately. A second run makes the first-built recipe fail and checks its previous
 // package survived.
 func TestRunRecipes(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	ctx := context.Background()
 	recipes, result := t.TempDir(), t.TempDir()
 
@@ -56,7 +56,7 @@ func TestRunRecipes(t *testing.T) {
 
 	cfg, out := testConfig(t, recipes, result)
 	cfg.Timeout = 20 * time.Second
-	rep, err := execute(t, ctx, cli, cfg)
+	rep, err := execute(t, ctx, api, cfg)
 	assert.NilError(t, err)
 	t.Log(out.String())
 
@@ -119,7 +119,7 @@ func TestRunRecipes(t *testing.T) {
 	testutil.Recipe(t, recipes, "flaky", script(`echo "version 2"`, `echo two > "$PACKAGE_RESULT_DIR/two"`, `exit 3`), nil)
 	cfg2, _ := testConfig(t, recipes, result)
 	cfg2.Recipes = recipe.Selection{Names: []string{"flaky"}}
-	rep2, err := execute(t, ctx, cli, cfg2)
+	rep2, err := execute(t, ctx, api, cfg2)
 	assert.NilError(t, err)
 	flaky := resultOf(t, rep2, "flaky")
 	assert.Equal(t, flaky.Status, driver.StatusFailed)
@@ -139,7 +139,7 @@ func TestRunRecipes(t *testing.T) {
 // TestOSvTreeIsolation shows each recipe gets its own copy-on-write OSv tree by default, and
 // that SHARE_OSV_DIR gives them one tree (a volume, removed after the run).
 func TestOSvTreeIsolation(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	recipes := t.TempDir()
 	testutil.Recipe(t, recipes, "a-writer", script(`rm -rf "$OSV_DIR/scripts"`, `echo mark > "$OSV_DIR/marker"`, packageInit), nil)
 	testutil.Recipe(t, recipes, "b-reader", script(`test -e "$OSV_DIR/scripts/build"`, `test ! -e "$OSV_DIR/marker"`, packageInit), nil)
@@ -148,7 +148,7 @@ func TestOSvTreeIsolation(t *testing.T) {
 	cfg, _ := testConfig(t, recipes, t.TempDir())
 	cfg.Jobs = 1
 	cfg.Recipes = recipe.Selection{Names: []string{"a-writer", "b-reader"}}
-	rep, err := execute(t, context.Background(), cli, cfg)
+	rep, err := execute(t, context.Background(), api, cfg)
 	assert.NilError(t, err)
 	assert.Equal(t, resultOf(t, rep, "a-writer").Status, driver.StatusBuilt)
 	assert.Equal(t, resultOf(t, rep, "b-reader").Status, driver.StatusBuilt, "b-reader saw a-writer's changes: %+v", resultOf(t, rep, "b-reader"))
@@ -157,14 +157,14 @@ func TestOSvTreeIsolation(t *testing.T) {
 	cfg.Jobs = 1
 	cfg.ShareOSVDir = true
 	cfg.Recipes = recipe.Selection{Names: []string{"a-writer", "c-shared"}}
-	rep, err = execute(t, context.Background(), cli, cfg)
+	rep, err = execute(t, context.Background(), api, cfg)
 	assert.NilError(t, err)
 	assert.Equal(t, resultOf(t, rep, "c-shared").Status, driver.StatusBuilt, "c-shared did not see the shared tree: %+v", resultOf(t, rep, "c-shared"))
 }
 
 // TestInvalidRecipeFailsAlone: an invalid recipe fails on its own line; the others build.
 func TestInvalidRecipeFailsAlone(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	recipes := t.TempDir()
 	testutil.Recipe(t, recipes, "fine", script(packageInit), nil)
 	dir := testutil.Recipe(t, recipes, "noexec", script(packageInit), nil)
@@ -173,7 +173,7 @@ func TestInvalidRecipeFailsAlone(t *testing.T) {
 	testutil.Recipe(t, recipes, "nometa", script(`echo x > "$PACKAGE_RESULT_DIR/x"`), nil)
 
 	cfg, _ := testConfig(t, recipes, t.TempDir())
-	rep, err := execute(t, context.Background(), cli, cfg)
+	rep, err := execute(t, context.Background(), api, cfg)
 	assert.NilError(t, err)
 	assert.Equal(t, resultOf(t, rep, "fine").Status, driver.StatusBuilt)
 	for name, want := range map[string]string{

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/pkgdriver/pkgdriver/engine"
 )
 
 const kvmDevice = "/dev/kvm"
@@ -86,7 +88,7 @@ exit 1
 func probeKVM(ctx context.Context, r *Run) error {
 	pctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	id, err := r.Runner.Create(pctx, ContainerSpec{
+	id, err := r.Engine.Create(pctx, engine.ContainerSpec{
 		Image:     r.Toolchain.ID,
 		Cmd:       []string{"/bin/sh", "-c", probeScript},
 		Labels:    r.labels("kvm-probe", ""),
@@ -98,7 +100,7 @@ func probeKVM(ctx context.Context, r *Run) error {
 	}
 	defer r.removeContainer(ctx, id)
 	var out bytes.Buffer
-	exit, err := r.Runner.Run(pctx, id, &out, &out)
+	exit, err := r.Engine.Run(pctx, id, &out, &out)
 	if err != nil {
 		if strings.Contains(err.Error(), kvmDevice) {
 			return errors.New("the engine host has no /dev/kvm")

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/supplychain"
 )
 
@@ -38,7 +40,7 @@ func (attestStage) Run(ctx context.Context, r *Run) error {
 	}
 	sc := &supplyChain{}
 	r.SupplyChain = sc
-	if info, err := r.Engine.ImageInspect(ctx, r.Config.Image.BaseImage); err == nil {
+	if info, err := r.Engine.InspectImage(ctx, r.Config.Image.BaseImage); err == nil {
 		sc.BaseImageID = info.ID
 	} else {
 		r.Config.Log.Warn().Err(err).Msg("provenance: the base image's ID is unknown")
@@ -79,7 +81,7 @@ func debianIndex(ctx context.Context, r *Run) (*supplychain.DebianIndex, error) 
 		err = os.MkdirAll(filepath.Dir(cache), 0o755)
 	}
 	if err == nil {
-		err = writeFileAtomic(cache, data, 0o644)
+		err = fsutil.WriteFileAtomic(cache, data, 0o644)
 	}
 	if err != nil {
 		r.Config.Log.Warn().Err(err).Msg("the Debian package index is not cached")
@@ -90,12 +92,12 @@ func debianIndex(ctx context.Context, r *Run) (*supplychain.DebianIndex, error) 
 // readDebianIndex copies the dpkg database and the copyright files out of a container of the
 // toolchain image (created, never started).
 func readDebianIndex(ctx context.Context, r *Run) (*supplychain.DebianIndex, error) {
-	id, err := r.Runner.Create(ctx, ContainerSpec{Image: r.Toolchain.ID, Labels: r.labels("sbom", ""), NoNetwork: true})
+	id, err := r.Engine.Create(ctx, engine.ContainerSpec{Image: r.Toolchain.ID, Labels: r.labels("sbom", ""), NoNetwork: true})
 	if err != nil {
 		return nil, err
 	}
 	defer r.removeContainer(ctx, id)
-	rc, err := r.Runner.CopyOut(ctx, id, dpkgDir)
+	rc, err := r.Engine.CopyOut(ctx, id, dpkgDir)
 	if err != nil {
 		return nil, fmt.Errorf("toolchain image %s: %w", dpkgDir, err)
 	}
@@ -104,7 +106,7 @@ func readDebianIndex(ctx context.Context, r *Run) (*supplychain.DebianIndex, err
 	if err != nil {
 		return nil, fmt.Errorf("toolchain image: %w", err)
 	}
-	rc, err = r.Runner.CopyOut(ctx, id, docDir)
+	rc, err = r.Engine.CopyOut(ctx, id, docDir)
 	if err != nil {
 		r.Config.Log.Warn().Err(err).Msg("SBOMs: no licences: the toolchain image has no " + docDir)
 		return idx, nil

@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/linetail"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
@@ -36,7 +38,7 @@ func (buildStage) Run(ctx context.Context, r *Run) error {
 			if ctx.Err() != nil {
 				return nil // cancelled while queued: stays "queued" in the report
 			}
-			b := &recipeBuild{run: r, recipe: rc, tail: newLineTail(failureTailLines)}
+			b := &recipeBuild{run: r, recipe: rc, tail: linetail.New(failureTailLines)}
 			view.Started(rc.Name, b.tail)
 			res := b.runSafely(ctx)
 			r.Results.set(res)
@@ -92,7 +94,7 @@ func (l Layout) writeDurations(m map[string]float64) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(l.durationsFile(), data, 0o644)
+	return fsutil.WriteFileAtomic(l.durationsFile(), data, 0o644)
 }
 
 // runSafely turns a panic in one recipe's build into that recipe's failure: one bad input must

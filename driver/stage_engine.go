@@ -1,8 +1,13 @@
 package driver
 
-import "context"
+import (
+	"context"
+	"errors"
 
-// engineStage makes the first contact with the engine the environment names, unless the caller
+	"github.com/pkgdriver/pkgdriver/engine"
+)
+
+// engineStage makes the first contact with the engine through Config.Connect, unless the caller
 // gave one. An engine that does not answer within the engine timeout ends the run here, with
 // a report saying so.
 type engineStage struct{}
@@ -11,13 +16,19 @@ func (engineStage) String() string { return "contact the engine" }
 
 func (engineStage) Run(ctx context.Context, r *Run) error {
 	if r.Engine != nil {
-		return errSkip{"the caller's engine client"}
+		return errSkip{"the caller's engine"}
 	}
-	cli, err := NewClient(ctx, r.Config.Version)
+	if r.Config.Connect == nil {
+		return usageError(errors.New("no engine: Config.Connect is not set"))
+	}
+	eng, err := r.Config.Connect(ctx)
+	if errors.Is(err, engine.ErrUnavailable) {
+		return usageError(err)
+	}
 	if err != nil {
 		return err
 	}
-	r.useEngine(cli)
-	r.closeEngine = cli.Close
+	r.Engine = eng
+	r.closeEngine = eng.Close
 	return nil
 }

@@ -2,7 +2,6 @@ package driver
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 )
 
@@ -13,9 +12,8 @@ func (imageStage) String() string { return "toolchain image" }
 
 func (imageStage) Run(ctx context.Context, r *Run) error {
 	b := &ToolchainBuilder{
-		Client:    r.Engine,
+		Engine:    r.Engine,
 		Config:    r.Config.Image,
-		Version:   r.Config.Version,
 		Capstan:   r.Config.Image.Capstan,
 		LogPath:   r.Layout.ToolchainLog(),
 		StatePath: filepath.Join(r.Layout.State(), "toolchain-input.json"),
@@ -31,9 +29,9 @@ func (imageStage) Run(ctx context.Context, r *Run) error {
 	r.Toolchain = tc
 	info, err := r.Engine.Info(ctx)
 	if err != nil {
-		return fmt.Errorf("engine info: %w", err)
+		return err
 	}
-	r.EngineCPUs = info.NCPU
+	r.EngineCPUs = info.CPUs
 	r.Config.Log.Info().Str("image", tc.Tags[0]).Str("osv", tc.Describe).Str("commit", tc.ShortCommit()).
 		Bool("reused", tc.Reused).Msg("toolchain image ready")
 	return nil

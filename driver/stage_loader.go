@@ -2,19 +2,16 @@ package driver
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
-
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/packager"
 )
 
@@ -75,13 +72,13 @@ func (loaderStage) Run(ctx context.Context, r *Run) error {
 	rec.ImageID = r.Toolchain.ID
 	r.Loader, r.ZFSBuilder = &rec.Loader, rec.ZFSBuilder
 	data, _ := json.Marshal(rec)
-	return writeFileAtomic(record, data, 0o644)
+	return fsutil.WriteFileAtomic(record, data, 0o644)
 }
 
 // holds reports whether every file is in the result directory with its recorded checksum.
 func (l Layout) holds(files []Artifact) bool {
 	for _, f := range files {
-		if sum, err := fileSHA256(filepath.Join(l.Root, filepath.FromSlash(f.Path))); err != nil || sum != f.SHA256 {
+		if sum, err := fsutil.SHA256File(filepath.Join(l.Root, filepath.FromSlash(f.Path))); err != nil || sum != f.SHA256 {
 			return false
 		}
 	}
@@ -119,7 +116,7 @@ func deliverLoader(ctx context.Context, r *Run) (*loaderRecord, error) {
 // copyKernelFiles copies the kernel files out of a container of the toolchain image into dir,
 // and says which ones the image has.
 func copyKernelFiles(ctx context.Context, r *Run, dir string) (map[string]bool, error) {
-	id, err := r.Runner.Create(ctx, ContainerSpec{Image: r.Toolchain.ID, Labels: r.labels("loader", ""), NoNetwork: true})
+	id, err := r.Engine.Create(ctx, engine.ContainerSpec{Image: r.Toolchain.ID, Labels: r.labels("loader", ""), NoNetwork: true})
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +124,7 @@ func copyKernelFiles(ctx context.Context, r *Run, dir string) (map[string]bool, 
 	got := map[string]bool{}
 	for _, name := range kernelFiles {
 		src := path.Join(osvBuildDir, name)
-		ok, err := copyOutFile(ctx, r.Runner, id, src, stagedKernelFile(dir, name), r.Config.MaxPackageSize)
+		ok, err := copyOutFile(ctx, r.Engine, id, src, stagedKernelFile(dir, name), r.Config.MaxPackageSize)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", src, err)
 		}
@@ -141,9 +138,9 @@ func copyKernelFiles(ctx context.Context, r *Run, dir string) (map[string]bool, 
 
 // copyOutFile copies the regular file src out of container id to dst; false when the container
 // has no such file.
-func copyOutFile(ctx context.Context, runner Runner, id, src, dst string, maxSize int64) (bool, error) {
+func copyOutFile(ctx context.Context, runner engine.Containers, id, src, dst string, maxSize int64) (bool, error) {
 	rc, err := runner.CopyOut(ctx, id, src)
-	if cerrdefs.IsNotFound(err) {
+	if errors.Is(err, engine.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
@@ -262,19 +259,6 @@ func (l Layout) artifact(p string) (Artifact, error) {
 	if err != nil {
 		return Artifact{}, err
 	}
-	sum, err := fileSHA256(p)
+	sum, err := fsutil.SHA256File(p)
 	return Artifact{Path: filepath.ToSlash(rel), SHA256: sum, Size: fi.Size()}, err
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

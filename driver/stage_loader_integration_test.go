@@ -16,6 +16,8 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/packager"
 )
@@ -85,7 +87,7 @@ func checkCapstanLayout(t *testing.T, result string, rep *driver.Report) {
 // under QEMU (TCG here) in a container from the toolchain image. Run again with nothing
 // changed, the loader stage keeps what it delivered.
 func TestComposeWithCapstanPaths(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	ctx := context.Background()
 	recipes, result := t.TempDir(), t.TempDir()
 	testutil.Recipe(t, recipes, "greeter", script(`cp program "$PACKAGE_RESULT_DIR/greeter"`, packageInit), map[string]string{
@@ -93,7 +95,7 @@ func TestComposeWithCapstanPaths(t *testing.T) {
 		"meta/run.yaml": "runtime: native\nconfig_set:\n  default:\n    bootcmd: /greeter $WHO\n    env:\n      WHO: capstan\nconfig_set_default: default\n",
 	})
 	cfg, out := testConfig(t, recipes, result)
-	rep, err := execute(t, ctx, cli, cfg)
+	rep, err := execute(t, ctx, api, cfg)
 	assert.NilError(t, err, out.String())
 	assert.Equal(t, resultOf(t, rep, "greeter").Status, driver.StatusBuilt)
 	checkCapstanLayout(t, result, rep)
@@ -125,7 +127,7 @@ func TestComposeWithCapstanPaths(t *testing.T) {
 	before, err := os.Stat(filepath.Join(result, "repository", "osv-zfs-builder", "osv-zfs-builder.qemu"))
 	assert.NilError(t, err)
 	cfg2, _ := testConfig(t, recipes, result)
-	rep2, err := execute(t, ctx, cli, cfg2)
+	rep2, err := execute(t, ctx, api, cfg2)
 	assert.NilError(t, err)
 	checkCapstanLayout(t, result, rep2)
 	after, err := os.Stat(filepath.Join(result, "repository", "osv-zfs-builder", "osv-zfs-builder.qemu"))
@@ -135,7 +137,7 @@ func TestComposeWithCapstanPaths(t *testing.T) {
 	// A damaged copy is noticed and the images are delivered again.
 	assert.NilError(t, os.Remove(filepath.Join(result, "repository", "osv-loader", "osv-vmlinuz.bin")))
 	cfg3, _ := testConfig(t, recipes, result)
-	rep3, err := execute(t, ctx, cli, cfg3)
+	rep3, err := execute(t, ctx, api, cfg3)
 	assert.NilError(t, err)
 	checkCapstanLayout(t, result, rep3)
 }
@@ -145,8 +147,8 @@ func TestComposeWithCapstanPaths(t *testing.T) {
 func bootImage(t *testing.T, toolchain, image string) string {
 	t.Helper()
 	ctx := context.Background()
-	run := &driver.DockerRunner{Client: testutil.Engine(t)}
-	id, err := run.Create(ctx, driver.ContainerSpec{
+	run := docker.Wrap(testutil.Engine(t))
+	id, err := run.Create(ctx, engine.ContainerSpec{
 		Image: toolchain, NoNetwork: true, Labels: map[string]string{driver.LabelRun: "test-capstan-paths"},
 		Cmd: []string{"timeout", "60", "qemu-system-x86_64", "-m", "64M", "-nographic", "-no-reboot", "-nodefaults",
 			"-serial", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
@@ -174,7 +176,7 @@ func bootImage(t *testing.T, toolchain, image string) string {
 // builder is delivered, and one left by an earlier run (of another kernel) is removed rather
 // than kept beside a kernel it does not match.
 func TestLoaderWithoutZFSBuilder(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	for _, tc := range []struct {
 		name     string
 		makefile string // "": no Makefile
@@ -200,7 +202,7 @@ func TestLoaderWithoutZFSBuilder(t *testing.T) {
 				assert.NilError(t, os.WriteFile(filepath.Join(osv, "Makefile"), []byte(tc.makefile), 0o644))
 			}
 			gitCommit(t, osv, "-a", "-m", "OSv stand-in: "+tc.name)
-			rep, err := execute(t, ctx, cli, cfg)
+			rep, err := execute(t, ctx, api, cfg)
 			assert.NilError(t, err, out.String())
 			assert.Equal(t, resultOf(t, rep, "plain").Status, driver.StatusBuilt)
 

@@ -9,9 +9,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/volume"
+	"github.com/pkgdriver/pkgdriver/engine"
 )
 
 // reapStage removes containers and volumes that an earlier run on this host left behind when it
@@ -21,22 +19,31 @@ type reapStage struct{}
 func (reapStage) String() string { return "reap leftovers" }
 
 func (reapStage) Run(ctx context.Context, r *Run) error {
-	n, err := Reap(ctx, r, false)
+	n, err := Reap(ctx, r.Engine, r.Layout, ReapOptions{Except: r.Config.RunID})
 	if n > 0 {
 		r.Config.Log.Warn().Int("resources", n).Msg("removed containers and volumes left by an earlier run that did not finish")
 	}
 	return err
 }
 
-// Reap removes leftovers of dead runs (all pkgdriver resources but this run's when all is set).
-// It returns how many it removed.
-func Reap(ctx context.Context, r *Run, all bool) (int, error) {
+// ReapOptions say what Reap removes.
+type ReapOptions struct {
+	// All removes every pkgdriver resource, also of runs that may be alive or ran elsewhere.
+	All bool
+	// Except is a run id whose resources stay (the running run's own).
+	Except string
+}
+
+// Reap removes from eng what runs that are no longer alive left behind (everything pkgdriver
+// made but opt.Except's, with opt.All), and their staging in the result directory l. It
+// returns how many containers and volumes it removed.
+func Reap(ctx context.Context, eng engine.Engine, l Layout, opt ReapOptions) (int, error) {
 	host, _ := os.Hostname()
 	stale := func(labels map[string]string) bool {
-		if labels[LabelRun] == r.Config.RunID {
+		if opt.Except != "" && labels[LabelRun] == opt.Except {
 			return false
 		}
-		if all {
+		if opt.All {
 			return true
 		}
 		h, pidStr, ok := strings.Cut(labels[LabelOwner], ":")
@@ -46,8 +53,8 @@ func Reap(ctx context.Context, r *Run, all bool) (int, error) {
 		}
 		return !processAlive(pid)
 	}
-	f := filters.NewArgs(filters.Arg("label", LabelRun))
-	list, err := r.Engine.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	f := engine.Selector{Key: LabelRun}
+	list, err := eng.ListContainers(ctx, f)
 	if err != nil {
 		return 0, err
 	}
@@ -59,22 +66,22 @@ func Reap(ctx context.Context, r *Run, all bool) (int, error) {
 			continue
 		}
 		runs[c.Labels[LabelRun]] = true
-		if err := r.Runner.Remove(ctx, c.ID); err != nil {
+		if err := eng.Remove(ctx, c.ID); err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		n++
 	}
-	vols, err := r.Engine.VolumeList(ctx, volume.ListOptions{Filters: f})
+	vols, err := eng.ListVolumes(ctx, f)
 	if err != nil {
 		return n, errors.Join(append(errs, err)...)
 	}
-	for _, v := range vols.Volumes {
+	for _, v := range vols {
 		if !stale(v.Labels) {
 			continue
 		}
 		runs[v.Labels[LabelRun]] = true
-		if err := ignoreGone(r.Engine.VolumeRemove(ctx, v.Name, true)); err != nil {
+		if err := eng.RemoveVolume(ctx, v.Name); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -82,7 +89,7 @@ func Reap(ctx context.Context, r *Run, all bool) (int, error) {
 	}
 	for id := range runs {
 		// Staging left by that run in this result directory: never a delivered file.
-		_ = os.RemoveAll(filepath.Join(r.Layout.State(), "staging", filepath.Base(id)))
+		_ = os.RemoveAll(filepath.Join(l.State(), "staging", filepath.Base(id)))
 	}
 	return n, errors.Join(errs...)
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/docker/docker/api/types/volume"
+	"github.com/pkgdriver/pkgdriver/engine"
 )
 
 // shareStage makes, with SHARE_OSV_DIR, one named volume holding the OSv tree that every recipe
@@ -20,23 +20,20 @@ func (shareStage) Run(ctx context.Context, r *Run) error {
 	if !r.Config.ShareOSVDir {
 		return errSkip{"each recipe gets its own copy-on-write OSv tree"}
 	}
-	vol, err := r.Engine.VolumeCreate(ctx, volume.CreateOptions{
-		Name:   "pkgdriver-osv-" + r.Config.RunID,
-		Labels: r.labels("osv-volume", ""),
-	})
-	if err != nil {
+	vol := "pkgdriver-osv-" + r.Config.RunID
+	if err := r.Engine.CreateVolume(ctx, vol, r.labels("osv-volume", "")); err != nil {
 		return fmt.Errorf("create the shared OSv volume: %w", err)
 	}
-	r.SharedVolume = vol.Name
-	id, err := r.Runner.Create(ctx, ContainerSpec{
+	r.SharedVolume = vol
+	id, err := r.Engine.Create(ctx, engine.ContainerSpec{
 		Image: r.Toolchain.ID, Cmd: []string{"true"}, Labels: r.labels("osv-volume-seed", ""),
-		Volumes: map[string]string{vol.Name: "/osv"}, NoNetwork: true,
+		Volumes: map[string]string{vol: "/osv"}, NoNetwork: true,
 	})
 	if err != nil {
 		return err
 	}
 	defer r.removeContainer(ctx, id)
-	exit, err := r.Runner.Run(ctx, id, io.Discard, io.Discard)
+	exit, err := r.Engine.Run(ctx, id, io.Discard, io.Discard)
 	if err == nil && exit.Code != 0 {
 		err = fmt.Errorf("seeding the shared OSv volume exited %d", exit.Code)
 	}

@@ -21,7 +21,9 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/publish"
 	"github.com/pkgdriver/pkgdriver/supplychain"
 )
 
@@ -63,7 +65,7 @@ func signingKey(t *testing.T) (*supplychain.Signer, string) {
 // envelope and removes the old signature; a signed run over cached packages signs them.
 // publish carries the files beside the packages and into the packages image.
 func TestSupplyChain(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	ctx := context.Background()
 	recipes, result := t.TempDir(), t.TempDir()
 	testutil.Recipe(t, recipes, "hostcopy", hostCopyScript, nil)
@@ -73,7 +75,7 @@ func TestSupplyChain(t *testing.T) {
 
 	cfg, out := testConfig(t, recipes, result)
 	cfg.Signer, cfg.Accel = signer, driver.AccelTCG
-	rep, err := execute(t, ctx, cli, cfg)
+	rep, err := execute(t, ctx, api, cfg)
 	assert.NilError(t, err)
 	assert.Assert(t, is.Equal(rep.Status, "ok"), out.String())
 	res := resultOf(t, rep, "hostcopy")
@@ -198,7 +200,7 @@ func TestSupplyChain(t *testing.T) {
 	// for the run details.
 	cfg2, out := testConfig(t, recipes, result)
 	cfg2.Signer, cfg2.Accel, cfg2.NoCache = signer, driver.AccelTCG, true
-	rep, err = execute(t, ctx, cli, cfg2)
+	rep, err = execute(t, ctx, api, cfg2)
 	assert.NilError(t, err)
 	assert.Assert(t, is.Equal(rep.Status, "ok"), out.String())
 	assert.Check(t, is.Equal(readFile(t, files.SBOM), sbom), "the SBOM changed in a rebuild")
@@ -212,7 +214,7 @@ func TestSupplyChain(t *testing.T) {
 	// Unsigned: the SBOM and an unsigned envelope, and no signature of an earlier build.
 	cfg3, out := testConfig(t, recipes, result)
 	cfg3.Accel, cfg3.NoCache = driver.AccelTCG, true
-	rep, err = execute(t, ctx, cli, cfg3)
+	rep, err = execute(t, ctx, api, cfg3)
 	assert.NilError(t, err)
 	assert.Assert(t, is.Equal(rep.Status, "ok"), out.String())
 	assert.DeepEqual(t, resultOf(t, rep, "hostcopy").Evidence, &driver.Evidence{SBOM: "packages/hostcopy.spdx.json",
@@ -227,7 +229,7 @@ func TestSupplyChain(t *testing.T) {
 	// Signed again, cached: the package is not rebuilt but gets its signature.
 	cfg4, out := testConfig(t, recipes, result)
 	cfg4.Signer, cfg4.Accel = signer, driver.AccelTCG
-	rep, err = execute(t, ctx, cli, cfg4)
+	rep, err = execute(t, ctx, api, cfg4)
 	assert.NilError(t, err)
 	assert.Assert(t, is.Equal(resultOf(t, rep, "hostcopy").Status, driver.StatusCached), out.String())
 	assert.Check(t, is.Equal(resultOf(t, rep, "hostcopy").Evidence.Signature, "packages/hostcopy.mpm.sig"))
@@ -236,18 +238,18 @@ func TestSupplyChain(t *testing.T) {
 	assert.Check(t, is.Equal(readFile(t, files.SBOM), sbom))
 
 	t.Run("publish carries them", func(t *testing.T) {
-		addr := startRegistry(t, "")
+		addr := testutil.StartRegistry(t, "")
 		repo := addr + "/pkgdriver/supply-chain"
-		pkgRepo := driver.PackagesRepository(repo)
-		removeRepositories(t, cli, repo, pkgRepo)
+		pkgRepo := publish.PackagesRepository(repo)
+		testutil.RemoveRepositories(t, api, repo, pkgRepo)
 		to := filepath.Join(t.TempDir(), "capstan")
-		loaded, err := driver.LoadReport(l)
+		loaded, err := publish.LoadReport(l)
 		assert.NilError(t, err)
-		p := &driver.Publisher{Client: cli, Config: driver.PublishConfig{Repository: repo, PackagesTo: to}, Layout: l,
-			Credentials: driver.CredentialSource{ConfigDir: t.TempDir()}, Log: publishLog(t)}
+		p := &publish.Publisher{Engine: docker.Wrap(api), Config: publish.Config{Repository: repo, PackagesTo: to}, Layout: l,
+			Credentials: publish.CredentialSource{ConfigDir: t.TempDir()}, Log: testutil.Logger(t)}
 		pub, err := p.Publish(ctx, loaded)
 		assert.NilError(t, err)
-		inImage := imageFiles(t, cli, pkgRepo+":"+pub.Tag, "/packages")
+		inImage := testutil.ImageFiles(t, api, pkgRepo+":"+pub.Tag, "/packages")
 		for _, f := range []string{files.SBOM, files.Attestation, files.Signature} {
 			base := filepath.Base(f)
 			assert.Check(t, is.Equal(readFile(t, filepath.Join(to, "packages", base)), readFile(t, f)), base)

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,20 +18,22 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/docker/api/types/build"
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/client"
 	"github.com/rs/zerolog"
 
+	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/images"
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/tarball"
 )
+
+// LabelOSVCommit is the OSv commit a toolchain image (and the packages image published from
+// it) was built from.
+const LabelOSVCommit = "pkgdriver.osv.commit"
 
 // Toolchain image labels.
 const (
 	labelInput      = "pkgdriver.toolchain.input"
-	labelCommit     = "pkgdriver.osv.commit"
+	labelCommit     = LabelOSVCommit
 	labelCommitTime = "pkgdriver.osv.commit-time"
 	labelDescribe   = "pkgdriver.osv.version"
 	labelPlatform   = "pkgdriver.platform"
@@ -41,11 +44,31 @@ const (
 	toolchainFacts = "/etc/pkgdriver-toolchain"
 )
 
+// BuildError is a failed toolchain image build: the step that failed and the last lines of its
+// output.
+type BuildError struct {
+	Step    string
+	Message string
+	Tail    []string
+}
+
+func (e *BuildError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "toolchain image build failed")
+	if e.Step != "" {
+		fmt.Fprintf(&b, " at %s", e.Step)
+	}
+	fmt.Fprintf(&b, ": %s", e.Message)
+	if len(e.Tail) > 0 {
+		fmt.Fprintf(&b, "\n  last lines of its output:\n    %s", strings.Join(e.Tail, "\n    "))
+	}
+	return b.String()
+}
+
 // ToolchainBuilder builds or reuses the toolchain image.
 type ToolchainBuilder struct {
-	Client  client.APIClient
-	Config  ImageConfig
-	Version string
+	Engine engine.Engine
+	Config ImageConfig
 	// Capstan is the pkgdriver binary put in the image as `capstan`; empty: this executable.
 	Capstan string
 	LogPath string
@@ -56,9 +79,6 @@ type ToolchainBuilder struct {
 	// event per Dockerfile step.
 	Progress io.Writer
 	Now      func() time.Time
-	// watchEvery and watchTimeout tune the engine's liveness check during the build (tests);
-	// zero: engineWatchEvery, engineWatchTimeout.
-	watchEvery, watchTimeout time.Duration
 }
 
 // Ensure returns the toolchain image for the configuration, building it when no image with the
@@ -88,13 +108,12 @@ func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 		}
 	}
 	// The PID in the name lets a later run remove it if this process is killed.
-	buildCtx, err := os.CreateTemp("", fmt.Sprintf("%s%d-*.tar", contextTempPrefix, os.Getpid()))
+	buildCtx, err := tarball.NewContext(fmt.Sprintf("%s%d-*.tar", contextTempPrefix, os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(buildCtx.Name())
 	defer buildCtx.Close()
-	contextHash, err := b.writeContext(ctx, buildCtx, src)
+	contextHash, err := buildCtx.Write(func(tw *tarball.Writer) error { return b.writeContext(ctx, tw, src) })
 	if err != nil {
 		return nil, fmt.Errorf("toolchain build context: %w", err)
 	}
@@ -105,9 +124,6 @@ func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 		if tc, err := b.find(ctx, input, ""); err != nil || tc != nil {
 			return tc, err
 		}
-	}
-	if _, err := buildCtx.Seek(0, io.SeekStart); err != nil {
-		return nil, err
 	}
 	b.Log.Info().Str("osv", src.describe()).Str("log", b.LogPath).Msg("building the toolchain image")
 	id, err := b.build(ctx, buildCtx, args)
@@ -132,40 +148,31 @@ func (s *osvSource) describe() string {
 	return s.Repo + " " + s.Ref
 }
 
-// writeContext writes the build context tar and returns the hash of what it holds.
-func (b *ToolchainBuilder) writeContext(ctx context.Context, w io.Writer, src *osvSource) (string, error) {
-	h := sha256.New()
-	tw := newTarWriter(io.MultiWriter(w, h))
-	if err := tw.bytes("Dockerfile", images.ToolchainDockerfile, 0o644); err != nil {
-		return "", err
+// writeContext writes the build context: the Dockerfile, capstan and the OSv tree.
+func (b *ToolchainBuilder) writeContext(ctx context.Context, tw *tarball.Writer, src *osvSource) error {
+	if err := tw.Bytes("Dockerfile", images.ToolchainDockerfile, 0o644); err != nil {
+		return err
 	}
-	capstan := b.Capstan
-	if capstan == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return "", err
-		}
-		capstan = exe
+	capstan, err := b.capstan()
+	if err != nil {
+		return err
 	}
-	if err := tw.file(ctx, capstan, "capstan"); err != nil {
-		return "", err
+	if err := tw.File(ctx, capstan, "capstan"); err != nil {
+		return err
 	}
-	if err := tw.dir("osv", 0o755); err != nil {
-		return "", err
+	if err := tw.Dir("osv", 0o755); err != nil {
+		return err
 	}
 	for _, f := range src.Files {
-		err := tw.file(ctx, filepath.Join(src.Dir, f), path.Join("osv", f))
+		err := tw.File(ctx, filepath.Join(src.Dir, f), path.Join("osv", f))
 		if os.IsNotExist(err) {
 			continue // tracked but deleted in the work tree
 		}
 		if err != nil {
-			return "", err
+			return err
 		}
 	}
-	if err := tw.Close(); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return nil
 }
 
 func (b *ToolchainBuilder) buildArgs(src *osvSource) map[string]string {
@@ -210,7 +217,7 @@ func inputHash(contextHash string, args map[string]string) string {
 // find returns the image a run of these inputs uses (the latest --rebuild-image build, else the
 // oldest image), tagged, or nil when there is none or it is the image self this run just built.
 func (b *ToolchainBuilder) find(ctx context.Context, input, self string) (*Toolchain, error) {
-	list, err := b.Client.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("label", labelInput+"="+input))})
+	list, err := b.Engine.ListImages(ctx, engine.ImageFilter{Label: engine.Selector{Key: labelInput, Value: input}})
 	if err != nil {
 		return nil, fmt.Errorf("list toolchain images: %w", err)
 	}
@@ -241,12 +248,12 @@ func (b *ToolchainBuilder) find(ctx context.Context, input, self string) (*Toolc
 		return nil, err
 	}
 	tc.Reused = true
-	b.Log.Info().Str("image", tc.Tags[0]).Str("id", shortID(tc.ID)).Msg("reusing the toolchain image built from the same inputs")
+	b.Log.Info().Str("image", tc.Tags[0]).Str("id", engine.ShortID(tc.ID)).Msg("reusing the toolchain image built from the same inputs")
 	return tc, b.tag(ctx, tc)
 }
 
-// build runs ImageBuild and streams its output into the toolchain log.
-func (b *ToolchainBuilder) build(ctx context.Context, buildCtx io.Reader, args map[string]string) (string, error) {
+// build builds the image and streams its output into the toolchain log.
+func (b *ToolchainBuilder) build(ctx context.Context, buildCtx *tarball.Context, args map[string]string) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(b.LogPath), 0o755); err != nil {
 		return "", err
 	}
@@ -255,30 +262,23 @@ func (b *ToolchainBuilder) build(ctx context.Context, buildCtx io.Reader, args m
 		return "", err
 	}
 	defer logf.Close()
-	buildArgs := map[string]*string{}
-	for k, v := range args {
-		buildArgs[k] = &v
-	}
-	// A build is as long as it is; an engine that stops answering ends it (engine_watch.go).
-	watch := watchEngine(ctx, b.Client, b.watchEvery, b.watchTimeout)
-	defer watch.stop()
-	resp, err := b.Client.ImageBuild(watch.Ctx, buildCtx, build.ImageBuildOptions{
-		Dockerfile:  "Dockerfile",
-		BuildArgs:   buildArgs,
-		Remove:      true,
-		ForceRemove: true,
-		Version:     build.BuilderV1,
-		NoCache:     b.Config.Rebuild,
-		Labels:      map[string]string{LabelRole: "toolchain-stage"},
-	})
-	if err != nil {
-		return "", fmt.Errorf("toolchain image build: %w", watch.Err(err))
-	}
-	defer resp.Body.Close()
 	progress := newBuildProgress(b.Log, b.Progress)
 	defer progress.Close()
-	id, err := readBuildStream(watch.Reader(resp.Body), logf, progress)
-	return id, watch.Err(err)
+	id, err := buildCtx.Build(ctx, b.Engine, engine.BuildSpec{
+		Args:     args,
+		NoCache:  b.Config.Rebuild,
+		Labels:   map[string]string{LabelRole: "toolchain-stage"},
+		Log:      logf,
+		Progress: progress,
+	})
+	var be *engine.BuildError
+	if errors.As(err, &be) {
+		return "", &BuildError{Step: be.Step, Message: be.Message, Tail: be.Tail}
+	}
+	if err != nil {
+		return "", fmt.Errorf("toolchain image build: %w", err)
+	}
+	return id, nil
 }
 
 // finish reads the facts the build wrote, turns them into labels on a committed image, and tags it.
@@ -304,20 +304,11 @@ func (b *ToolchainBuilder) finish(ctx context.Context, id, input string, src *os
 	if b.Config.Rebuild {
 		labels[labelRebuilt] = strconv.FormatInt(b.now().UnixNano(), 10)
 	}
-	var changes []string
-	for _, k := range sortedKeys(labels) {
-		changes = append(changes, fmt.Sprintf("LABEL %s=%s", k, strconv.Quote(labels[k])))
-	}
-	cid, err := b.Client.ContainerCreate(ctx, &container.Config{Image: id, Labels: map[string]string{LabelRole: "toolchain-label"}}, nil, nil, nil, "")
+	committed, err := b.Engine.LabelImage(ctx, id, labels, "pkgdriver toolchain")
 	if err != nil {
 		return nil, fmt.Errorf("label the toolchain image: %w", err)
 	}
-	defer b.remove(ctx, cid.ID)
-	committed, err := b.Client.ContainerCommit(ctx, cid.ID, container.CommitOptions{Changes: changes, Comment: "pkgdriver toolchain"})
-	if err != nil {
-		return nil, fmt.Errorf("label the toolchain image: %w", err)
-	}
-	tc, err := b.describeImage(ctx, committed.ID)
+	tc, err := b.describeImage(ctx, committed)
 	if err != nil {
 		return nil, err
 	}
@@ -325,12 +316,12 @@ func (b *ToolchainBuilder) finish(ctx context.Context, id, input string, src *os
 }
 
 func (b *ToolchainBuilder) readFacts(ctx context.Context, id string) (map[string]string, error) {
-	cid, err := b.Client.ContainerCreate(ctx, &container.Config{Image: id, Labels: map[string]string{LabelRole: "toolchain-facts"}}, nil, nil, nil, "")
+	cid, err := b.Engine.Create(ctx, engine.ContainerSpec{Image: id, Labels: map[string]string{LabelRole: "toolchain-facts"}, NoNetwork: true})
 	if err != nil {
 		return nil, fmt.Errorf("read toolchain facts: %w", err)
 	}
-	defer b.remove(ctx, cid.ID)
-	data, err := readFileFromContainer(ctx, &DockerRunner{Client: b.Client}, cid.ID, toolchainFacts, 1<<20)
+	defer b.remove(ctx, cid)
+	data, err := readFileFromContainer(ctx, b.Engine, cid, toolchainFacts, 1<<20)
 	if err != nil {
 		return nil, fmt.Errorf("read toolchain facts: %w", err)
 	}
@@ -347,21 +338,21 @@ func (b *ToolchainBuilder) readFacts(ctx context.Context, id string) (map[string
 func (b *ToolchainBuilder) remove(ctx context.Context, id string) {
 	cctx, cancel := cleanupContext(ctx)
 	defer cancel()
-	if err := (&DockerRunner{Client: b.Client}).Remove(cctx, id); err != nil {
+	if err := b.Engine.Remove(cctx, id); err != nil {
 		b.Log.Warn().Err(err).Msg("cleanup")
 	}
 }
 
 // describeImage turns an image's labels into a Toolchain.
 func (b *ToolchainBuilder) describeImage(ctx context.Context, id string) (*Toolchain, error) {
-	info, err := b.Client.ImageInspect(ctx, id)
+	info, err := b.Engine.InspectImage(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("inspect toolchain image: %w", err)
 	}
-	l := info.Config.Labels
+	l := info.Labels
 	tc := &Toolchain{
 		ID: info.ID, Commit: l[labelCommit], Describe: l[labelDescribe],
-		Platform: l[labelPlatform], InputHash: l[labelInput], repoTags: info.RepoTags,
+		Platform: l[labelPlatform], InputHash: l[labelInput], repoTags: info.Tags,
 	}
 	if secs, err := strconv.ParseInt(l[labelCommitTime], 10, 64); err == nil {
 		tc.CommitTime = time.Unix(secs, 0).UTC()
@@ -372,8 +363,8 @@ func (b *ToolchainBuilder) describeImage(ctx context.Context, id string) (*Toolc
 	}
 	// The tag carries the day the image was built, also when a later run reuses it.
 	built := b.now()
-	if t, err := time.Parse(time.RFC3339Nano, info.Created); err == nil {
-		built = t
+	if info.Created > 0 {
+		built = time.Unix(info.Created, 0)
 	}
 	day := built.UTC().Format("2006-01-02")
 	tc.Tags = []string{fmt.Sprintf("%s:%s_%s", repo, day, tc.ShortCommit()), repo + ":latest"}
@@ -385,7 +376,7 @@ func (b *ToolchainBuilder) tag(ctx context.Context, tc *Toolchain) error {
 		if slices.Contains(tc.repoTags, t) {
 			continue // already there: a run with nothing changed makes no engine writes
 		}
-		if err := b.Client.ImageTag(ctx, tc.ID, t); err != nil {
+		if err := b.Engine.TagImage(ctx, tc.ID, t); err != nil {
 			return fmt.Errorf("tag toolchain image %s: %w", t, err)
 		}
 	}
@@ -406,21 +397,12 @@ const contextTempPrefix = "pkgdriver-context-"
 // DefaultToolchainRepository is the local name of the toolchain image.
 const DefaultToolchainRepository = "pkgdriver/toolchain"
 
-func shortID(id string) string {
-	id = strings.TrimPrefix(id, "sha256:")
-	if len(id) > 12 {
-		return id[:12]
+// capstan is the binary put in the image as capstan: Capstan, else this executable.
+func (b *ToolchainBuilder) capstan() (string, error) {
+	if b.Capstan != "" {
+		return b.Capstan, nil
 	}
-	return id
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return os.Executable()
 }
 
 // fingerprint identifies the build context by file metadata instead of content.
@@ -428,13 +410,9 @@ func (b *ToolchainBuilder) fingerprint(src *osvSource, args map[string]string) (
 	h := sha256.New()
 	h.Write(images.ToolchainDockerfile)
 	fmt.Fprintf(h, "\nargs %s\n", inputHash("", args))
-	capstan := b.Capstan
-	if capstan == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return "", err
-		}
-		capstan = exe
+	capstan, err := b.capstan()
+	if err != nil {
+		return "", err
 	}
 	for _, p := range append([]string{capstan}, src.paths()...) {
 		fi, err := os.Lstat(p)
@@ -481,6 +459,6 @@ func (b *ToolchainBuilder) rememberInput(fp, input string) {
 	}
 	data, _ := json.Marshal(toolchainState{Fingerprint: fp, Input: input})
 	if err := os.MkdirAll(filepath.Dir(b.StatePath), 0o755); err == nil {
-		_ = writeFileAtomic(b.StatePath, data, 0o644)
+		_ = fsutil.WriteFileAtomic(b.StatePath, data, 0o644)
 	}
 }

@@ -22,13 +22,15 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 )
 
 func builder(t *testing.T, cfg driver.ImageConfig) *driver.ToolchainBuilder {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	return &driver.ToolchainBuilder{
-		Client: cli, Config: cfg, Version: "test", Capstan: cfg.Capstan,
+		Engine: docker.Wrap(api), Config: cfg, Capstan: cfg.Capstan,
 		LogPath: filepath.Join(t.TempDir(), "toolchain.log"), Log: zerolog.New(zerolog.NewTestWriter(t)),
 	}
 }
@@ -53,14 +55,14 @@ func TestToolchainImage(t *testing.T) {
 	assert.Check(t, again.Reused)
 	assert.Equal(t, again.ID, tc.ID)
 
-	info, err := b.Client.ImageInspect(ctx, tc.Tags[0])
+	info, err := testutil.Engine(t).ImageInspect(ctx, tc.Tags[0])
 	assert.NilError(t, err)
 	assert.Equal(t, info.ID, tc.ID)
 	assert.Equal(t, info.Config.Labels["pkgdriver.osv.commit"], tc.Commit)
 
 	// Boot the built kernel and read its banner.
-	run := &driver.DockerRunner{Client: b.Client}
-	id, err := run.Create(ctx, driver.ContainerSpec{
+	run := docker.Wrap(testutil.Engine(t))
+	id, err := run.Create(ctx, engine.ContainerSpec{
 		Image: tc.ID, NoNetwork: true, Labels: map[string]string{driver.LabelRun: "test-boot"},
 		Cmd: []string{"timeout", "60", "qemu-system-x86_64", "-m", "64M", "-nographic", "-no-reboot", "-nodefaults",
 			"-serial", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
@@ -155,12 +157,12 @@ func TestToolchainBuildFailureColours(t *testing.T) {
 // When the toolchain build fails, no recipe started: each is "not started" in report.json,
 // the summary, junit.xml (skipped) and report.html.
 func TestToolchainFailureRecipesNotStarted(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	recipes, result := t.TempDir(), filepath.Join(t.TempDir(), "result")
 	testutil.Recipe(t, recipes, "never", script(packageInit), nil)
 	cfg, out := testConfig(t, recipes, result)
 	cfg.Image.OSVBuildArgs = "bogus-argument"
-	rep, err := execute(t, context.Background(), cli, cfg)
+	rep, err := execute(t, context.Background(), api, cfg)
 	assert.ErrorContains(t, err, "unknown argument 'bogus-argument'")
 	assert.Equal(t, resultOf(t, rep, "never").Status, driver.StatusNotStarted)
 	assert.Check(t, rep.Failed())
@@ -200,11 +202,11 @@ func TestRebuildImage(t *testing.T) {
 	cfg.Repository = "pkgdriver-test-rebuild/toolchain"
 	b := builder(t, cfg)
 	var built []string
-	removeImagesAtEnd(t, b.Client, &built)
+	removeImagesAtEnd(t, testutil.Engine(t), &built)
 	// A base image of this test's own: the engine's layer cache prefers the newest of equal
 	// layers, so a no-cache build from the shared base would make every later build of another
 	// toolchain (real OSv's among them) miss the layers it had.
-	b.Config.BaseImage = isolatedBase(t, b.Client)
+	b.Config.BaseImage = isolatedBase(t, testutil.Engine(t))
 	built = append(built, b.Config.BaseImage)
 
 	first, err := b.Ensure(ctx)
@@ -222,7 +224,7 @@ func TestRebuildImage(t *testing.T) {
 	log := readFile(t, b.LogPath)
 	assert.Check(t, !strings.Contains(log, "Using cache"), "a cached layer was used:\n%s", log)
 	for _, tag := range rebuilt.Tags {
-		info, err := b.Client.ImageInspect(ctx, tag)
+		info, err := testutil.Engine(t).ImageInspect(ctx, tag)
 		assert.NilError(t, err)
 		assert.Check(t, is.Equal(info.ID, rebuilt.ID), tag)
 	}
@@ -237,7 +239,7 @@ func TestRebuildImage(t *testing.T) {
 
 // isolatedBase makes an image with the base image's content and an ID of its own (a label), so
 // that builds from it share no layer-cache parent with other tests' builds. The caller removes it.
-func isolatedBase(t *testing.T, cli client.APIClient) string {
+func isolatedBase(t *testing.T, api client.APIClient) string {
 	t.Helper()
 	var ctxTar bytes.Buffer
 	tw := tar.NewWriter(&ctxTar)
@@ -246,7 +248,7 @@ func isolatedBase(t *testing.T, cli client.APIClient) string {
 	_, err := tw.Write([]byte(dockerfile))
 	assert.NilError(t, err)
 	assert.NilError(t, tw.Close())
-	resp, err := cli.ImageBuild(context.Background(), &ctxTar, build.ImageBuildOptions{Remove: true, ForceRemove: true})
+	resp, err := api.ImageBuild(context.Background(), &ctxTar, build.ImageBuildOptions{Remove: true, ForceRemove: true})
 	assert.NilError(t, err)
 	defer resp.Body.Close()
 	out, err := io.ReadAll(resp.Body)

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"gotest.tools/v3/assert"
+
+	"github.com/pkgdriver/pkgdriver/engine"
 )
 
 func TestInputHash(t *testing.T) {
@@ -69,8 +71,8 @@ func TestInputHash(t *testing.T) {
 
 func TestShortIDAndCommit(t *testing.T) {
 	t.Parallel()
-	assert.Equal(t, shortID("sha256:0123456789abcdef0123"), "0123456789ab")
-	assert.Equal(t, shortID("abc"), "abc")
+	assert.Equal(t, engine.ShortID("sha256:0123456789abcdef0123"), "0123456789ab")
+	assert.Equal(t, engine.ShortID("abc"), "abc")
 	assert.Equal(t, (&Toolchain{Commit: "0123456789abcdef"}).ShortCommit(), "0123456")
 	assert.Equal(t, (&Toolchain{Commit: "0123"}).ShortCommit(), "0123")
 	assert.Equal(t, (&Toolchain{Commit: "0123456789abcdef-dirty"}).ShortCommit(), "0123456-dirty")

@@ -16,6 +16,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
+	"time"
 )
 
 // Engine is everything the pipeline and publishing ask of a container backend.
@@ -204,7 +206,7 @@ func (e *BuildError) Error() string {
 }
 
 // RegistryAuth authenticates a push. It is handed to the backend as it is and never shown:
-// String and GoString redact it.
+// String, GoString and MarshalJSON redact it.
 type RegistryAuth struct {
 	ServerAddress string
 	Username      string
@@ -220,6 +222,9 @@ func (a RegistryAuth) Empty() bool {
 
 func (a RegistryAuth) String() string   { return "[redacted]" }
 func (a RegistryAuth) GoString() string { return "[redacted]" }
+
+// MarshalJSON redacts the credentials in JSON (and so in zerolog's Interface fields).
+func (a RegistryAuth) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), nil }
 
 // Pushed is the manifest a push put in the registry.
 type Pushed struct {
@@ -261,7 +266,19 @@ const (
 	LabelRun    = "pkgdriver.run"
 	LabelRecipe = "pkgdriver.recipe"
 	LabelRole   = "pkgdriver.role"
+	// LabelOwner says which process on which host made a resource (host:pid), so the reaper
+	// never removes what a live run on this host is still using.
+	LabelOwner = "pkgdriver.owner"
 )
+
+// CleanupTimeout bounds the removal of what a run made.
+const CleanupTimeout = 30 * time.Second
+
+// CleanupContext gives cleanup its own deadline and survives the cancellation of ctx, so Ctrl-C
+// never skips removing what a run created.
+func CleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
+}
 
 // IgnoreGone treats "not found" and "already being removed" as success: cleanup of something
 // that is already gone has done its job.
@@ -270,4 +287,13 @@ func IgnoreGone(err error) error {
 		return nil
 	}
 	return err
+}
+
+// ShortID is an image or container id as people read it: 12 hex digits, without sha256:.
+func ShortID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
 }

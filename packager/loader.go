@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"gopkg.in/yaml.v3"
 )
 
@@ -104,24 +105,18 @@ func writeDirAtomic(dir string, fill func(tmp string) error) error {
 	if err != nil {
 		return err
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			_ = os.RemoveAll(tmp)
-		}
-	}()
+	// After the swap tmp holds the previous directory; either way it goes.
+	defer os.RemoveAll(tmp)
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
 	if err := fill(tmp); err != nil {
 		return err
 	}
-	if err := replaceDir(tmp, dir); err != nil {
+	if err := fsutil.SwapDir(tmp, dir); err != nil {
 		return err
 	}
-	committed = true
-	syncDir(parent)
-	return nil
+	return fsutil.SyncDir(parent)
 }
 
 // writeLoaderFiles writes the three files into dir, reading the image once
@@ -172,26 +167,4 @@ func writeSynced(path string, data []byte) error {
 		err = cerr
 	}
 	return err
-}
-
-// replaceDir puts directory src in dst's place. A missing dst is a plain
-// rename; an existing one is exchanged atomically where possible, otherwise
-// moved aside first, and removed afterwards.
-func replaceDir(src, dst string) error {
-	if _, err := os.Lstat(dst); os.IsNotExist(err) {
-		return os.Rename(src, dst)
-	}
-	if err := exchange(src, dst); err == nil {
-		// src now holds the old directory.
-		return os.RemoveAll(src)
-	}
-	old := src + ".old"
-	if err := os.Rename(dst, old); err != nil {
-		return err
-	}
-	if err := os.Rename(src, dst); err != nil {
-		_ = os.Rename(old, dst)
-		return err
-	}
-	return os.RemoveAll(old)
 }

@@ -63,7 +63,7 @@ func archiveStream(r io.Reader) (tarStream io.Reader, close func() error, err er
 // typeName names a tar entry type for messages.
 func typeName(t byte) string {
 	switch t {
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg: // the reader turns the old TypeRegA into TypeReg
 		return "regular file"
 	case tar.TypeDir:
 		return "directory"

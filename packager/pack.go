@@ -69,7 +69,7 @@ func Pack(ctx context.Context, dir string, w io.Writer, opt PackOptions) error {
 // directory that is synced and renamed into place only when complete. dest may
 // lie inside dir: the temporary file is then left out of the archive.
 func PackFile(ctx context.Context, dir, dest string, opt PackOptions) (Digest, error) {
-	out, err := createAtomic(dest, 0o644)
+	out, err := fsutil.CreateAtomic(dest, 0o644)
 	if err != nil {
 		return Digest{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"gopkg.in/yaml.v3"
 )
 
@@ -146,5 +147,5 @@ func WritePackage(path string, p *Package) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, data, 0o644)
+	return fsutil.WriteFileAtomic(path, data, 0o644)
 }

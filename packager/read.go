@@ -145,7 +145,7 @@ func mpmEntry(hdr *tar.Header) (Entry, error) {
 	}
 	typ := hdr.Typeflag
 	switch typ {
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg: // the reader turns the old TypeRegA into TypeReg
 		typ = tar.TypeReg
 	case tar.TypeDir:
 	case tar.TypeSymlink:

@@ -9,6 +9,7 @@ import (
 	"gotest.tools/v3/assert"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
@@ -19,7 +20,7 @@ import (
 // compile with the toolchain's gcc) through the real engine, with the OSv stand-in toolchain.
 // Their demos boot real programs, which only real OSv runs; that is verified outside CI.
 func TestCatalogBuildsWithStandin(t *testing.T) {
-	cli := testutil.Engine(t)
+	api := testutil.Engine(t)
 	dir, err := recipes.Materialize(t.TempDir())
 	assert.NilError(t, err)
 	result := t.TempDir()
@@ -39,7 +40,7 @@ func TestCatalogBuildsWithStandin(t *testing.T) {
 		RunID: "test-catalog-" + time.Now().Format("150405.000000"), Version: "test",
 		Log: zerolog.New(zerolog.NewTestWriter(t)),
 	}
-	rep, err := driver.Execute(context.Background(), cfg, cli)
+	rep, err := driver.Execute(context.Background(), cfg, docker.Wrap(api))
 	assert.NilError(t, err)
 	for _, r := range rep.Recipes {
 		assert.Check(t, r.Status == driver.StatusBuilt, "%s: %s %s", r.Name, r.Status, r.Error)
@@ -50,6 +51,6 @@ func TestCatalogBuildsWithStandin(t *testing.T) {
 		assert.Equal(t, arch.Package.Name, name)
 		assert.Check(t, arch.RunConfig != nil, "%s ships meta/run.yaml", name)
 	}
-	containers, volumes := testutil.Leftovers(t, cli, cfg.RunID)
+	containers, volumes := testutil.Leftovers(t, api, cfg.RunID)
 	assert.Check(t, len(containers)+len(volumes) == 0)
 }

@@ -24,11 +24,11 @@ func Engine(t testing.TB) *client.Client {
 	if testing.Short() {
 		t.Skip("integration test: needs a Docker engine (not with -short)")
 	}
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	api, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_, err = cli.Ping(ctx)
+		_, err = api.Ping(ctx)
 	}
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -36,15 +36,15 @@ func Engine(t testing.TB) *client.Client {
 		}
 		t.Skipf("no Docker engine: %v (run scripts/ensure-engine.sh)", err)
 	}
-	t.Cleanup(func() { cli.Close() })
-	RequireImage(t, cli, BaseImage)
-	return cli
+	t.Cleanup(func() { api.Close() })
+	RequireImage(t, api, BaseImage)
+	return api
 }
 
 // RequireImage fails (under CI) or skips when an image is missing.
-func RequireImage(t testing.TB, cli client.APIClient, ref string) {
+func RequireImage(t testing.TB, api client.APIClient, ref string) {
 	t.Helper()
-	if _, err := cli.ImageInspect(context.Background(), ref); err != nil {
+	if _, err := api.ImageInspect(context.Background(), ref); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("image %s is missing under CI=true: %v (run images/base/make-base-image.sh)", ref, err)
 		}
@@ -53,18 +53,18 @@ func RequireImage(t testing.TB, cli client.APIClient, ref string) {
 }
 
 // Leftovers lists containers and volumes labelled with the run id.
-func Leftovers(t testing.TB, cli client.APIClient, runID string) (containers, volumes []string) {
+func Leftovers(t testing.TB, api client.APIClient, runID string) (containers, volumes []string) {
 	t.Helper()
 	ctx := context.Background()
 	f := filters.NewArgs(filters.Arg("label", "pkgdriver.run="+runID))
-	list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	list, err := api.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range list {
 		containers = append(containers, c.ID[:12]+" "+c.Labels["pkgdriver.role"])
 	}
-	vols, err := cli.VolumeList(ctx, volume.ListOptions{Filters: f})
+	vols, err := api.VolumeList(ctx, volume.ListOptions{Filters: f})
 	if err != nil {
 		t.Fatal(err)
 	}

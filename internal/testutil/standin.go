@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,7 +46,7 @@ func StandinOSv(t testing.TB) string {
 // CopyDir copies a tree of regular files, directories and symlinks, keeping modes.
 func CopyDir(t testing.TB, src, dst string) {
 	t.Helper()
-	if err := fsutil.CopyDir(src, dst); err != nil {
+	if err := fsutil.CopyTree(context.Background(), src, dst, fsutil.CopyOptions{Preserve: true}); err != nil {
 		t.Fatal(err)
 	}
 }
