@@ -74,10 +74,12 @@ type Engine struct {
 	pods map[string]*pod
 }
 
-// pod is what the engine remembers of a pod it made: the command Run executes and the node.
+// pod is what the engine remembers of a pod it made: the command Run executes, the node, and
+// the image the runtime started (its ID or digest, as the node reports it).
 type pod struct {
-	cmd  []string
-	node string
+	cmd     []string
+	node    string
+	imageID string
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -129,6 +131,17 @@ func (e *Engine) Node(id string) string {
 	defer e.mu.Unlock()
 	if p := e.pods[id]; p != nil {
 		return p.node
+	}
+	return ""
+}
+
+// ImageID is the image pod id's container runs, as its node reports it: "sha256:<config>" for an
+// image imported into the node's runtime, "<repository>@sha256:<manifest>" for one pulled.
+func (e *Engine) ImageID(id string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p := e.pods[id]; p != nil {
+		return p.imageID
 	}
 	return ""
 }

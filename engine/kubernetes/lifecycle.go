@@ -35,19 +35,22 @@ func (e *Engine) Create(ctx context.Context, spec engine.ContainerSpec) (string,
 	e.mu.Lock()
 	e.pods[id] = &pod{cmd: spec.Cmd}
 	e.mu.Unlock()
-	node, err := e.waitRunning(ctx, id)
+	p, err = e.waitRunning(ctx, id)
 	if err != nil {
 		_ = e.Remove(context.WithoutCancel(ctx), id)
 		return "", err
 	}
 	e.mu.Lock()
-	e.pods[id].node = node
+	e.pods[id].node = p.Spec.NodeName
+	for _, cs := range p.Status.ContainerStatuses {
+		e.pods[id].imageID = cs.ImageID
+	}
 	e.mu.Unlock()
 	return id, nil
 }
 
-// waitRunning waits until pod id's container runs and returns the node it runs on.
-func (e *Engine) waitRunning(ctx context.Context, id string) (string, error) {
+// waitRunning waits until pod id's container runs and returns the pod as it is then.
+func (e *Engine) waitRunning(ctx context.Context, id string) (*corev1.Pod, error) {
 	deadline := time.Now().Add(e.cfg.StartTimeout)
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
@@ -55,23 +58,26 @@ func (e *Engine) waitRunning(ctx context.Context, id string) (string, error) {
 		p, err := e.client.CoreV1().Pods(e.ns).Get(ctx, id, getOpts)
 		if err != nil {
 			if ctx.Err() != nil {
-				return "", context.Cause(ctx)
+				return nil, context.Cause(ctx)
 			}
 			if apierrors.IsNotFound(err) {
-				return "", fmt.Errorf("kubernetes: pod %s was deleted before it started", id)
+				return nil, fmt.Errorf("kubernetes: pod %s was deleted before it started", id)
 			}
-			return "", fmt.Errorf("kubernetes: pod %s: %w", id, wrap(err))
+			return nil, fmt.Errorf("kubernetes: pod %s: %w", id, wrap(err))
 		}
 		done, err := started(p)
-		if err != nil || done {
-			return p.Spec.NodeName, err
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			return p, nil
 		}
 		if time.Now().After(deadline) {
-			return "", fmt.Errorf("kubernetes: pod %s did not start within %s: %s", id, e.cfg.StartTimeout, pending(p))
+			return nil, fmt.Errorf("kubernetes: pod %s did not start within %s: %s", id, e.cfg.StartTimeout, pending(p))
 		}
 		select {
 		case <-ctx.Done():
-			return "", context.Cause(ctx)
+			return nil, context.Cause(ctx)
 		case <-tick.C:
 		}
 	}
