@@ -2,9 +2,15 @@ package testutil
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
 
 	"github.com/pkgdriver/pkgdriver/engine/kubernetes"
 )
@@ -47,4 +53,25 @@ func Kubernetes(t testing.TB) string {
 		fail("the Kubernetes cluster of %s does not answer: %v", path, err)
 	}
 	return path
+}
+
+// KubeImport gives the test cluster's node the Docker engine's image id under a reference of the
+// test's own (scripts/ensure-kubernetes.sh import: docker save, then ctr import), and returns the
+// reference. The Docker tag is removed when the test ends; the cluster keeps the name until it is
+// stopped.
+func KubeImport(t testing.TB, api client.APIClient, id string) string {
+	t.Helper()
+	ctx := context.Background()
+	ref := fmt.Sprintf("pkgdriver-test/kube-toolchain:%d-%d", time.Now().UnixNano(), os.Getpid())
+	if err := api.ImageTag(ctx, id, ref); err != nil {
+		t.Fatalf("tag %s as %s: %v", id, ref, err)
+	}
+	t.Cleanup(func() {
+		_, _ = api.ImageRemove(ctx, ref, image.RemoveOptions{})
+	})
+	cmd := exec.Command(filepath.Join(RepoRoot(), "scripts", "ensure-kubernetes.sh"), "import", ref)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("import %s into the cluster: %v\n%s", ref, err, out)
+	}
+	return ref
 }

@@ -1,0 +1,133 @@
+package driver_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
+	"github.com/pkgdriver/pkgdriver/engine/kubernetes"
+	"github.com/pkgdriver/pkgdriver/internal/testutil"
+)
+
+// onCluster is the Kubernetes runner of `pkgdriver run --runner kubernetes`: pods on the test
+// cluster, images on the Docker engine, the toolchain given to the pods as ref.
+func onCluster(t *testing.T, images engine.Engine, ref string) *kubernetes.OnCluster {
+	t.Helper()
+	pods, err := kubernetes.New(kubernetes.Config{Kubeconfig: testutil.Kubernetes(t), Namespace: testutil.KubeNamespace, HostNetwork: true, StartTimeout: 2 * time.Minute})
+	assert.NilError(t, err)
+	return kubernetes.NewOnCluster(images, pods, ref)
+}
+
+// podsLeft lists the pods of a run still on the cluster.
+func podsLeft(t *testing.T, eng engine.Containers, runID string) []engine.Container {
+	t.Helper()
+	left, err := eng.ListContainers(context.Background(), engine.Selector{Key: engine.LabelRun, Value: runID})
+	assert.NilError(t, err)
+	return left
+}
+
+// TestKubernetesSamePackages builds the stand-in catalogue on the Docker engine and then on the
+// Kubernetes cluster, each recipe in its own pod, and demo-boots it there: the packages are
+// byte-identical, a failing recipe fails with its exit status and log, a recipe over its time
+// fails as timed out, the demo passes in a pod, and no pod is left. Then a run is interrupted
+// (Ctrl-C: its context cancelled) while two builds run: no pod is left either.
+func TestKubernetesSamePackages(t *testing.T) {
+	api := testutil.Engine(t)
+	testutil.Kubernetes(t)
+	ctx := context.Background()
+	recipes := t.TempDir()
+	demoRecipe(t, recipes, "greeter", standinProgram("Hello, $1!"), "Hello, unikernel!\n")
+	testutil.Recipe(t, recipes, "plain", script(`echo data > "$PACKAGE_RESULT_DIR/data.txt"`, `mkdir -p "$PACKAGE_RESULT_DIR/lib"`, `printf '\177ELF' > "$PACKAGE_RESULT_DIR/lib/x.so"`, packageInit), nil)
+	testutil.Recipe(t, recipes, "failing", script(`echo "about to fail"`, `exit 3`), nil)
+	testutil.Recipe(t, recipes, "slow", script(`sleep 600`), nil)
+
+	run := func(ctx context.Context, eng engine.Engine, result string) (*driver.Report, string) {
+		cfg, out := testConfig(t, recipes, result)
+		cfg.SkipTests = false
+		cfg.Accel = driver.AccelTCG
+		cfg.Timeout = 40 * time.Second
+		cfg.TestTimeout = 60 * time.Second
+		cfg.TestMemory = 256 << 20
+		rep, err := driver.Execute(ctx, cfg, eng)
+		if ctx.Err() == nil {
+			assert.NilError(t, err)
+		}
+		t.Log(out.String())
+		if k, ok := eng.(*kubernetes.OnCluster); ok {
+			assert.Check(t, is.Len(podsLeft(t, k, cfg.RunID), 0), "pods left")
+		}
+		return rep, result
+	}
+
+	dockerDir, kubeDir := t.TempDir(), t.TempDir()
+	onDocker, _ := run(ctx, docker.Wrap(api), dockerDir)
+	// The nodes get the toolchain the Docker run built (the Kubernetes run reuses it: same
+	// inputs), under a name of this test's: other tests may move the image's own tags meanwhile.
+	ref := testutil.KubeImport(t, api, onDocker.Toolchain.ID)
+	k := onCluster(t, docker.Wrap(api), ref)
+	onKube, _ := run(ctx, k, kubeDir)
+
+	for _, name := range []string{"greeter", "plain"} {
+		d, kr := resultOf(t, onDocker, name), resultOf(t, onKube, name)
+		assert.Check(t, kr.Status == driver.StatusBuilt, "%s on kubernetes: %s %s", name, kr.Status, kr.Error)
+		if d.Package == nil || kr.Package == nil {
+			t.Errorf("%s: no package (docker %+v, kubernetes %+v)", name, d.Package, kr.Package)
+			continue
+		}
+		assert.Check(t, d.Package.SHA256 == kr.Package.SHA256, "%s: %s on docker, %s on kubernetes", name, d.Package.SHA256, kr.Package.SHA256)
+		assert.Check(t, readFile(t, filepath.Join(dockerDir, d.Package.Path)) == readFile(t, filepath.Join(kubeDir, kr.Package.Path)),
+			"%s: the .mpm files differ", name)
+	}
+	greeter := resultOf(t, onKube, "greeter").Test
+	assert.Check(t, greeter != nil && greeter.Status == driver.TestPassed, "greeter's demo in a pod: %+v", greeter)
+	assert.Check(t, is.Contains(readFile(t, filepath.Join(kubeDir, "log", "greeter.test.log")), "Hello, unikernel!"))
+
+	failing := resultOf(t, onKube, "failing")
+	assert.Check(t, failing.Status == driver.StatusFailed, "%+v", failing)
+	assert.Check(t, failing.ExitCode != nil && *failing.ExitCode == 3, "exit code %v", failing.ExitCode)
+	assert.Check(t, is.Contains(readFile(t, filepath.Join(kubeDir, "log", "failing.log")), "about to fail"))
+
+	slow := resultOf(t, onKube, "slow")
+	assert.Check(t, slow.Status == driver.StatusTimedOut, "%+v", slow)
+	assert.Check(t, is.Contains(slow.Error, "40s"), "%s", slow.Error)
+
+	t.Run("interrupted", func(t *testing.T) {
+		recipes := t.TempDir()
+		for _, name := range []string{"a", "b"} {
+			testutil.Recipe(t, recipes, name, script(`echo started`, `sleep 600`), nil)
+		}
+		result := t.TempDir()
+		ctx, cancel := context.WithCancelCause(context.Background())
+		go func() {
+			// Both builds run once their logs say so.
+			for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+				a, _ := os.ReadFile(filepath.Join(result, "log", "a.log"))
+				b, _ := os.ReadFile(filepath.Join(result, "log", "b.log"))
+				if strings.Contains(string(a), "started") && strings.Contains(string(b), "started") {
+					break
+				}
+			}
+			cancel(errors.New("interrupted (test)"))
+		}()
+		cfg, _ := testConfig(t, recipes, result)
+		cfg.Accel = driver.AccelTCG
+		rep, err := driver.Execute(ctx, cfg, k)
+		assert.Check(t, err != nil || (rep != nil && rep.Failed()), "an interrupted run succeeded")
+		assert.Check(t, is.Len(podsLeft(t, k, cfg.RunID), 0), "pods left after Ctrl-C")
+		if rep != nil {
+			for _, r := range rep.Recipes {
+				assert.Check(t, r.Status != driver.StatusBuilt, "%s: %s", r.Name, r.Status)
+			}
+		}
+	})
+}
