@@ -78,6 +78,7 @@ func metrics() []metric {
 		{"pack", "packing a mixed package tree against tar -czf", measurePacking},
 		{"logs", "log streaming of a loud recipe against docker logs -f, and peak RSS", measureLogs},
 		{"gather", "artifact gathering against docker cp", measureGather},
+		{"kubernetes", "the Kubernetes runner against the Docker engine: sleeping recipes in parallel, and a pod's overhead per recipe", measureKubernetes},
 	}
 }
 

@@ -26,6 +26,8 @@ type pkgRun struct {
 	Jobs    int // 0: the engine's CPU count (pkgdriver's default)
 	NoCache bool
 	Share   bool
+	// Extra are further arguments (the Kubernetes runner's).
+	Extra []string
 }
 
 // pkgOutcome is how a run went.
@@ -82,6 +84,7 @@ func (e *env) runPkgdriver(ctx context.Context, r pkgRun) (*pkgOutcome, error) {
 	if r.Share {
 		args = append(args, "--share-osv-dir")
 	}
+	args = append(args, r.Extra...)
 	cmd := exec.CommandContext(ctx, e.bin, args...)
 	cmd.Env = cleanEnv()
 	cmd.Stdout, cmd.Stderr = logf, logf
