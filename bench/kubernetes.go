@@ -100,7 +100,7 @@ func measureKubernetes(ctx context.Context, e *env) ([]Row, error) {
 		Metric: fmt.Sprintf("kubernetes: a pod's overhead per recipe (%d no-op recipes, --jobs 1)", n),
 		Unit:   "s", Pkgdriver: ok / float64(n), Baseline: od / float64(n), Ratio: ratio(ok, od),
 		RatioMeans: "per-recipe time in a pod / per-recipe time in a container",
-		Note:       fmt.Sprintf("A pod costs %.2f s more per recipe than a container here: scheduling, the kubelet starting it, and files in and out over exec instead of the engine's archive API.", perPod),
+		Note:       fmt.Sprintf("Per recipe, a pod takes %+.2f s against a container here (scheduling, the kubelet starting it, files in and out over exec, against the engine's create, archive API and removal).", perPod),
 		Details:    map[string]any{"kubernetes_run_s": ok, "docker_run_s": od, "extra_per_pod_s": perPod},
 	}}, nil
 }
