@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -94,31 +96,35 @@ func (e *Engine) CopyIn(ctx context.Context, id, dir string, content io.Reader) 
 // notFoundStatus is what the CopyOut command exits with when the path does not exist.
 const notFoundStatus = 3
 
+// copyOutScript writes the tar of $2 (in directory $1) to stdout, and its length in bytes to the
+// file $3 once it is all written. With $4 > 0 it writes only the bytes from offset $4 on: GNU tar
+// with sorted names makes the same stream again for a tree that did not change.
+var copyOutScript = `cd "$1" && { [ -e "$2" ] || [ -L "$2" ]; } || exit ` + strconv.Itoa(notFoundStatus) + `
+{ tar --sort=name -cf - "$2" | tee /dev/fd/3 | wc -c >"$3"; } 3>&1 | tail -c +$(($4 + 1))`
+
+// maxResumes bounds how often a cut stream is taken up again where it stopped.
+const maxResumes = 5
+
 // CopyOut streams path out of the pod as a tar whose top entry is path's base name. The command
 // says first whether the path exists, so that a missing one is engine.ErrNotFound at once rather
 // than an empty stream.
+//
+// An exec stream can end before all of a process's output arrived when the process exits right
+// after writing it (kubectl cp has the same trouble). So the pod also records how long the stream
+// was, and a stream that came short is taken up again from where it stopped; a copy that cannot
+// be completed is an error, never a short tar.
 func (e *Engine) CopyOut(ctx context.Context, id, p string) (io.ReadCloser, error) {
 	dir, base := path.Split(path.Clean(p))
 	if dir == "" {
 		dir = "."
 	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	sizeFile := "/tmp/.pkgdriver-copyout-" + hex.EncodeToString(b[:])
 	pr, pw := io.Pipe()
-	var stderr bytes.Buffer
 	ctx, cancel := context.WithCancel(ctx)
 	go func() {
-		code, err := e.exec(ctx, id, []string{"/bin/sh", "-c",
-			`cd "$1" && { [ -e "$2" ] || [ -L "$2" ]; } || exit ` + strconv.Itoa(notFoundStatus) + `; exec tar --sort=name -cf - "$2"`,
-			"sh", dir, base}, nil, pw, &stderr)
-		switch {
-		case err != nil:
-			pw.CloseWithError(execFailed(id, "copy "+p+" out", err))
-		case code == notFoundStatus:
-			pw.CloseWithError(fmt.Errorf("kubernetes: pod %s: %s: %w", id, p, engine.ErrNotFound))
-		case code != 0:
-			pw.CloseWithError(fmt.Errorf("kubernetes: pod %s: copy %s out: tar exited %d: %s", id, p, code, strings.TrimSpace(stderr.String())))
-		default:
-			pw.Close()
-		}
+		pw.CloseWithError(e.copyOut(ctx, id, p, dir, base, sizeFile, pw))
 	}()
 	br := bufio.NewReader(pr)
 	if _, err := br.Peek(1); err != nil {
@@ -130,6 +136,55 @@ func (e *Engine) CopyOut(ctx context.Context, id, p string) (io.ReadCloser, erro
 		return nil, err
 	}
 	return &readCloser{Reader: br, close: func() error { cancel(); return pr.Close() }}, nil
+}
+
+// copyOut writes the tar of base to w, resuming a stream that came short.
+func (e *Engine) copyOut(ctx context.Context, id, p, dir, base, sizeFile string, w io.Writer) error {
+	defer func() {
+		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_, _ = e.exec(cleanup, id, []string{"rm", "-f", sizeFile}, nil, nil, nil)
+	}()
+	cw := &countingWriter{w: w}
+	for attempt := 0; ; attempt++ {
+		var stderr bytes.Buffer
+		code, err := e.exec(ctx, id, []string{"/bin/sh", "-c", copyOutScript, "sh", dir, base, sizeFile, strconv.FormatInt(cw.n, 10)}, nil, cw, &stderr)
+		switch {
+		case err != nil:
+			return execFailed(id, "copy "+p+" out", err)
+		case code == notFoundStatus:
+			return fmt.Errorf("kubernetes: pod %s: %s: %w", id, p, engine.ErrNotFound)
+		case code != 0:
+			return fmt.Errorf("kubernetes: pod %s: copy %s out: tar exited %d: %s", id, p, code, strings.TrimSpace(stderr.String()))
+		}
+		var out bytes.Buffer
+		if code, err := e.exec(ctx, id, []string{"cat", sizeFile}, nil, &out, nil); err != nil || code != 0 {
+			return fmt.Errorf("kubernetes: pod %s: copy %s out: the stream's length is unknown (%v, exit %d)", id, p, err, code)
+		}
+		size, err := strconv.ParseInt(strings.TrimSpace(out.String()), 10, 64)
+		switch {
+		case err != nil:
+			return fmt.Errorf("kubernetes: pod %s: copy %s out: the stream's length: %w", id, p, err)
+		case cw.n == size:
+			return nil
+		case cw.n > size:
+			return fmt.Errorf("kubernetes: pod %s: copy %s out: %d bytes came, the tar has %d: the tree changed while it was copied", id, p, cw.n, size)
+		case attempt == maxResumes:
+			return fmt.Errorf("kubernetes: pod %s: copy %s out: the stream stopped at %d of %d bytes %d times", id, p, cw.n, size, maxResumes+1)
+		}
+	}
+}
+
+// countingWriter counts what it passes on.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 type readCloser struct {

@@ -210,3 +210,53 @@ current-context: c
 		t.Errorf("Ping = %v, want ErrUnavailable", err)
 	}
 }
+
+// TestPodCopyOutLarge: a large tree comes out whole (every file, every byte), as the SBOM stage
+// reads /usr/share/doc of the toolchain image.
+func TestPodCopyOutLarge(t *testing.T) {
+	e, run := newEngine(t)
+	ctx := context.Background()
+	id, err := e.Create(ctx, spec(run, "/bin/sh", "-c", `mkdir -p /big && cd /big && for i in $(seq 1 400); do head -c $((i * 997)) /dev/urandom > f$i; done`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Remove(ctx, id)
+	if exit, err := e.Run(ctx, id, io.Discard, io.Discard); err != nil || exit.Code != 0 {
+		t.Fatalf("make the tree: %+v %v", exit, err)
+	}
+	var want int64
+	for i := int64(1); i <= 400; i++ {
+		want += i * 997
+	}
+	for round := 0; round < 3; round++ {
+		for _, p := range []string{"/big", "/usr/share/doc"} {
+			rc, err := e.CopyOut(ctx, id, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := tar.NewReader(rc)
+			var files int
+			var size int64
+			for {
+				h, err := tr.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatalf("round %d, %s: after %d files: %v", round, p, files, err)
+				}
+				n, err := io.Copy(io.Discard, tr)
+				if err != nil {
+					t.Fatalf("round %d, %s: %s: %v", round, p, h.Name, err)
+				}
+				files++
+				size += n
+			}
+			rc.Close()
+			if p == "/big" && size != want {
+				t.Errorf("round %d: %d bytes came out, want %d", round, size, want)
+			}
+			t.Logf("round %d: %s: %d entries, %d bytes", round, p, files, size)
+		}
+	}
+}
