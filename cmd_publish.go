@@ -10,7 +10,9 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/engine/docker"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/publish"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 func (s *session) publishCommand() *cli.Command {
@@ -50,14 +52,14 @@ func (s *session) publishCommand() *cli.Command {
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
-			layout := driver.Layout{Root: c.String("result-dir")}
+			layout := resultdir.Layout{Root: c.String("result-dir")}
 			// Never read packages/ while a run is replacing them.
-			lock, err := driver.AcquireLock(ctx, layout.Lock(), driver.ThisProcess("publish"), driver.LockOptions{Wait: c.Bool("wait"), Log: log})
+			lock, err := driver.LockResultDir(ctx, layout, "publish", resultdir.LockOptions{Wait: c.Bool("wait"), Log: log})
 			if err != nil {
 				return err
 			}
 			defer lock.Release()
-			rep, err := publish.LoadReport(layout)
+			rep, err := report.Load(layout)
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 )
 
 func (s *session) reapCommand() *cli.Command {
@@ -27,7 +28,7 @@ func (s *session) reapCommand() *cli.Command {
 				return err
 			}
 			defer eng.Close()
-			l := driver.Layout{Root: c.String("result-dir")}
+			l := resultdir.Layout{Root: c.String("result-dir")}
 			n, err := driver.Reap(ctx, eng, l, driver.ReapOptions{All: c.Bool("all")})
 			fmt.Fprintf(c.Root().Writer, "removed %d containers and volumes\n", n)
 			return err

@@ -12,8 +12,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/rss"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // pkgRun is one `pkgdriver run` of the bench: the built binary, as users run it, so its wall
@@ -38,7 +38,7 @@ type pkgOutcome struct {
 	MaxRSS int64
 	// RusageMaxRSS is getrusage's maxrss, which also counts the bench's own memory at exec.
 	RusageMaxRSS int64
-	Report       *driver.Report
+	Report       *report.Report
 }
 
 // cleanEnv is the bench's environment without the variables pkgdriver reads as fallbacks: they
@@ -122,7 +122,7 @@ func (e *env) runPkgdriver(ctx context.Context, r pkgRun) (*pkgOutcome, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pkgdriver run (%s): %w", r.Name, err)
 	}
-	out.Report = &driver.Report{}
+	out.Report = &report.Report{}
 	if err := json.Unmarshal(data, out.Report); err != nil {
 		return nil, fmt.Errorf("pkgdriver run (%s): report.json: %w", r.Name, err)
 	}
@@ -133,7 +133,7 @@ func (e *env) runPkgdriver(ctx context.Context, r pkgRun) (*pkgOutcome, error) {
 }
 
 // countStatus counts the recipes of a report with the given status.
-func countStatus(rep *driver.Report, status driver.Status) int {
+func countStatus(rep *report.Report, status report.Status) int {
 	n := 0
 	for _, r := range rep.Recipes {
 		if r.Status == status {

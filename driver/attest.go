@@ -11,15 +11,17 @@ import (
 	"time"
 
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 	"github.com/pkgdriver/pkgdriver/supplychain"
 )
 
 // attest writes a staged package's SBOM and provenance, and with --sign-key its signature and a
 // signed envelope, into dir, and names them in st for Install. The run details are the build's
 // own: its run, start and end.
-func (b *recipeBuild) attest(ctx context.Context, st *staged, dir string, version, runID string, started, finished time.Time) error {
+func (b *recipeBuild) attest(ctx context.Context, st *resultdir.Staged, dir string, version, runID string, started, finished time.Time) error {
 	r, name := b.run, b.recipe.Name
 	arch, err := packager.FileDigestsOf(st.MPM)
 	if err != nil {
@@ -103,7 +105,7 @@ func (b *recipeBuild) refreshSupplyChain(ctx context.Context, e *cacheEntry) err
 	key := r.Config.Signer.Verifier()
 	if _, err := supplychain.Verify(ctx, files, key); err == nil {
 		_, sigErr := os.Stat(files.Signature)
-		b.res.Evidence = r.Layout.supplyChainFiles(name, sigErr == nil)
+		b.res.Evidence = supplyChainFiles(r.Layout, name, sigErr == nil)
 		return nil
 	}
 	pkg, err := packager.LoadPackage(files.Descriptor)
@@ -115,15 +117,15 @@ func (b *recipeBuild) refreshSupplyChain(ctx context.Context, e *cacheEntry) err
 		return err
 	}
 	defer os.RemoveAll(dir)
-	st := staged{MPM: files.MPM, Descriptor: files.Descriptor}
+	st := resultdir.Staged{MPM: files.MPM, Descriptor: files.Descriptor}
 	finished := e.Built.Add(time.Duration(e.Seconds * float64(time.Second)))
 	if err := b.attest(ctx, &st, dir, pkg.Version, e.RunID, e.Built, finished); err != nil {
 		return err
 	}
-	if err := r.Layout.installSupplyChain(name, st); err != nil {
+	if err := r.Layout.InstallSupplyChain(name, st); err != nil {
 		return err
 	}
-	b.res.Evidence = r.Layout.supplyChainFiles(name, r.Config.Signer != nil)
+	b.res.Evidence = supplyChainFiles(r.Layout, name, r.Config.Signer != nil)
 	return nil
 }
 
@@ -140,9 +142,9 @@ func (b *recipeBuild) contentHash(ctx context.Context) (string, error) {
 }
 
 // supplyChainFiles names a package's statements relative to the result directory.
-func (l Layout) supplyChainFiles(name string, signed bool) *Evidence {
-	rel := func(p string) string { r, _ := filepath.Rel(l.Root, p); return r }
-	f := &Evidence{SBOM: rel(l.SBOM(name)), Attestation: rel(l.Attestation(name))}
+func supplyChainFiles(l resultdir.Layout, name string, signed bool) *report.Evidence {
+	rel := func(p string) string { r, _ := l.Rel(p); return r }
+	f := &report.Evidence{SBOM: rel(l.SBOM(name)), Attestation: rel(l.Attestation(name))}
 	if signed {
 		f.Signature = rel(l.Signature(name))
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 func TestVerdict(t *testing.T) {
@@ -45,7 +46,7 @@ func TestVerdict(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &demoTest{recipe: &recipe.Recipe{Name: "demo"}, res: &TestResult{}}
+			d := &demoTest{recipe: &recipe.Recipe{Name: "demo"}, res: &report.TestResult{}}
 			err := d.verdict(recipe.ParseConsole(tt.console, false), m, engine.Exit{Code: tt.exit}, tt.err)
 			switch {
 			case tt.wantErr == "" && err != nil:

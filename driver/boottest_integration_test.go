@@ -11,9 +11,9 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
-	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // standinProgram is a program for the OSv stand-in kernel (see testdata/osv-standin/README.md):
@@ -67,32 +67,32 @@ func TestDemoTests(t *testing.T) {
 	assert.NilError(t, err)
 	t.Log(out.String())
 	for _, r := range rep.Recipes {
-		assert.Check(t, r.Status == driver.StatusBuilt, "%s: %s %s", r.Name, r.Status, r.Error)
+		assert.Check(t, r.Status == report.StatusBuilt, "%s: %s %s", r.Name, r.Status, r.Error)
 	}
 
 	greeter := resultOf(t, rep, "greeter").Test
-	assert.Equal(t, greeter.Status, driver.TestPassed, "%+v", greeter)
+	assert.Equal(t, greeter.Status, report.TestPassed, "%+v", greeter)
 	assert.Equal(t, greeter.Cmdline, "--rootfs=rofs --power-off-on-abort --verbose --env=WHO=unikernel /greeter $WHO")
 	console := readFile(t, filepath.Join(result, "log", "greeter.test.log"))
 	assert.Check(t, is.Contains(console, "OSv "+testutil.StandinVersion))
 	assert.Check(t, is.Contains(console, "Hello, unikernel!"))
 
 	wrong := resultOf(t, rep, "wrong").Test
-	assert.Equal(t, wrong.Status, driver.TestFailed)
+	assert.Equal(t, wrong.Status, report.TestFailed)
 	assert.Check(t, is.Contains(wrong.Error, "the answer is 42"), "the expected text")
 	assert.Check(t, is.Contains(wrong.Error, "the answer is 41"), "the closest part of the output")
 
 	hung := resultOf(t, rep, "hung").Test
-	assert.Equal(t, hung.Status, driver.TestTimedOut)
+	assert.Equal(t, hung.Status, report.TestTimedOut)
 	assert.Check(t, is.Contains(hung.Error, "timed out after 20s"))
 	assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "log", "hung.test.log")), "started"))
 
 	orphan := resultOf(t, rep, "orphan").Test
-	assert.Equal(t, orphan.Status, driver.TestFailed)
+	assert.Equal(t, orphan.Status, report.TestFailed)
 	assert.Equal(t, orphan.Phase, "require")
 	assert.Check(t, is.Contains(orphan.Error, `required package "libmissing" is not in packages/ (required through orphan-demo -> libmissing)`))
 
-	assert.Equal(t, resultOf(t, rep, "plain").Test.Status, driver.TestUntested)
+	assert.Equal(t, resultOf(t, rep, "plain").Test.Status, report.TestUntested)
 	assert.Check(t, rep.Failed(), "failed tests fail the run")
 
 	// junit.xml: build and test as separate cases.
@@ -119,9 +119,9 @@ func TestDemoTests(t *testing.T) {
 	cfg2.Recipes = recipe.Selection{Names: []string{"greeter", "wrong"}}
 	rep2, err := execute(t, ctx, api, cfg2)
 	assert.NilError(t, err)
-	assert.Equal(t, resultOf(t, rep2, "greeter").Status, driver.StatusCached)
-	assert.Equal(t, resultOf(t, rep2, "greeter").Test.Status, driver.TestCached)
-	assert.Equal(t, resultOf(t, rep2, "wrong").Test.Status, driver.TestFailed)
+	assert.Equal(t, resultOf(t, rep2, "greeter").Status, report.StatusCached)
+	assert.Equal(t, resultOf(t, rep2, "greeter").Test.Status, report.TestCached)
+	assert.Equal(t, resultOf(t, rep2, "wrong").Test.Status, report.TestFailed)
 	_, err = os.Stat(filepath.Join(result, "log", "greeter.test.log"))
 	assert.Check(t, err)
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/rs/zerolog"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/pkgdriver/pkgdriver/internal/testutil"
 )
 
 // Without a terminal, each Dockerfile step is one log event, with the step, the count and the
@@ -41,7 +43,7 @@ func TestBuildProgressLogsEachStep(t *testing.T) {
 func TestBuildProgressTerminalLine(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
-	var term syncBuffer
+	var term testutil.SyncBuffer
 	p := newBuildProgress(zerolog.New(&logs), &term)
 	p.Step(4, 12, "RUN ./scripts/build fs=rofs")
 	p.Write([]byte("CC core/mmu.cc\nLD loader.elf\n"))

@@ -4,15 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 )
 
 // cacheEntry records what produced a delivered package, so an unchanged recipe is not rebuilt.
@@ -27,31 +26,13 @@ type cacheEntry struct {
 	TestedKey string `json:"tested_key,omitempty"`
 }
 
-func (l Layout) cacheFile(name string) string {
-	return filepath.Join(l.State(), "cache", name+".json")
-}
-
-func (l Layout) readCache(name string) (*cacheEntry, error) {
-	data, err := os.ReadFile(l.cacheFile(name))
-	if err != nil {
-		return nil, err
-	}
+// readCache is the cache entry of package name, or nil.
+func readCache(l resultdir.Layout, name string) *cacheEntry {
 	var e cacheEntry
-	if err := json.Unmarshal(data, &e); err != nil {
-		return nil, err
+	if !resultdir.ReadState(l.CacheFile(name), &e) {
+		return nil
 	}
-	return &e, nil
-}
-
-func (l Layout) writeCache(name string, e *cacheEntry) error {
-	if err := os.MkdirAll(filepath.Dir(l.cacheFile(name)), 0o755); err != nil {
-		return err
-	}
-	data, err := json.MarshalIndent(e, "", "  ")
-	if err != nil {
-		return err
-	}
-	return fsutil.WriteFileAtomic(l.cacheFile(name), data, 0o644)
+	return &e
 }
 
 // cacheKey covers everything that can change a recipe's output: its files, modes and links and
@@ -77,8 +58,8 @@ func (b *recipeBuild) cacheKey(ctx context.Context) (string, error) {
 // cached reports whether the package in packages/ came from the same key and is intact.
 func (b *recipeBuild) cached(key string) (*cacheEntry, bool) {
 	l := b.run.Layout
-	e, err := l.readCache(b.recipe.Name)
-	if err != nil || e.Key != key {
+	e := readCache(l, b.recipe.Name)
+	if e == nil || e.Key != key {
 		return nil, false
 	}
 	sum, err := fsutil.SHA256File(l.MPM(b.recipe.Name))

@@ -13,6 +13,8 @@ import (
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/packager"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // TestIncrementalRebuild: an unchanged recipe is not rebuilt; a change to a file's content or
@@ -24,14 +26,14 @@ func TestIncrementalRebuild(t *testing.T) {
 	aDir := testutil.Recipe(t, recipes, "alpha", script(`date +%s%N > "$PACKAGE_RESULT_DIR/stamp"`, `cp data.txt "$PACKAGE_RESULT_DIR/"`, packageInit), map[string]string{"data.txt": "a\n"})
 	bDir := testutil.Recipe(t, recipes, "beta", script(`cp data.txt "$PACKAGE_RESULT_DIR/"`, packageInit), map[string]string{"data.txt": "b\n"})
 
-	statuses := func(rep *driver.Report) map[string]driver.Status {
-		m := map[string]driver.Status{}
+	statuses := func(rep *report.Report) map[string]report.Status {
+		m := map[string]report.Status{}
 		for _, r := range rep.Recipes {
 			m[r.Name] = r.Status
 		}
 		return m
 	}
-	run := func(noCache bool) (*driver.Report, string) {
+	run := func(noCache bool) (*report.Report, string) {
 		t.Helper()
 		cfg, out := testConfig(t, recipes, result)
 		cfg.NoCache = noCache
@@ -41,30 +43,30 @@ func TestIncrementalRebuild(t *testing.T) {
 	}
 
 	rep, out := run(false)
-	assert.Check(t, is.DeepEqual(statuses(rep), map[string]driver.Status{"alpha": driver.StatusBuilt, "beta": driver.StatusBuilt}))
+	assert.Check(t, is.DeepEqual(statuses(rep), map[string]report.Status{"alpha": report.StatusBuilt, "beta": report.StatusBuilt}))
 	assert.Check(t, is.Contains(out, "cache: 0 hits, 2 misses"))
 	alpha := readFile(t, filepath.Join(result, "packages", "alpha.mpm"))
 
 	rep, out = run(false)
-	assert.Check(t, is.DeepEqual(statuses(rep), map[string]driver.Status{"alpha": driver.StatusCached, "beta": driver.StatusCached}))
+	assert.Check(t, is.DeepEqual(statuses(rep), map[string]report.Status{"alpha": report.StatusCached, "beta": report.StatusCached}))
 	assert.Check(t, is.Contains(out, "cache: 2 hits, 0 misses"))
 	assert.Equal(t, readFile(t, filepath.Join(result, "packages", "alpha.mpm")), alpha, "a cached package is not touched")
 	assert.Check(t, !rep.Failed())
 
 	assert.NilError(t, os.WriteFile(filepath.Join(bDir, "data.txt"), []byte("b2\n"), 0o644))
 	rep, _ = run(false)
-	assert.Check(t, is.DeepEqual(statuses(rep), map[string]driver.Status{"alpha": driver.StatusCached, "beta": driver.StatusBuilt}))
+	assert.Check(t, is.DeepEqual(statuses(rep), map[string]report.Status{"alpha": report.StatusCached, "beta": report.StatusBuilt}))
 
 	assert.NilError(t, os.Chmod(filepath.Join(aDir, "data.txt"), 0o600))
 	rep, _ = run(false)
-	assert.Check(t, is.DeepEqual(statuses(rep), map[string]driver.Status{"alpha": driver.StatusBuilt, "beta": driver.StatusCached}))
+	assert.Check(t, is.DeepEqual(statuses(rep), map[string]report.Status{"alpha": report.StatusBuilt, "beta": report.StatusCached}))
 
 	assert.NilError(t, os.WriteFile(filepath.Join(result, "packages", "beta.mpm"), []byte("damaged"), 0o644))
 	rep, _ = run(false)
-	assert.Check(t, is.DeepEqual(statuses(rep), map[string]driver.Status{"alpha": driver.StatusCached, "beta": driver.StatusBuilt}))
+	assert.Check(t, is.DeepEqual(statuses(rep), map[string]report.Status{"alpha": report.StatusCached, "beta": report.StatusBuilt}))
 
 	rep, _ = run(true)
-	assert.Check(t, is.DeepEqual(statuses(rep), map[string]driver.Status{"alpha": driver.StatusBuilt, "beta": driver.StatusBuilt}))
+	assert.Check(t, is.DeepEqual(statuses(rep), map[string]report.Status{"alpha": report.StatusBuilt, "beta": report.StatusBuilt}))
 
 	// Reproducible: beta in a fresh result directory gives the same bytes.
 	other := t.TempDir()
@@ -96,7 +98,7 @@ func TestVerifyReproducible(t *testing.T) {
 	}
 	assert.Check(t, got["steady"].Reproducible, "%+v", got["steady"])
 	assert.Check(t, !got["stamped"].Reproducible)
-	assert.Check(t, is.DeepEqual(got["stamped"].Differences, []driver.Difference{{Entry: "/etc/stamp", Reason: "content differs"}}))
+	assert.Check(t, is.DeepEqual(got["stamped"].Differences, []packager.Difference{{Entry: "/etc/stamp", Reason: "content differs"}}))
 	entries, _ := os.ReadDir(filepath.Join(result, ".pkgdriver"))
 	for _, e := range entries {
 		assert.Check(t, !strings.HasPrefix(e.Name(), "reproduce-"), "scratch left: %s", e.Name())

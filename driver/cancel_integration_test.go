@@ -13,8 +13,8 @@ import (
 
 	"gotest.tools/v3/assert"
 
-	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // TestRunInterrupted sends SIGINT to a real `pkgdriver run` while a recipe builds: within 10 s
@@ -51,11 +51,11 @@ func TestRunInterrupted(t *testing.T) {
 	assert.Equal(t, exit.ExitCode(), 130, log.String())
 	assert.Check(t, took < 10*time.Second, "took %s to stop", took)
 
-	var rep driver.Report
+	var rep report.Report
 	assert.NilError(t, json.Unmarshal([]byte(readFile(t, filepath.Join(result, "report.json"))), &rep))
-	assert.Equal(t, rep.Status, "cancelled")
+	assert.Equal(t, rep.Status, report.RunCancelled)
 	for _, r := range rep.Recipes {
-		assert.Check(t, r.Status == driver.StatusCancelled, "%s: %s", r.Name, r.Status)
+		assert.Check(t, r.Status == report.StatusCancelled, "%s: %s", r.Name, r.Status)
 	}
 	containers, volumes := testutil.Leftovers(t, api, rep.RunID)
 	assert.Check(t, len(containers) == 0 && len(volumes) == 0, "left: %v %v", containers, volumes)

@@ -8,9 +8,9 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
-	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/packager"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // TestOldContainerRecipes runs recipes of the container pkgdriver replaces, unchanged (copies in
@@ -27,7 +27,7 @@ func TestOldContainerRecipes(t *testing.T) {
 
 	for _, name := range []string{"sample-0.1", "osv.compose-remote", "osv.compose-remote-base", "osv.httpserver-api"} {
 		res := resultOf(t, rep, name)
-		assert.Check(t, res.Status == driver.StatusBuilt, "%s: %s %s", name, res.Status, res.Error)
+		assert.Check(t, res.Status == report.StatusBuilt, "%s: %s %s", name, res.Status, res.Error)
 		arch, err := packager.VerifyFile(filepath.Join(result, "packages", name+".mpm"))
 		if assert.Check(t, err) {
 			assert.Check(t, is.Equal(arch.Package.Name, name))
@@ -40,7 +40,7 @@ func TestOldContainerRecipes(t *testing.T) {
 	assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "log", "sample-0.1.log")), "PACKAGE_NAME=sample-0.1"))
 
 	py := resultOf(t, rep, "python-2.7")
-	assert.Check(t, is.Equal(py.Status, driver.StatusFailed))
+	assert.Check(t, is.Equal(py.Status, report.StatusFailed))
 	assert.Check(t, py.Duration < 60, "an offline clone fails at once, not after %.0f s", py.Duration)
 	assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "log", "python-2.7.log")), "github.com"))
 }

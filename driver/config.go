@@ -12,6 +12,7 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 	"github.com/pkgdriver/pkgdriver/supplychain"
 )
 
@@ -64,7 +65,7 @@ type Config struct {
 	// Publish, when set (`run --push`), publishes after the tests what this run's report says,
 	// through the run's engine. An error that unwraps to ErrNotPublished is a refusal, already
 	// logged, not a failure of the run.
-	Publish func(ctx context.Context, eng engine.Engine, rep *Report) error
+	Publish func(ctx context.Context, eng engine.Engine, rep *report.Report) error
 
 	RunID   string
 	Version string // pkgdriver's own version

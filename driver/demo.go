@@ -15,6 +15,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // bootstrapPackage is what Capstan adds to every composed image: the base files of OSv's root
@@ -25,13 +26,13 @@ const bootstrapPackage = "osv.bootstrap"
 type demoTest struct {
 	run    *Run
 	recipe *recipe.Recipe
-	res    *TestResult
+	res    *report.TestResult
 	stage  string
 }
 
-func (d *demoTest) Run(ctx context.Context) *TestResult {
+func (d *demoTest) Run(ctx context.Context) *report.TestResult {
 	r, name := d.run, d.recipe.Name
-	d.res = &TestResult{Start: time.Now().UTC(), Log: filepath.Join("log", name+".test.log")}
+	d.res = &report.TestResult{Start: time.Now().UTC(), Log: filepath.Join("log", name+".test.log")}
 	d.stage = filepath.Join(r.Layout.Staging(r.Config.RunID), "test-"+name)
 	err := d.test(ctx)
 	_ = os.RemoveAll(d.stage)
@@ -41,16 +42,16 @@ func (d *demoTest) Run(ctx context.Context) *TestResult {
 	var mismatch *recipe.Mismatch
 	switch {
 	case err == nil:
-		d.res.Status = TestPassed
+		d.res.Status = report.TestPassed
 		return d.res
 	case errors.As(err, &timedOut):
-		d.res.Status = TestTimedOut
+		d.res.Status = report.TestTimedOut
 	case ctx.Err() != nil:
-		d.res.Status = TestCancelled
+		d.res.Status = report.TestCancelled
 	case errors.As(err, &mismatch):
-		d.res.Status = TestFailed
+		d.res.Status = report.TestFailed
 	default:
-		d.res.Status = TestFailed
+		d.res.Status = report.TestFailed
 	}
 	d.res.Error = err.Error()
 	r.Config.Log.Error().Str("recipe", name).Str("phase", d.res.Phase).Msg("test " + string(d.res.Status) + ": " + firstLine(d.res.Error))

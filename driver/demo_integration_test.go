@@ -14,6 +14,7 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // TestDemoVerdictsAndConfinedReads boots demos on the OSv stand-in through the real engine and
@@ -78,22 +79,22 @@ func TestDemoVerdictsAndConfinedReads(t *testing.T) {
 	assert.Check(t, time.Since(start) < 5*time.Minute, "the run took %s: something blocked", time.Since(start))
 
 	want := map[string]struct {
-		status  driver.TestStatus
+		status  report.TestStatus
 		phase   string
 		message string
 	}{
-		"greeter":        {status: driver.TestPassed},
-		"exits-badly":    {driver.TestFailed, "run", "the program exited with status 3"},
-		"banner-only":    {driver.TestFailed, "match", "not even its first word"},
-		"echo-only":      {driver.TestFailed, "run", `could not load the program /does-not-exist (no such file)`},
-		"require-escape": {driver.TestFailed, "require", "invalid package name"},
-		"runyaml-host":   {driver.TestFailed, "run.yaml", "meta/run.yaml: a symlink, not a regular file"},
-		"runyaml-fifo":   {driver.TestFailed, "run.yaml", "meta/run.yaml: a symlink, not a regular file"},
-		"runyaml-zero":   {driver.TestFailed, "run.yaml", "meta/run.yaml: a symlink, not a regular file"},
+		"greeter":        {status: report.TestPassed},
+		"exits-badly":    {report.TestFailed, "run", "the program exited with status 3"},
+		"banner-only":    {report.TestFailed, "match", "not even its first word"},
+		"echo-only":      {report.TestFailed, "run", `could not load the program /does-not-exist (no such file)`},
+		"require-escape": {report.TestFailed, "require", "invalid package name"},
+		"runyaml-host":   {report.TestFailed, "run.yaml", "meta/run.yaml: a symlink, not a regular file"},
+		"runyaml-fifo":   {report.TestFailed, "run.yaml", "meta/run.yaml: a symlink, not a regular file"},
+		"runyaml-zero":   {report.TestFailed, "run.yaml", "meta/run.yaml: a symlink, not a regular file"},
 	}
 	for name, w := range want {
 		res := resultOf(t, rep, name)
-		assert.Check(t, is.Equal(res.Status, driver.StatusBuilt), "%s: %s", name, res.Error)
+		assert.Check(t, is.Equal(res.Status, report.StatusBuilt), "%s: %s", name, res.Error)
 		tr := res.Test
 		if !assert.Check(t, tr != nil, "%s: no test result", name) {
 			continue

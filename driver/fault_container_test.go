@@ -16,6 +16,7 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // recipeContainer waits until the recipe's build container of the run is running and its log
@@ -71,14 +72,14 @@ func TestFaultContainerKilled(t *testing.T) {
 	t.Log(out.String())
 
 	victim := resultOf(t, rep, "victim")
-	assert.Check(t, is.Equal(victim.Status, driver.StatusFailed))
+	assert.Check(t, is.Equal(victim.Status, report.StatusFailed))
 	assert.Check(t, is.Equal(victim.Phase, "build"))
 	assert.Check(t, victim.ExitCode != nil && *victim.ExitCode == 137, "exit code %v", victim.ExitCode)
 	assert.Check(t, is.Contains(victim.Error, "recipe victim: build.sh was killed by signal 9 (SIGKILL) (exit status 137)"))
 	assert.Check(t, victim.Duration < 100, "it waited for its timeout: %.1fs", victim.Duration)
 	for _, name := range []string{"bystander-a", "bystander-b"} {
 		res := resultOf(t, rep, name)
-		assert.Check(t, is.Equal(res.Status, driver.StatusBuilt), "%s: %s", name, res.Error)
+		assert.Check(t, is.Equal(res.Status, report.StatusBuilt), "%s: %s", name, res.Error)
 	}
 	_, err = os.Stat(filepath.Join(cfg.ResultDir, "packages", "victim.mpm"))
 	assert.Check(t, os.IsNotExist(err))
@@ -100,10 +101,10 @@ func TestFaultOutOfMemory(t *testing.T) {
 	assert.NilError(t, err)
 	t.Log(out.String())
 	hungry := resultOf(t, rep, "hungry")
-	assert.Check(t, is.Equal(hungry.Status, driver.StatusFailed))
+	assert.Check(t, is.Equal(hungry.Status, report.StatusFailed))
 	assert.Check(t, is.Equal(hungry.Phase, "build"))
 	assert.Check(t, hungry.OOMKilled, "the report does not say OOM")
 	assert.Check(t, is.Contains(hungry.Error, "recipe hungry: build.sh was killed: out of memory (limit 64.0 MiB)"))
 	modest := resultOf(t, rep, "modest")
-	assert.Check(t, is.Equal(modest.Status, driver.StatusBuilt), modest.Error)
+	assert.Check(t, is.Equal(modest.Status, report.StatusBuilt), modest.Error)
 }

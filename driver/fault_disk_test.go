@@ -15,9 +15,9 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
-	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // smallFilesystem mounts a tmpfs of size bytes on a new directory, which needs root; the test is
@@ -89,7 +89,7 @@ func TestFaultResultDiskFull(t *testing.T) {
 	rep, err := execute(t, context.Background(), api, cfg)
 	assert.NilError(t, err)
 	for _, r := range rep.Recipes {
-		assert.Assert(t, r.Status == driver.StatusBuilt, "%s: %s", r.Name, r.Error)
+		assert.Assert(t, r.Status == report.StatusBuilt, "%s: %s", r.Name, r.Error)
 	}
 	before := map[string]string{}
 	for _, f := range []string{"keeper.mpm", "keeper.yaml", "keeper.spdx.json", "keeper.intoto.jsonl",
@@ -117,11 +117,11 @@ func TestFaultResultDiskFull(t *testing.T) {
 	assert.Assert(t, rep != nil, "%v", err)
 
 	keeper := resultOf(t, rep, "keeper")
-	assert.Check(t, is.Equal(keeper.Status, driver.StatusFailed))
+	assert.Check(t, is.Equal(keeper.Status, report.StatusFailed))
 	assert.Check(t, is.Contains(keeper.Error, "no space left on device"))
 	assert.Check(t, is.Contains(keeper.Error, result), "the error names the path")
 	talker := resultOf(t, rep, "talker")
-	assert.Check(t, is.Equal(talker.Status, driver.StatusFailed), "not timed out: the log stream is drained")
+	assert.Check(t, is.Equal(talker.Status, report.StatusFailed), "not timed out: the log stream is drained")
 	assert.Check(t, is.Contains(talker.Error, "no space left on device"))
 	assert.Check(t, is.Contains(talker.Error, filepath.Join(result, "log", "talker.log")))
 	assert.Check(t, talker.Duration < 60, "talker took %.1fs", talker.Duration)

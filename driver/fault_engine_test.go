@@ -18,8 +18,8 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
-	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // engineProxy forwards a unix socket to the real engine until dropped: then every connection
@@ -134,10 +134,10 @@ func TestFaultEngineConnectionDrops(t *testing.T) {
 	assert.Assert(t, errors.As(err, &exit), "%v", err)
 	assert.Check(t, is.Equal(exit.ExitCode(), 1))
 
-	var rep driver.Report
+	var rep report.Report
 	assert.NilError(t, json.Unmarshal([]byte(readFile(t, filepath.Join(result, "report.json"))), &rep))
 	doomed := resultOf(t, &rep, "doomed")
-	assert.Check(t, is.Equal(doomed.Status, driver.StatusFailed))
+	assert.Check(t, is.Equal(doomed.Status, report.StatusFailed))
 	assert.Check(t, is.Equal(doomed.Phase, "build"))
 	assert.Check(t, is.Contains(doomed.Error, "recipe doomed: "))
 	assert.Check(t, is.Contains(doomed.Error, "the connection to the Docker engine broke"))

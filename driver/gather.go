@@ -15,8 +15,10 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // gather copies the result out of the container, extracts it safely into staging, adds the
@@ -94,7 +96,7 @@ func (b *recipeBuild) packTree(ctx context.Context, stage, tree string) error {
 	if err := packager.WriteDescriptor(desc, pkg); err != nil {
 		return b.fail("package", err)
 	}
-	st := staged{Tree: tree, MPM: mpm, Descriptor: desc}
+	st := resultdir.Staged{Tree: tree, MPM: mpm, Descriptor: desc}
 	if err := b.attest(ctx, &st, stage, pkg.Version, r.Config.RunID, b.res.Start, time.Now()); err != nil {
 		return b.fail("attest", err)
 	}
@@ -104,8 +106,8 @@ func (b *recipeBuild) packTree(ctx context.Context, stage, tree string) error {
 	if err := r.Layout.Install(name, st, stage); err != nil {
 		return b.fail("install", err)
 	}
-	b.res.Package = &Artifact{Path: filepath.Join("packages", name+".mpm"), SHA256: digest.SHA256, Size: digest.Size}
-	b.res.Evidence = r.Layout.supplyChainFiles(name, st.Signature != "")
+	b.res.Package = &report.Artifact{Path: filepath.Join("packages", name+".mpm"), SHA256: digest.SHA256, Size: digest.Size}
+	b.res.Evidence = supplyChainFiles(r.Layout, name, st.Signature != "")
 	return nil
 }
 

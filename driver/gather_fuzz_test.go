@@ -14,8 +14,10 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // fuzzTreeNames and fuzzLinkTargets are what a fuzzed result tree is made of: the paths the host
@@ -51,7 +53,7 @@ func FuzzHostReadsOfRecipeOutput(f *testing.F) {
 		if err := syscall.Mkfifo(filepath.Join(outside, "fifo"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		layout := Layout{Root: filepath.Join(base, "result")}
+		layout := resultdir.Layout{Root: filepath.Join(base, "result")}
 		if err := layout.Create(); err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +75,7 @@ func FuzzHostReadsOfRecipeOutput(f *testing.F) {
 		b := &recipeBuild{
 			run:    &Run{Config: &Config{RunID: "fuzz-run", MaxPackageSize: 1 << 20}, Layout: layout, Toolchain: &Toolchain{}, Catalog: &recipe.Catalog{}},
 			recipe: &recipe.Recipe{Name: "fuzz", Dir: recipeDir, HasMeta: true},
-			res:    &RecipeResult{Name: "fuzz"},
+			res:    &report.RecipeResult{Name: "fuzz"},
 		}
 		_ = b.packTree(context.Background(), stage, tree)
 

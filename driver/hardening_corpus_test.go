@@ -25,6 +25,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // badCase is one directory of testdata/bad-recipes (see its README.md).
@@ -169,7 +170,7 @@ func TestBadRecipeCorpus(t *testing.T) {
 			assert.Check(t, is.Contains(res.Error, want), "case %s", c.name)
 		}
 		_, err := os.Lstat(filepath.Join(result, "packages", c.name+".mpm"))
-		if driver.Status(c.status).OK() {
+		if report.Status(c.status).OK() {
 			assert.Check(t, err, "case %s: its package", c.name)
 			if check := corpusChecks[c.name]; check != nil {
 				check(t, result, res)
@@ -185,7 +186,7 @@ func TestBadRecipeCorpus(t *testing.T) {
 	}
 	for _, good := range []string{"good-package", "osv-intact"} {
 		res := resultOf(t, rep, good)
-		assert.Check(t, is.Equal(res.Status, driver.StatusBuilt), "%s: %s", good, res.Error)
+		assert.Check(t, is.Equal(res.Status, report.StatusBuilt), "%s: %s", good, res.Error)
 	}
 	assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "log", "osv-intact.log")), "tree intact"))
 
@@ -221,8 +222,8 @@ func TestBadRecipeCorpus(t *testing.T) {
 }
 
 // corpusChecks are the extra checks of cases that must build.
-var corpusChecks = map[string]func(t *testing.T, result string, res driver.RecipeResult){
-	"symlink-etc": func(t *testing.T, result string, _ driver.RecipeResult) {
+var corpusChecks = map[string]func(t *testing.T, result string, res report.RecipeResult){
+	"symlink-etc": func(t *testing.T, result string, _ report.RecipeResult) {
 		entries := mpmEntries(t, result, "symlink-etc")
 		assert.Check(t, is.Equal(entries["thatlink"].Type, byte(tar.TypeSymlink)))
 		assert.Check(t, is.Equal(entries["thatlink"].Linkname, "/etc"))
@@ -237,7 +238,7 @@ var corpusChecks = map[string]func(t *testing.T, result string, res driver.Recip
 			assert.Check(t, is.Equal(got, target))
 		}
 	},
-	"meta-through-symlink": func(t *testing.T, result string, _ driver.RecipeResult) {
+	"meta-through-symlink": func(t *testing.T, result string, _ report.RecipeResult) {
 		meta := filepath.Join(result, "intermediate", "meta-through-symlink", "meta")
 		fi, err := os.Lstat(meta)
 		assert.NilError(t, err)
@@ -245,20 +246,20 @@ var corpusChecks = map[string]func(t *testing.T, result string, res driver.Recip
 		assert.Check(t, is.Equal(readFile(t, filepath.Join(meta, "probe.txt")), "written by pkgdriver into the package\n"))
 		assert.Check(t, is.Equal(mpmEntries(t, result, "meta-through-symlink")["meta/probe.txt"].Type, byte(tar.TypeReg)))
 	},
-	"hardlink-out": func(t *testing.T, result string, _ driver.RecipeResult) {
+	"hardlink-out": func(t *testing.T, result string, _ report.RecipeResult) {
 		dir := filepath.Join(result, "intermediate", "hardlink-out")
 		a, b := readFile(t, filepath.Join(dir, "hardlinked")), readFile(t, filepath.Join(dir, "again"))
 		assert.Check(t, strings.HasPrefix(a, "12"), "the container's /etc/debian_version, copied: %q", a)
 		assert.Check(t, is.Equal(a, b))
 	},
-	"setuid-file": func(t *testing.T, result string, _ driver.RecipeResult) {
+	"setuid-file": func(t *testing.T, result string, _ report.RecipeResult) {
 		e := mpmEntries(t, result, "setuid-file")["tool"]
 		assert.Check(t, is.Equal(e.Mode&0o7777, int64(0o755)), "mode %o", e.Mode)
 		fi, err := os.Stat(filepath.Join(result, "intermediate", "setuid-file", "tool"))
 		assert.NilError(t, err)
 		assert.Check(t, is.Equal(fi.Mode()&(os.ModeSetuid|os.ModeSetgid|os.ModeSticky), os.FileMode(0)))
 	},
-	"gib-no-newline": func(t *testing.T, result string, _ driver.RecipeResult) {
+	"gib-no-newline": func(t *testing.T, result string, _ report.RecipeResult) {
 		fi, err := os.Stat(filepath.Join(result, "log", "gib-no-newline.log"))
 		assert.NilError(t, err)
 		assert.Check(t, fi.Size() >= 1<<30, "the log holds %d bytes, not all of the 1 GiB", fi.Size())
@@ -270,14 +271,14 @@ var corpusChecks = map[string]func(t *testing.T, result string, res driver.Recip
 		assert.NilError(t, err)
 		assert.Check(t, is.Equal(string(head), strings.Repeat("x", 4096)))
 	},
-	"background-processes": func(t *testing.T, _ string, res driver.RecipeResult) {
+	"background-processes": func(t *testing.T, _ string, res report.RecipeResult) {
 		assert.Check(t, res.Duration < 60, "the build took %.1fs: it waited for processes build.sh left running", res.Duration)
 	},
-	"recipe-link-inside": func(t *testing.T, result string, _ driver.RecipeResult) {
+	"recipe-link-inside": func(t *testing.T, result string, _ report.RecipeResult) {
 		got := readFile(t, filepath.Join(result, "intermediate", "recipe-link-inside", "seen.txt"))
 		assert.Check(t, is.Equal(got, "reached through a link\nreached through a link\n"))
 	},
-	"odd-file-names": func(t *testing.T, result string, _ driver.RecipeResult) {
+	"odd-file-names": func(t *testing.T, result string, _ report.RecipeResult) {
 		entries := mpmEntries(t, result, "odd-file-names")
 		for _, name := range []string{"bad\xffname", "new\nline", `back\slash`} {
 			assert.Check(t, is.Equal(entries[name].Type, byte(tar.TypeReg)), "%q", name)
@@ -299,7 +300,7 @@ func TestBadRecipeNonUTF8Output(t *testing.T) {
 	rep, err := execute(t, context.Background(), api, cfg)
 	assert.NilError(t, err)
 	res := resultOf(t, rep, "non-utf8-output")
-	assert.Equal(t, res.Status, driver.StatusFailed)
+	assert.Equal(t, res.Status, report.StatusFailed)
 	assert.Check(t, is.DeepEqual(res.LogTail, []string{
 		"bad bytes: \uFFFD",
 		`escape: \x1b]0;pwned\x07 \x1b[31mred\x1b[0m nul:\x00: bell:\x07:`,

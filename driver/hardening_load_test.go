@@ -15,10 +15,10 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
-	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/rss"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/packager"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 func skipLoad(t *testing.T) {
@@ -46,7 +46,7 @@ func TestLoadManyRecipes(t *testing.T) {
 	t.Logf("60 recipes, 8 jobs: %s", time.Since(start).Round(time.Second))
 	assert.Check(t, is.Len(rep.Recipes, 60))
 	for _, r := range rep.Recipes {
-		assert.Check(t, is.Equal(r.Status, driver.StatusBuilt), "%s: %s", r.Name, r.Error)
+		assert.Check(t, is.Equal(r.Status, report.StatusBuilt), "%s: %s", r.Name, r.Error)
 	}
 	assert.Check(t, is.Len(listDir(t, filepath.Join(cfg.ResultDir, "packages")), 240)) // .mpm, .yaml, SBOM, provenance
 }
@@ -69,7 +69,7 @@ func TestLoadManyFiles(t *testing.T) {
 	rep, err := execute(t, context.Background(), api, cfg)
 	assert.NilError(t, err)
 	res := resultOf(t, rep, "many")
-	assert.Assert(t, is.Equal(res.Status, driver.StatusBuilt), res.Error)
+	assert.Assert(t, is.Equal(res.Status, report.StatusBuilt), res.Error)
 	t.Logf("20,000 files: built in %.1fs, package of %d bytes, run %s", res.Duration, res.Package.Size, time.Since(start).Round(time.Second))
 
 	arch, err := packager.VerifyFile(filepath.Join(cfg.ResultDir, "packages", "many.mpm"))

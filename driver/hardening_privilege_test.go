@@ -35,6 +35,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/publish"
+	"github.com/pkgdriver/pkgdriver/report"
 	"github.com/pkgdriver/pkgdriver/supplychain"
 )
 
@@ -158,7 +159,7 @@ func TestLeastPrivilege(t *testing.T) {
 			assert.NilError(t, err)
 			assert.NilError(t, <-inspected)
 			res := resultOf(t, rep, "probe")
-			assert.Assert(t, is.Equal(res.Status, driver.StatusBuilt), res.Error)
+			assert.Assert(t, is.Equal(res.Status, report.StatusBuilt), res.Error)
 
 			hc := info.HostConfig
 			assert.Check(t, !hc.Privileged, "privileged")
@@ -338,8 +339,8 @@ func TestCredentialsNeverReachRecipes(t *testing.T) {
 	inspected := stop()
 	assert.NilError(t, err)
 	assert.NilError(t, <-released)
-	assert.Check(t, is.Equal(rep.Status, "ok"), out.String())
-	assert.Check(t, is.Equal(resultOf(t, rep, "greeter").Test.Status, driver.TestPassed))
+	assert.Check(t, is.Equal(rep.Status, report.RunOK), out.String())
+	assert.Check(t, is.Equal(resultOf(t, rep, "greeter").Test.Status, report.TestPassed))
 
 	roles := map[string]bool{}
 	texts := []string{out.String(), logged.String()}

@@ -19,6 +19,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 var runCounter atomic.Int64
@@ -60,7 +61,7 @@ func testConfig(t *testing.T, recipesDir, resultDir string) (*driver.Config, *by
 }
 
 // execute runs the pipeline and checks that nothing of the run is left on the engine.
-func execute(t *testing.T, ctx context.Context, api client.APIClient, cfg *driver.Config) (*driver.Report, error) {
+func execute(t *testing.T, ctx context.Context, api client.APIClient, cfg *driver.Config) (*report.Report, error) {
 	t.Helper()
 	rep, err := driver.Execute(ctx, cfg, docker.Wrap(api))
 	containers, volumes := testutil.Leftovers(t, api, cfg.RunID)
@@ -71,7 +72,7 @@ func execute(t *testing.T, ctx context.Context, api client.APIClient, cfg *drive
 	return rep, err
 }
 
-func resultOf(t *testing.T, rep *driver.Report, name string) driver.RecipeResult {
+func resultOf(t *testing.T, rep *report.Report, name string) report.RecipeResult {
 	t.Helper()
 	for _, r := range rep.Recipes {
 		if r.Name == name {
@@ -79,7 +80,7 @@ func resultOf(t *testing.T, rep *driver.Report, name string) driver.RecipeResult
 		}
 	}
 	t.Fatalf("no result for %s in %+v", name, rep.Recipes)
-	return driver.RecipeResult{}
+	return report.RecipeResult{}
 }
 
 func readFile(t *testing.T, path string) string {

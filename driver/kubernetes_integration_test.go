@@ -17,6 +17,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/engine/kubernetes"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // onCluster is the Kubernetes runner of `pkgdriver run --runner kubernetes`: pods on the test
@@ -51,7 +52,7 @@ func TestKubernetesSamePackages(t *testing.T) {
 	testutil.Recipe(t, recipes, "failing", script(`echo "about to fail"`, `exit 3`), nil)
 	testutil.Recipe(t, recipes, "slow", script(`sleep 600`), nil)
 
-	run := func(ctx context.Context, eng engine.Engine, result string) (*driver.Report, string) {
+	run := func(ctx context.Context, eng engine.Engine, result string) (*report.Report, string) {
 		cfg, out := testConfig(t, recipes, result)
 		cfg.SkipTests = false
 		cfg.Accel = driver.AccelTCG
@@ -79,7 +80,7 @@ func TestKubernetesSamePackages(t *testing.T) {
 
 	for _, name := range []string{"greeter", "plain"} {
 		d, kr := resultOf(t, onDocker, name), resultOf(t, onKube, name)
-		assert.Check(t, kr.Status == driver.StatusBuilt, "%s on kubernetes: %s %s", name, kr.Status, kr.Error)
+		assert.Check(t, kr.Status == report.StatusBuilt, "%s on kubernetes: %s %s", name, kr.Status, kr.Error)
 		if d.Package == nil || kr.Package == nil {
 			t.Errorf("%s: no package (docker %+v, kubernetes %+v)", name, d.Package, kr.Package)
 			continue
@@ -89,16 +90,16 @@ func TestKubernetesSamePackages(t *testing.T) {
 			"%s: the .mpm files differ", name)
 	}
 	greeter := resultOf(t, onKube, "greeter").Test
-	assert.Check(t, greeter != nil && greeter.Status == driver.TestPassed, "greeter's demo in a pod: %+v", greeter)
+	assert.Check(t, greeter != nil && greeter.Status == report.TestPassed, "greeter's demo in a pod: %+v", greeter)
 	assert.Check(t, is.Contains(readFile(t, filepath.Join(kubeDir, "log", "greeter.test.log")), "Hello, unikernel!"))
 
 	failing := resultOf(t, onKube, "failing")
-	assert.Check(t, failing.Status == driver.StatusFailed, "%+v", failing)
+	assert.Check(t, failing.Status == report.StatusFailed, "%+v", failing)
 	assert.Check(t, failing.ExitCode != nil && *failing.ExitCode == 3, "exit code %v", failing.ExitCode)
 	assert.Check(t, is.Contains(readFile(t, filepath.Join(kubeDir, "log", "failing.log")), "about to fail"))
 
 	slow := resultOf(t, onKube, "slow")
-	assert.Check(t, slow.Status == driver.StatusTimedOut, "%+v", slow)
+	assert.Check(t, slow.Status == report.StatusTimedOut, "%+v", slow)
 	assert.Check(t, is.Contains(slow.Error, "40s"), "%s", slow.Error)
 
 	t.Run("interrupted", func(t *testing.T) {
@@ -126,7 +127,7 @@ func TestKubernetesSamePackages(t *testing.T) {
 		assert.Check(t, is.Len(podsLeft(t, k, cfg.RunID), 0), "pods left after Ctrl-C")
 		if rep != nil {
 			for _, r := range rep.Recipes {
-				assert.Check(t, r.Status != driver.StatusBuilt, "%s: %s", r.Name, r.Status)
+				assert.Check(t, r.Status != report.StatusBuilt, "%s: %s", r.Name, r.Status)
 			}
 		}
 	})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/internal/linetail"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // liveView shows progress. On a terminal: one line per running recipe with its elapsed time and
@@ -50,7 +51,7 @@ func (v *liveView) Started(name string, tail *linetail.Tail) {
 	}
 }
 
-func (v *liveView) Done(res *RecipeResult) {
+func (v *liveView) Done(res *report.RecipeResult) {
 	v.mu.Lock()
 	delete(v.running, res.Name)
 	v.done++

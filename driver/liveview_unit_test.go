@@ -31,22 +31,3 @@ func TestLiveViewEscapesNames(t *testing.T) {
 	assert.Check(t, !strings.ContainsAny(got, "\x1b\x07"), "%q", got) // the first draw moves no cursor
 	assert.Check(t, is.Equal(strings.Count(got, "\n"), 3), "one line per recipe and the counts: %q", got)
 }
-
-// TestResultsListEscapesNames: what the summary and every report are made from carries a refused
-// name escaped, while the run keeps looking it up by its real name.
-func TestResultsListEscapesNames(t *testing.T) {
-	t.Parallel()
-	res := newResults([]string{evilName, "good"})
-	res.set(&RecipeResult{Name: evilName, Status: StatusFailed})
-	got, ok := res.get(evilName)
-	assert.Assert(t, ok)
-	assert.Check(t, is.Equal(got.Status, StatusFailed))
-	list := res.list()
-	assert.Check(t, is.Equal(list[0].Name, strconv.Quote(evilName)))
-	assert.Check(t, is.Equal(list[1].Name, "good"))
-
-	var out bytes.Buffer
-	printSummary(&out, &Report{Recipes: list})
-	assert.Check(t, !strings.ContainsAny(out.String(), "\x1b\x07"), "%q", out.String())
-	assert.Check(t, is.Contains(out.String(), strconv.Quote(evilName)))
-}

@@ -14,8 +14,8 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
-	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // TestRunLocked runs real `pkgdriver run` processes on one result directory: while the first
@@ -63,7 +63,7 @@ func TestRunLocked(t *testing.T) {
 	_, err = os.Stat(filepath.Join(result, ".pkgdriver", "lock"))
 	assert.Check(t, os.IsNotExist(err), "lock left: %v", err)
 	assert.Equal(t, readFile(t, filepath.Join(result, "report.prev.json")), firstReport)
-	var prev driver.Report
+	var prev report.Report
 	assert.NilError(t, json.Unmarshal([]byte(firstReport), &prev))
 	page := readFile(t, filepath.Join(result, "report.html"))
 	assert.Check(t, is.Contains(page, `data-recipe="slow" data-build="built"`))

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // changes is how a local checkout differs from its commit: what `git status` reports (staged,
@@ -158,7 +160,7 @@ const maxListedChanges = 25
 
 func (e *DirtySourceError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "--osv-src %s differs from its commit %s", e.Dir, shortCommit(e.Commit))
+	fmt.Fprintf(&b, "--osv-src %s differs from its commit %s", e.Dir, report.ShortCommit(e.Commit))
 	for _, m := range e.Missing {
 		fmt.Fprintf(&b, "\n  submodule %s is not initialised: run git -C %s submodule update --init %s", m, e.Dir, m)
 	}
@@ -177,7 +179,7 @@ func (e *DirtySourceError) Error() string {
 		}
 	}
 	fmt.Fprintf(&b, "\n%s, or build the tree as it is with --allow-dirty (then labelled and tagged %s%s)",
-		fix, shortCommit(e.Commit), dirtySuffix)
+		fix, report.ShortCommit(e.Commit), dirtySuffix)
 	return b.String()
 }
 

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // osvSource is where the toolchain's OSv tree comes from: a local checkout (Dir set) or a
@@ -42,7 +44,7 @@ func (s *osvSource) LabelCommit() string {
 }
 
 // dirtySuffix marks a commit built from a tree that differs from it.
-const dirtySuffix = "-dirty"
+const dirtySuffix = report.DirtySuffix
 
 var fullCommit = regexp.MustCompile(`^[0-9a-f]{40}$`)
 

@@ -23,6 +23,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // withFlag returns args with flag's value replaced.
@@ -49,9 +50,9 @@ func runBinary(t *testing.T, args ...string) (int, string) {
 	return 0, ""
 }
 
-func readReport(t *testing.T, result string) driver.Report {
+func readReport(t *testing.T, result string) report.Report {
 	t.Helper()
-	var rep driver.Report
+	var rep report.Report
 	assert.NilError(t, json.Unmarshal([]byte(readFile(t, filepath.Join(result, "report.json"))), &rep))
 	return rep
 }
@@ -106,9 +107,9 @@ func TestDirtyOSvSource(t *testing.T) {
 	assert.Check(t, is.Contains(out, "untracked: NOTES"))
 	assert.Check(t, is.Contains(out, "--allow-dirty"))
 	refused := readReport(t, result)
-	assert.Check(t, is.Equal(refused.Status, "error"))
+	assert.Check(t, is.Equal(refused.Status, report.RunError))
 	assert.Check(t, is.Contains(refused.Error, "modified: kernel/kernel.c"))
-	assert.Check(t, is.Equal(resultOf(t, &refused, "plain").Status, driver.StatusNotStarted))
+	assert.Check(t, is.Equal(resultOf(t, &refused, "plain").Status, report.StatusNotStarted))
 	dirtyImages, err := api.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", repo))})
 	assert.NilError(t, err)
 	for _, img := range dirtyImages {
@@ -117,7 +118,7 @@ func TestDirtyOSvSource(t *testing.T) {
 		assert.Check(t, !built || !strings.HasSuffix(img.Labels["pkgdriver.osv.commit"], clean.Commit+"-dirty"), "refused, yet built: %s", img.ID)
 	}
 
-	dirty := func() *driver.Toolchain {
+	dirty := func() *report.Toolchain {
 		t.Helper()
 		code, out := runBinary(t, append(args, "--allow-dirty")...)
 		assert.Assert(t, code == 0, out)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // Stage is one step of the pipeline.
@@ -46,7 +48,7 @@ func stages() []Stage {
 // cfg.Wait). Whatever happens once the lock is held, the run's own resources are removed and
 // the report is written, also when the run could not start (the engine did not answer, the
 // toolchain image failed); the returned report says how each recipe ended.
-func Execute(ctx context.Context, cfg *Config, eng engine.Engine) (*Report, error) {
+func Execute(ctx context.Context, cfg *Config, eng engine.Engine) (*report.Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -55,7 +57,7 @@ func Execute(ctx context.Context, cfg *Config, eng engine.Engine) (*Report, erro
 	}
 	r := &Run{
 		Config: cfg,
-		Layout: Layout{Root: cfg.ResultDir},
+		Layout: resultdir.Layout{Root: cfg.ResultDir},
 		Start:  time.Now(),
 		Engine: eng,
 	}

@@ -3,6 +3,8 @@ package driver
 import (
 	"context"
 	"errors"
+
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // ErrNotPublished marks a publish refused because the run did not build and pass every
@@ -23,7 +25,7 @@ func (publishStage) Run(ctx context.Context, r *Run) error {
 	if r.Results == nil {
 		return errSkip{"no recipe was selected"}
 	}
-	rep := &Report{RunID: r.Config.RunID, Start: r.Start.UTC(), Toolchain: r.Toolchain, Recipes: r.Results.list()}
+	rep := &report.Report{RunID: r.Config.RunID, Start: r.Start.UTC(), Toolchain: r.Toolchain.record(), Recipes: r.Results.list()}
 	err := r.Config.Publish(ctx, r.Engine, rep)
 	if errors.Is(err, ErrNotPublished) {
 		return errSkip{err.Error()}

@@ -11,8 +11,10 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/publish"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // TestPublishRunPush runs the whole pipeline with --push against a registry with basic auth, the
@@ -37,12 +39,12 @@ func TestPublishRunPush(t *testing.T) {
 	cfg.Accel = driver.AccelTCG // nothing boots; no KVM probe
 	rep, err := execute(t, ctx, api, cfg)
 	assert.NilError(t, err)
-	assert.Equal(t, rep.Status, "ok")
+	assert.Equal(t, rep.Status, report.RunOK)
 
 	tag := publish.PublishTag(rep.Start, rep.Toolchain.ShortCommit())
 	assert.DeepEqual(t, testutil.RegistryTags(t, addr, "pkgdriver/capstan-packages", user, secret), []string{tag, "latest"})
 	assert.DeepEqual(t, testutil.RegistryTags(t, addr, "pkgdriver/capstan-packages-packages", user, secret), []string{tag, "latest"})
-	l := driver.Layout{Root: result}
+	l := resultdir.Layout{Root: result}
 	var pub publish.Publication
 	assert.NilError(t, json.Unmarshal([]byte(readFile(t, l.PublishRecord())), &pub))
 	assert.Check(t, is.Equal(pub.RunID, cfg.RunID))

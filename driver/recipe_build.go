@@ -16,7 +16,10 @@ import (
 	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/internal/linetail"
 	"github.com/pkgdriver/pkgdriver/internal/tarball"
+
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // Where things are inside a recipe container.
@@ -38,15 +41,15 @@ type recipeBuild struct {
 	run    *Run
 	recipe *recipe.Recipe
 	tail   *linetail.Tail
-	res    *RecipeResult
+	res    *report.RecipeResult
 	key    string // the cache key, when caching is on
 	// content is the recipe's content hash, once computed (contentHash).
 	content string
 }
 
-func (b *recipeBuild) Run(ctx context.Context) *RecipeResult {
+func (b *recipeBuild) Run(ctx context.Context) *report.RecipeResult {
 	r, rc := b.run, b.recipe
-	b.res = &RecipeResult{
+	b.res = &report.RecipeResult{
 		Name: rc.Name, Start: time.Now().UTC(),
 		ImageID: r.Toolchain.ID, OSVCommit: r.Toolchain.Commit,
 	}
@@ -56,10 +59,10 @@ func (b *recipeBuild) Run(ctx context.Context) *RecipeResult {
 	err := b.buildCached(ctx)
 	b.res.Duration = math.Round(time.Since(b.res.Start).Seconds()*1000) / 1000
 	b.finish(ctx, err)
-	if err == nil && b.res.Status == StatusBuilt && b.key != "" {
+	if err == nil && b.res.Status == report.StatusBuilt && b.key != "" {
 		e := &cacheEntry{Key: b.key, SHA256: b.res.Package.SHA256, Size: b.res.Package.Size,
 			Built: b.res.Start, RunID: r.Config.RunID, Seconds: b.res.Duration}
-		if err := r.Layout.writeCache(rc.Name, e); err != nil {
+		if err := resultdir.WriteState(r.Layout.CacheFile(rc.Name), e); err != nil {
 			r.Config.Log.Warn().Err(err).Str("recipe", rc.Name).Msg("cache entry not written")
 		}
 	}
@@ -78,7 +81,7 @@ func (b *recipeBuild) buildCached(ctx context.Context) error {
 	b.key, b.res.CacheKey = key, key
 	if e, ok := b.cached(key); ok {
 		b.res.Cached = true
-		b.res.Package = &Artifact{Path: filepath.Join("packages", b.recipe.Name+".mpm"), SHA256: e.SHA256, Size: e.Size}
+		b.res.Package = &report.Artifact{Path: filepath.Join("packages", b.recipe.Name+".mpm"), SHA256: e.SHA256, Size: e.Size}
 		if err := b.refreshSupplyChain(ctx, e); err != nil {
 			return b.fail("attest", err)
 		}
@@ -92,17 +95,17 @@ func (b *recipeBuild) finish(ctx context.Context, err error) {
 	var timedOut errTimedOut
 	switch {
 	case err == nil && res.Cached:
-		res.Status = StatusCached
+		res.Status = report.StatusCached
 		return
 	case err == nil:
-		res.Status = StatusBuilt
+		res.Status = report.StatusBuilt
 		return
 	case errors.As(err, &timedOut):
-		res.Status = StatusTimedOut
+		res.Status = report.StatusTimedOut
 	case ctx.Err() != nil:
-		res.Status = StatusCancelled
+		res.Status = report.StatusCancelled
 	default:
-		res.Status = StatusFailed
+		res.Status = report.StatusFailed
 	}
 	res.Error = err.Error()
 	res.LogTail = b.tail.Lines()

@@ -16,8 +16,8 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
-	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // TestRecipeTreeLinks: symlinks in a recipe tree that resolve inside the recipes directory reach
@@ -61,7 +61,7 @@ func TestRecipeTreeLinks(t *testing.T) {
 	rep, err := execute(t, ctx, api, cfg)
 	assert.NilError(t, err)
 	res := resultOf(t, rep, "linked")
-	assert.Assert(t, is.Equal(res.Status, driver.StatusBuilt), "%s\n%s", res.Error, readFile(t, filepath.Join(result, "log", "linked.log")))
+	assert.Assert(t, is.Equal(res.Status, report.StatusBuilt), "%s\n%s", res.Error, readFile(t, filepath.Join(result, "log", "linked.log")))
 	seen := filepath.Join(result, "intermediate", "linked", "seen.txt")
 	assert.Check(t, is.Equal(readFile(t, seen), "sibling data one\ndeep\ncommon through a link\n"))
 	readme := filepath.Join(result, "intermediate", "linked", "meta", "README.md")
@@ -71,7 +71,7 @@ func TestRecipeTreeLinks(t *testing.T) {
 	assert.Check(t, is.Equal(readFile(t, readme), "# shared readme\n"))
 
 	host := resultOf(t, rep, "hostlink")
-	assert.Check(t, is.Equal(host.Status, driver.StatusFailed))
+	assert.Check(t, is.Equal(host.Status, report.StatusFailed))
 	assert.Check(t, is.Equal(host.Phase, "validate"))
 	assert.Check(t, is.Contains(host.Error, `recipe "hostlink": data/host: symlink to "/etc/hostname": leads outside the recipes directory`))
 	assert.Check(t, host.ExitCode == nil, "a container ran")
@@ -83,7 +83,7 @@ func TestRecipeTreeLinks(t *testing.T) {
 	rep, err = execute(t, ctx, api, cfg)
 	assert.NilError(t, err)
 	res = resultOf(t, rep, "linked")
-	assert.Check(t, is.Equal(res.Status, driver.StatusBuilt), "the edited link target did not change the cache key")
+	assert.Check(t, is.Equal(res.Status, report.StatusBuilt), "the edited link target did not change the cache key")
 	assert.Check(t, is.Equal(readFile(t, seen), "sibling data two\ndeep\ncommon through a link\n"))
 }
 
@@ -139,16 +139,16 @@ func TestRefusedNamesMakeNoFiles(t *testing.T) {
 		assert.Check(t, is.DeepEqual(got, want), "%s/", dir)
 	}
 
-	var rep driver.Report
+	var rep report.Report
 	assert.NilError(t, json.Unmarshal(readOptional(filepath.Join(result, "report.json")), &rep))
 	for _, name := range refused {
 		res := resultOf(t, &rep, strconv.Quote(name))
-		assert.Check(t, is.Equal(res.Status, driver.StatusFailed))
+		assert.Check(t, is.Equal(res.Status, report.StatusFailed))
 		assert.Check(t, is.Equal(res.Phase, "validate"))
 		assert.Check(t, is.Equal(res.Log, ""), "%q has a log", name)
 		assert.Check(t, is.Contains(res.Error, "invalid package name"))
 	}
-	assert.Check(t, is.Equal(resultOf(t, &rep, "good").Status, driver.StatusBuilt))
+	assert.Check(t, is.Equal(resultOf(t, &rep, "good").Status, report.StatusBuilt))
 	junit := readOptional(filepath.Join(result, "junit.xml"))
 	assert.Check(t, xmlWellFormed(junit))
 	assert.Check(t, is.Contains(string(junit), `name="&#34;evil\x1b]0;pwned\atitle&#34;"`))

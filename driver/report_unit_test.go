@@ -16,30 +16,33 @@ import (
 	"github.com/rs/zerolog"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // unitRun is a run that got as far as building, with one recipe in each state; queued is the
 // one that never started.
-func unitRun(t *testing.T, statuses map[string]Status) (*Run, *bytes.Buffer) {
+func unitRun(t *testing.T, statuses map[string]report.Status) (*Run, *bytes.Buffer) {
 	t.Helper()
 	var out bytes.Buffer
 	names := []string{"a-built", "b-failed", "c-timedout", "d-queued", "e-cancelled"}
 	r := &Run{
 		Config:    &Config{RunID: "20240102T030405-42", Version: "test", Out: &out, Log: zerolog.Nop()},
-		Layout:    Layout{Root: filepath.Join(t.TempDir(), "result")},
+		Layout:    resultdir.Layout{Root: filepath.Join(t.TempDir(), "result")},
 		Start:     time.Now().Add(-2 * time.Second),
-		Toolchain: &Toolchain{ID: "sha256:tc", Commit: "0123456789"},
+		Toolchain: &Toolchain{Toolchain: report.Toolchain{ID: "sha256:tc", Commit: "0123456789"}},
 		Accel:     AccelTCG,
 		Results:   newResults(names),
 	}
 	exit := 1
 	for _, n := range names {
 		st := statuses[n]
-		if st == "" || st == StatusQueued {
+		if st == "" || st == report.StatusQueued {
 			continue
 		}
-		res := &RecipeResult{Name: n, Status: st, Duration: 1.25, Log: "log/" + n + ".log"}
-		if st != StatusBuilt {
+		res := &report.RecipeResult{Name: n, Status: st, Duration: 1.25, Log: "log/" + n + ".log"}
+		if st != report.StatusBuilt {
 			res.Error = "recipe " + n + ": " + string(st)
 			res.LogTail = []string{n + " said goodbye"}
 			res.ExitCode = &exit
@@ -49,47 +52,47 @@ func unitRun(t *testing.T, statuses map[string]Status) (*Run, *bytes.Buffer) {
 	return r, &out
 }
 
-var unitMixed = map[string]Status{
-	"a-built": StatusBuilt, "b-failed": StatusFailed, "c-timedout": StatusTimedOut,
-	"d-queued": StatusQueued, "e-cancelled": StatusCancelled,
+var unitMixed = map[string]report.Status{
+	"a-built": report.StatusBuilt, "b-failed": report.StatusFailed, "c-timedout": report.StatusTimedOut,
+	"d-queued": report.StatusQueued, "e-cancelled": report.StatusCancelled,
 }
 
 func TestWriteReport(t *testing.T) {
 	t.Parallel()
-	allBuilt := map[string]Status{}
+	allBuilt := map[string]report.Status{}
 	for n := range unitMixed {
-		allBuilt[n] = StatusBuilt
+		allBuilt[n] = report.StatusBuilt
 	}
 	tests := []struct {
 		name       string
-		statuses   map[string]Status
+		statuses   map[string]report.Status
 		runErr     error
-		wantStatus string
-		wantQueued Status // what d-queued ends as
+		wantStatus report.RunStatus
+		wantQueued report.Status // what d-queued ends as
 		wantCounts string
 		wantError  string
 	}{
-		{name: "all built", statuses: allBuilt, wantStatus: "ok", wantQueued: StatusBuilt, wantCounts: "5 built in 2s"},
+		{name: "all built", statuses: allBuilt, wantStatus: "ok", wantQueued: report.StatusBuilt, wantCounts: "5 built in 2s"},
 		{
-			name: "some failed", statuses: unitMixed, wantStatus: "failed", wantQueued: StatusQueued,
+			name: "some failed", statuses: unitMixed, wantStatus: "failed", wantQueued: report.StatusQueued,
 			wantCounts: "1 built, 1 failed, 1 timed out, 1 cancelled, 1 queued in 2s",
 		},
 		{
 			name: "interrupted", statuses: unitMixed, runErr: context.Canceled, wantStatus: "cancelled",
-			wantQueued: StatusCancelled, wantCounts: "1 built, 1 failed, 1 timed out, 2 cancelled in 2s",
+			wantQueued: report.StatusCancelled, wantCounts: "1 built, 1 failed, 1 timed out, 2 cancelled in 2s",
 			wantError: "context canceled",
 		},
 		{
 			name: "interrupted, wrapped", statuses: unitMixed, runErr: fmt.Errorf("build recipes: %w", context.Canceled),
-			wantStatus: "cancelled", wantQueued: StatusCancelled, wantError: "build recipes: context canceled",
+			wantStatus: "cancelled", wantQueued: report.StatusCancelled, wantError: "build recipes: context canceled",
 		},
 		{
 			name: "not confirmed", statuses: unitMixed, runErr: fmt.Errorf("%w: not confirmed", errInterrupted),
-			wantStatus: "cancelled", wantQueued: StatusCancelled, wantError: "interrupted: not confirmed",
+			wantStatus: "cancelled", wantQueued: report.StatusCancelled, wantError: "interrupted: not confirmed",
 		},
 		{
 			name: "run error", statuses: unitMixed, runErr: errors.New("engine went away\ndetails"), wantStatus: "error",
-			wantQueued: StatusNotStarted, wantError: "engine went away\ndetails",
+			wantQueued: report.StatusNotStarted, wantError: "engine went away\ndetails",
 			wantCounts: "1 built, 1 failed, 1 timed out, 1 cancelled, 1 not started in 2s",
 		},
 	}
@@ -102,9 +105,9 @@ func TestWriteReport(t *testing.T) {
 			assert.Equal(t, r.Report, rep)
 			assert.Equal(t, rep.Status, tc.wantStatus)
 			assert.Equal(t, rep.Error, tc.wantError)
-			assert.Equal(t, rep.Failed(), tc.wantStatus != "ok")
+			assert.Equal(t, rep.Failed(), tc.wantStatus != report.RunOK)
 			assert.Equal(t, rep.RunID, "20240102T030405-42")
-			assert.Equal(t, rep.Accel, AccelTCG)
+			assert.Equal(t, rep.Accel, string(AccelTCG))
 			assert.Assert(t, rep.Duration >= 2 && rep.Duration < 60, "duration %v", rep.Duration)
 
 			var got []string
@@ -113,7 +116,7 @@ func TestWriteReport(t *testing.T) {
 			}
 			assert.DeepEqual(t, got, []string{"a-built", "b-failed", "c-timedout", "d-queued", "e-cancelled"})
 			assert.Equal(t, rep.Recipes[3].Status, tc.wantQueued)
-			if tc.wantQueued == StatusNotStarted { // the run's reason, its first line
+			if tc.wantQueued == report.StatusNotStarted { // the run's reason, its first line
 				assert.Equal(t, rep.Recipes[3].Error, "not started: the run failed first: engine went away")
 			}
 
@@ -122,7 +125,7 @@ func TestWriteReport(t *testing.T) {
 			assert.NilError(t, err)
 			assert.Check(t, bytes.HasSuffix(data, []byte("}\n")))
 			assert.Check(t, is.Contains(string(data), `"pkgdriver_version": "test"`))
-			var back Report
+			var back report.Report
 			assert.NilError(t, json.Unmarshal(data, &back))
 			assert.Equal(t, back.Status, rep.Status)
 			assert.Equal(t, back.Toolchain.ID, "sha256:tc")
@@ -144,7 +147,7 @@ func TestWriteReport(t *testing.T) {
 				assert.Check(t, is.Regexp(`(?m)^`+res.Name+`\s+`+string(res.Status)+`\s`, s))
 				tail := res.Name + " said goodbye"
 				switch {
-				case res.Status == StatusBuilt || res.Status == StatusQueued || res.Status == StatusNotStarted:
+				case res.Status == report.StatusBuilt || res.Status == report.StatusQueued || res.Status == report.StatusNotStarted:
 					assert.Check(t, !strings.Contains(s, tail), "tail of %s printed", res.Name)
 				case res.LogTail == nil: // cancelled while queued: it never ran, it has no log
 					assert.Check(t, is.Regexp(`(?m)^`+res.Name+`\b.*\b`+string(res.Status)+`:`, s))
@@ -161,20 +164,55 @@ func TestWriteReport(t *testing.T) {
 	}
 }
 
-func TestPrintSummaryNothingToSay(t *testing.T) {
+// writeReport keeps the report it replaces as report.prev.json, and report.html compares the two.
+func TestWriteReportHTMLAndPrevious(t *testing.T) {
 	t.Parallel()
-	var out bytes.Buffer
-	printSummary(&out, &Report{})
-	assert.Equal(t, out.String(), "")
-	printSummary(nil, &Report{Recipes: []RecipeResult{{Name: "a", Status: StatusBuilt}}}) // no writer: no panic
-}
-
-func TestReportFailed(t *testing.T) {
-	t.Parallel()
-	for _, st := range []Status{StatusQueued, StatusFailed, StatusTimedOut, StatusCancelled} {
-		rep := &Report{Recipes: []RecipeResult{{Status: StatusBuilt}, {Status: st}}}
-		assert.Check(t, rep.Failed(), "%s counts as a failure", st)
+	root := filepath.Join(t.TempDir(), "result")
+	run := func(runID string, st report.Status) *Run {
+		r := &Run{
+			Config:  &Config{RunID: runID, Version: "test", Log: zerolog.Nop()},
+			Layout:  resultdir.Layout{Root: root},
+			Start:   time.Now(),
+			Results: newResults([]string{"a"}),
+		}
+		r.Results.set(&report.RecipeResult{Name: "a", Status: st, Start: time.Now(), Duration: 1, Log: "log/a.log"})
+		return r
 	}
-	assert.Check(t, !(&Report{}).Failed(), "an empty run did not fail")
-	assert.Check(t, !(&Report{Recipes: []RecipeResult{{Status: StatusBuilt}}}).Failed())
+	l := resultdir.Layout{Root: root}
+
+	_, err := writeReport(run("first", report.StatusBuilt), nil)
+	assert.NilError(t, err)
+	first, err := os.ReadFile(l.Report())
+	assert.NilError(t, err)
+	_, err = os.Stat(l.PrevReport())
+	assert.Check(t, os.IsNotExist(err), "no previous run yet")
+	page, err := os.ReadFile(l.HTMLReport())
+	assert.NilError(t, err)
+	assert.Check(t, is.Contains(string(page), `data-recipe="a" data-build="built"`))
+	assert.Check(t, !strings.Contains(string(page), `id="changes"`))
+
+	_, err = writeReport(run("second", report.StatusFailed), nil)
+	assert.NilError(t, err)
+	prev, err := os.ReadFile(l.PrevReport())
+	assert.NilError(t, err)
+	assert.Equal(t, string(prev), string(first), "report.prev.json is the first run's report.json")
+	var cur report.Report
+	data, err := os.ReadFile(l.Report())
+	assert.NilError(t, err)
+	assert.NilError(t, json.Unmarshal(data, &cur))
+	assert.Equal(t, cur.RunID, "second")
+	page, err = os.ReadFile(l.HTMLReport())
+	assert.NilError(t, err)
+	assert.Check(t, is.Contains(string(page), `id="changes"`))
+	changes := string(page)
+	assert.Check(t, is.Contains(changes, "Compared with run <span class=\"mono\">first</span>"))
+	assert.Check(t, is.Contains(changes, "<code>a</code>: build failed (was: build built)"))
+
+	entries, err := os.ReadDir(root)
+	assert.NilError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.DeepEqual(t, names, []string{"junit.xml", "report.html", "report.json", "report.prev.json"})
 }

@@ -1,12 +1,13 @@
 package driver
 
 import (
-	"strings"
 	"time"
 
 	"github.com/pkgdriver/pkgdriver/engine"
 
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // Run is the state one pipeline run shares between its stages. Stages read what earlier stages
@@ -15,7 +16,7 @@ type Run struct {
 	Config *Config
 	// Engine runs the run's containers; the stages reach the engine through it only.
 	Engine engine.Engine
-	Layout Layout
+	Layout resultdir.Layout
 	Start  time.Time
 
 	Catalog  *recipe.Catalog
@@ -33,12 +34,12 @@ type Run struct {
 	SupplyChain *supplyChain
 
 	Results *results
-	Loader  *Artifact
+	Loader  *report.Artifact
 	// ZFSBuilder is the delivered repository/osv-zfs-builder image, when OSv's build made one.
-	ZFSBuilder *Artifact
-	Report     *Report
+	ZFSBuilder *report.Artifact
+	Report     *report.Report
 
-	lock *ResultLock
+	lock *resultdir.ResultLock
 	// closeEngine closes an engine the run connected to itself (engineStage).
 	closeEngine func() error
 }
@@ -49,33 +50,17 @@ func (r *Run) releaseLock() {
 	}
 }
 
-// Toolchain describes the toolchain image a run uses.
+// Toolchain describes the toolchain image a run uses: what the report records, and the image's
+// tags in the engine, so that a tag already there is not written again.
 type Toolchain struct {
-	ID         string    `json:"id"`
-	Tags       []string  `json:"tags"`
-	Commit     string    `json:"osv_commit"`
-	CommitTime time.Time `json:"osv_commit_time"`
-	Describe   string    `json:"osv_version"`
-	Platform   string    `json:"platform"`
-	InputHash  string    `json:"input_hash"`
-	Reused     bool      `json:"reused"`
-	repoTags   []string
+	report.Toolchain
+	repoTags []string
 }
 
-// ShortCommit is the commit abbreviated the way image tags and index.yaml use it.
-// A dirty tree's commit keeps its suffix: abcdef0-dirty.
-func (t *Toolchain) ShortCommit() string { return shortCommit(t.Commit) }
-
-// Dirty reports whether the image was built from a tree that differs from its commit.
-func (t *Toolchain) Dirty() bool { return strings.HasSuffix(t.Commit, dirtySuffix) }
-
-func shortCommit(c string) string {
-	base, dirty := strings.CutSuffix(c, dirtySuffix)
-	if len(base) > 7 {
-		base = base[:7]
+// record is what the report records of t, nil for none.
+func (t *Toolchain) record() *report.Toolchain {
+	if t == nil {
+		return nil
 	}
-	if dirty {
-		return base + dirtySuffix
-	}
-	return base
+	return &t.Toolchain
 }

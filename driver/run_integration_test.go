@@ -14,10 +14,10 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
-	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // TestRunRecipes runs four recipes with --jobs 3 through the real engine: one delivering files,
@@ -60,18 +60,18 @@ func TestRunRecipes(t *testing.T) {
 	assert.NilError(t, err)
 	t.Log(out.String())
 
-	assert.Equal(t, resultOf(t, rep, "good").Status, driver.StatusBuilt)
-	assert.Equal(t, resultOf(t, rep, "flaky").Status, driver.StatusBuilt)
-	assert.Equal(t, resultOf(t, rep, "chatty").Status, driver.StatusBuilt)
+	assert.Equal(t, resultOf(t, rep, "good").Status, report.StatusBuilt)
+	assert.Equal(t, resultOf(t, rep, "flaky").Status, report.StatusBuilt)
+	assert.Equal(t, resultOf(t, rep, "chatty").Status, report.StatusBuilt)
 	slow := resultOf(t, rep, "slow")
-	assert.Equal(t, slow.Status, driver.StatusTimedOut)
+	assert.Equal(t, slow.Status, report.StatusTimedOut)
 	assert.Check(t, is.Contains(slow.Error, "timed out after 20s"))
 	assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "log", "slow.log")), "started"))
 	assert.Check(t, rep.Failed())
 	assert.Check(t, is.Contains(out.String(), "slow"))
 
 	// report.json on disk says the same.
-	var onDisk driver.Report
+	var onDisk report.Report
 	assert.NilError(t, json.Unmarshal([]byte(readFile(t, filepath.Join(result, "report.json"))), &onDisk))
 	assert.Equal(t, len(onDisk.Recipes), 4)
 	assert.Equal(t, onDisk.Toolchain.Describe, testutil.StandinVersion)
@@ -122,7 +122,7 @@ func TestRunRecipes(t *testing.T) {
 	rep2, err := execute(t, ctx, api, cfg2)
 	assert.NilError(t, err)
 	flaky := resultOf(t, rep2, "flaky")
-	assert.Equal(t, flaky.Status, driver.StatusFailed)
+	assert.Equal(t, flaky.Status, report.StatusFailed)
 	assert.Equal(t, *flaky.ExitCode, 3)
 	assert.Equal(t, flaky.Phase, "build")
 	assert.Check(t, is.Contains(flaky.Error, "exited with status 3"))
@@ -150,8 +150,8 @@ func TestOSvTreeIsolation(t *testing.T) {
 	cfg.Recipes = recipe.Selection{Names: []string{"a-writer", "b-reader"}}
 	rep, err := execute(t, context.Background(), api, cfg)
 	assert.NilError(t, err)
-	assert.Equal(t, resultOf(t, rep, "a-writer").Status, driver.StatusBuilt)
-	assert.Equal(t, resultOf(t, rep, "b-reader").Status, driver.StatusBuilt, "b-reader saw a-writer's changes: %+v", resultOf(t, rep, "b-reader"))
+	assert.Equal(t, resultOf(t, rep, "a-writer").Status, report.StatusBuilt)
+	assert.Equal(t, resultOf(t, rep, "b-reader").Status, report.StatusBuilt, "b-reader saw a-writer's changes: %+v", resultOf(t, rep, "b-reader"))
 
 	cfg, _ = testConfig(t, recipes, t.TempDir())
 	cfg.Jobs = 1
@@ -159,7 +159,7 @@ func TestOSvTreeIsolation(t *testing.T) {
 	cfg.Recipes = recipe.Selection{Names: []string{"a-writer", "c-shared"}}
 	rep, err = execute(t, context.Background(), api, cfg)
 	assert.NilError(t, err)
-	assert.Equal(t, resultOf(t, rep, "c-shared").Status, driver.StatusBuilt, "c-shared did not see the shared tree: %+v", resultOf(t, rep, "c-shared"))
+	assert.Equal(t, resultOf(t, rep, "c-shared").Status, report.StatusBuilt, "c-shared did not see the shared tree: %+v", resultOf(t, rep, "c-shared"))
 }
 
 // TestInvalidRecipeFailsAlone: an invalid recipe fails on its own line; the others build.
@@ -175,14 +175,14 @@ func TestInvalidRecipeFailsAlone(t *testing.T) {
 	cfg, _ := testConfig(t, recipes, t.TempDir())
 	rep, err := execute(t, context.Background(), api, cfg)
 	assert.NilError(t, err)
-	assert.Equal(t, resultOf(t, rep, "fine").Status, driver.StatusBuilt)
+	assert.Equal(t, resultOf(t, rep, "fine").Status, report.StatusBuilt)
 	for name, want := range map[string]string{
 		"noexec":    `build.sh`,
 		"wrongname": `meta/package.yaml: field "name": "other" differs from the recipe name "wrongname"`,
 		"nometa":    `meta/package.yaml`,
 	} {
 		res := resultOf(t, rep, name)
-		assert.Check(t, is.Equal(res.Status, driver.StatusFailed), name)
+		assert.Check(t, is.Equal(res.Status, report.StatusFailed), name)
 		assert.Check(t, is.Contains(res.Error, name), "the error names the recipe")
 		assert.Check(t, is.Contains(res.Error, want), name)
 	}

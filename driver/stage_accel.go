@@ -3,15 +3,13 @@ package driver
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 )
 
 const kvmDevice = "/dev/kvm"
@@ -39,9 +37,8 @@ func (accelStage) Run(ctx context.Context, r *Run) error {
 		r.Accel, r.Devices = AccelKVM, []string{kvmDevice}
 		return nil
 	}
-	cachePath := filepath.Join(r.Layout.State(), "accel.json")
 	var cached accelCache
-	if data, err := os.ReadFile(cachePath); err == nil && json.Unmarshal(data, &cached) == nil && cached.ImageID == r.Toolchain.ID {
+	if resultdir.ReadState(r.Layout.AccelRecord(), &cached) && cached.ImageID == r.Toolchain.ID {
 		r.setAccel(cached.Accel, cached.Reason)
 		return nil
 	}
@@ -53,8 +50,7 @@ func (accelStage) Run(ctx context.Context, r *Run) error {
 		accel, reason = AccelTCG, err.Error()
 	}
 	r.setAccel(accel, reason)
-	data, _ := json.Marshal(accelCache{ImageID: r.Toolchain.ID, Accel: accel, Reason: reason})
-	return os.WriteFile(cachePath, data, 0o644)
+	return resultdir.WriteState(r.Layout.AccelRecord(), accelCache{ImageID: r.Toolchain.ID, Accel: accel, Reason: reason})
 }
 
 func (r *Run) setAccel(a Accel, reason string) {

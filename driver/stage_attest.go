@@ -2,14 +2,10 @@ package driver
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/pkgdriver/pkgdriver/engine"
-	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/supplychain"
 )
 
@@ -57,33 +53,19 @@ func (attestStage) Run(ctx context.Context, r *Run) error {
 	return nil
 }
 
-// dpkgIndexFile is the cached Debian index of one toolchain image.
-func (l Layout) dpkgIndexFile(imageID string) string {
-	return filepath.Join(l.State(), "dpkg", strings.ReplaceAll(imageID, ":", "-")+".json")
-}
-
 // debianIndex returns the toolchain's Debian index, from the state directory when an earlier run
 // read the same image.
 func debianIndex(ctx context.Context, r *Run) (*supplychain.DebianIndex, error) {
-	cache := r.Layout.dpkgIndexFile(r.Toolchain.ID)
-	if data, err := os.ReadFile(cache); err == nil {
-		var idx supplychain.DebianIndex
-		if json.Unmarshal(data, &idx) == nil && idx.Packages != nil {
-			return &idx, nil
-		}
+	cache := r.Layout.DebianIndex(r.Toolchain.ID)
+	var cached supplychain.DebianIndex
+	if resultdir.ReadState(cache, &cached) && cached.Packages != nil {
+		return &cached, nil
 	}
 	idx, err := readDebianIndex(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	data, err := json.Marshal(idx)
-	if err == nil {
-		err = os.MkdirAll(filepath.Dir(cache), 0o755)
-	}
-	if err == nil {
-		err = fsutil.WriteFileAtomic(cache, data, 0o644)
-	}
-	if err != nil {
+	if err := resultdir.WriteState(cache, idx); err != nil {
 		r.Config.Log.Warn().Err(err).Msg("the Debian package index is not cached")
 	}
 	return idx, nil

@@ -2,13 +2,11 @@ package driver
 
 import (
 	"context"
-	"fmt"
-	"runtime/debug"
 	"slices"
 
-	"golang.org/x/sync/errgroup"
-
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // testStage boots each selected recipe's demo as a unikernel and matches its console against
@@ -25,18 +23,13 @@ func (testStage) Run(ctx context.Context, r *Run) error {
 	if err != nil {
 		return err
 	}
-	g := errgroup.Group{}
-	g.SetLimit(r.jobs())
-	for _, rc := range list {
-		if ctx.Err() != nil {
-			break
+	r.forEachRecipe(ctx, list, func(rc *recipe.Recipe) {
+		var res *report.TestResult
+		if err := r.guard(rc, "demo", func() { res = r.testRecipe(ctx, rc) }); err != nil {
+			res = &report.TestResult{Status: report.TestFailed, Phase: "internal", Error: err.Error()}
 		}
-		g.Go(func() error {
-			r.Results.setTest(rc.Name, r.testSafely(ctx, rc))
-			return nil
-		})
-	}
-	_ = g.Wait()
+		r.Results.setTest(rc.Name, res)
+	})
 	return context.Cause(ctx)
 }
 
@@ -52,40 +45,28 @@ func (r *Run) testList() ([]*recipe.Recipe, error) {
 }
 
 // testRecipe decides whether a recipe's demo can run, and runs it.
-func (r *Run) testRecipe(ctx context.Context, rc *recipe.Recipe) *TestResult {
+func (r *Run) testRecipe(ctx context.Context, rc *recipe.Recipe) *report.TestResult {
 	res, built := r.Results.get(rc.Name)
 	switch {
 	case rc.Demo == nil:
-		return &TestResult{Status: TestUntested, Reason: "the recipe has no demo"}
+		return &report.TestResult{Status: report.TestUntested, Reason: "the recipe has no demo"}
 	case ctx.Err() != nil:
-		return &TestResult{Status: TestCancelled}
-	case built && !res.Status.OK() && res.Status != StatusNotBuilt:
-		return &TestResult{Status: TestSkipped, Reason: "the build " + string(res.Status)}
+		return &report.TestResult{Status: report.TestCancelled}
+	case built && !res.Status.OK() && res.Status != report.StatusNotBuilt:
+		return &report.TestResult{Status: report.TestSkipped, Reason: "the build " + string(res.Status)}
 	case res.Cached:
-		if e, err := r.Layout.readCache(rc.Name); err == nil && e.Key == res.CacheKey && e.TestedKey == e.Key {
-			return &TestResult{Status: TestCached, Reason: "passed before with the same inputs"}
+		if e := readCache(r.Layout, rc.Name); e != nil && e.Key == res.CacheKey && e.TestedKey == e.Key {
+			return &report.TestResult{Status: report.TestCached, Reason: "passed before with the same inputs"}
 		}
 	}
 	t := (&demoTest{run: r, recipe: rc}).Run(ctx)
-	if t.Status == TestPassed && res.CacheKey != "" {
-		if e, err := r.Layout.readCache(rc.Name); err == nil && e.Key == res.CacheKey {
+	if t.Status == report.TestPassed && res.CacheKey != "" {
+		if e := readCache(r.Layout, rc.Name); e != nil && e.Key == res.CacheKey {
 			e.TestedKey = e.Key
-			if err := r.Layout.writeCache(rc.Name, e); err != nil {
+			if err := resultdir.WriteState(r.Layout.CacheFile(rc.Name), e); err != nil {
 				r.Config.Log.Warn().Err(err).Str("recipe", rc.Name).Msg("cache entry not written")
 			}
 		}
 	}
 	return t
-}
-
-// testSafely turns a panic in one recipe's test into that test's failure (see runSafely).
-func (r *Run) testSafely(ctx context.Context, rc *recipe.Recipe) (res *TestResult) {
-	defer func() {
-		if p := recover(); p != nil {
-			r.Config.Log.Error().Str("recipe", rc.Name).Str("stack", string(debug.Stack())).Msg("internal error")
-			res = &TestResult{Status: TestFailed, Phase: "internal",
-				Error: fmt.Sprintf("recipe %s: demo: internal error in pkgdriver: %v", rc.Name, p)}
-		}
-	}()
-	return r.testRecipe(ctx, rc)
 }

@@ -2,18 +2,12 @@ package driver
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
-	"runtime/debug"
 	"sort"
 
-	"golang.org/x/sync/errgroup"
-
-	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/internal/linetail"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // buildStage runs one container per selected recipe, --jobs at a time. One recipe failing never
@@ -23,36 +17,30 @@ type buildStage struct{}
 func (buildStage) String() string { return "build recipes" }
 
 func (buildStage) Run(ctx context.Context, r *Run) error {
-	history := r.Layout.readDurations()
+	history := readDurations(r.Layout)
 	queue := buildOrder(r.Selected, history)
 	view := newLiveView(r, len(queue))
 	defer view.Stop()
 
-	g := errgroup.Group{}
-	g.SetLimit(r.jobs())
-	for _, rc := range queue {
+	r.forEachRecipe(ctx, queue, func(rc *recipe.Recipe) {
 		if ctx.Err() != nil {
-			break
+			return // cancelled while queued: stays "queued" in the report
 		}
-		g.Go(func() error {
-			if ctx.Err() != nil {
-				return nil // cancelled while queued: stays "queued" in the report
-			}
-			b := &recipeBuild{run: r, recipe: rc, tail: linetail.New(failureTailLines)}
-			view.Started(rc.Name, b.tail)
-			res := b.runSafely(ctx)
-			r.Results.set(res)
-			view.Done(res)
-			return nil
-		})
-	}
-	_ = g.Wait()
+		b := &recipeBuild{run: r, recipe: rc, tail: linetail.New(failureTailLines)}
+		view.Started(rc.Name, b.tail)
+		var res *report.RecipeResult
+		if err := r.guard(rc, "build", func() { res = b.Run(ctx) }); err != nil {
+			res = &report.RecipeResult{Name: rc.Name, Status: report.StatusFailed, Phase: "internal", Error: err.Error()}
+		}
+		r.Results.set(res)
+		view.Done(res)
+	})
 	for _, res := range r.Results.list() {
-		if res.Duration > 0 && res.Status != StatusCancelled && !res.Cached {
+		if res.Duration > 0 && res.Status != report.StatusCancelled && !res.Cached {
 			history[res.Name] = res.Duration
 		}
 	}
-	if err := r.Layout.writeDurations(history); err != nil {
+	if err := resultdir.WriteState(r.Layout.Durations(), history); err != nil {
 		r.Config.Log.Warn().Err(err).Msg("build durations not recorded")
 	}
 	return context.Cause(ctx)
@@ -77,36 +65,11 @@ func buildOrder(sel []*recipe.Recipe, took map[string]float64) []*recipe.Recipe 
 	return out
 }
 
-// Build durations are kept across runs in the state directory: a run that stopped early (or
-// only hit the cache) must not make pkgdriver forget how long each recipe takes.
-func (l Layout) durationsFile() string { return filepath.Join(l.State(), "durations.json") }
-
-func (l Layout) readDurations() map[string]float64 {
+// readDurations is how long each recipe took to build when it last did (see Layout.Durations).
+func readDurations(l resultdir.Layout) map[string]float64 {
 	m := map[string]float64{}
-	if data, err := os.ReadFile(l.durationsFile()); err == nil {
-		_ = json.Unmarshal(data, &m)
+	if !resultdir.ReadState(l.Durations(), &m) {
+		return map[string]float64{}
 	}
 	return m
-}
-
-func (l Layout) writeDurations(m map[string]float64) error {
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	return fsutil.WriteFileAtomic(l.durationsFile(), data, 0o644)
-}
-
-// runSafely turns a panic in one recipe's build into that recipe's failure: one bad input must
-// not take the run, and the cleanup of every other recipe, down with it. The build's own deferred
-// cleanup has run by the time the panic arrives here.
-func (b *recipeBuild) runSafely(ctx context.Context) (res *RecipeResult) {
-	defer func() {
-		if p := recover(); p != nil {
-			b.run.Config.Log.Error().Str("recipe", b.recipe.Name).Str("stack", string(debug.Stack())).Msg("internal error")
-			res = &RecipeResult{Name: b.recipe.Name, Status: StatusFailed, Phase: "internal",
-				Error: fmt.Sprintf("recipe %s: internal error in pkgdriver: %v", recipe.DisplayName(b.recipe.Name), p)}
-		}
-	}()
-	return b.Run(ctx)
 }

@@ -1,10 +1,12 @@
 package driver
 
 import (
+	"os"
 	"testing"
 
 	"gotest.tools/v3/assert"
 
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
@@ -72,4 +74,15 @@ func TestRunJobs(t *testing.T) {
 			assert.Equal(t, r.jobs(), tc.want)
 		})
 	}
+}
+
+func TestDurationsHistory(t *testing.T) {
+	t.Parallel()
+	l := resultdir.Layout{Root: t.TempDir()}
+	assert.DeepEqual(t, readDurations(l), map[string]float64{})
+	assert.NilError(t, os.MkdirAll(l.State(), 0o755))
+	assert.NilError(t, resultdir.WriteState(l.Durations(), map[string]float64{"a": 12.5}))
+	assert.DeepEqual(t, readDurations(l), map[string]float64{"a": 12.5})
+	assert.NilError(t, os.WriteFile(l.Durations(), []byte("{not json"), 0o644))
+	assert.DeepEqual(t, readDurations(l), map[string]float64{}) // a broken file is no history
 }

@@ -2,7 +2,6 @@ package driver
 
 import (
 	"context"
-	"path/filepath"
 )
 
 // imageStage builds or reuses the toolchain image.
@@ -16,7 +15,7 @@ func (imageStage) Run(ctx context.Context, r *Run) error {
 		Config:    r.Config.Image,
 		Capstan:   r.Config.Image.Capstan,
 		LogPath:   r.Layout.ToolchainLog(),
-		StatePath: filepath.Join(r.Layout.State(), "toolchain-input.json"),
+		StatePath: r.Layout.ToolchainInput(),
 		Log:       r.Config.Log,
 	}
 	if r.Config.Interactive {

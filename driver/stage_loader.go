@@ -2,7 +2,6 @@ package driver
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,7 +11,9 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/packager"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // osvBuildDir is where the toolchain image's OSv build leaves the kernel files.
@@ -51,17 +52,15 @@ func (loaderStage) String() string { return "OSv loader" }
 
 // loaderRecord says which toolchain image the delivered images came from, and what was delivered.
 type loaderRecord struct {
-	ImageID    string     `json:"image_id"`
-	Loader     Artifact   `json:"loader"`
-	ZFSBuilder *Artifact  `json:"zfs_builder,omitempty"`
-	Files      []Artifact `json:"files"`
+	ImageID    string            `json:"image_id"`
+	Loader     report.Artifact   `json:"loader"`
+	ZFSBuilder *report.Artifact  `json:"zfs_builder,omitempty"`
+	Files      []report.Artifact `json:"files"`
 }
 
 func (loaderStage) Run(ctx context.Context, r *Run) error {
-	record := filepath.Join(r.Layout.State(), "loader.json")
 	var prev loaderRecord
-	if data, err := os.ReadFile(record); err == nil && json.Unmarshal(data, &prev) == nil &&
-		prev.ImageID == r.Toolchain.ID && r.Layout.holds(prev.Files) {
+	if resultdir.ReadState(r.Layout.LoaderRecord(), &prev) && prev.ImageID == r.Toolchain.ID && holds(r.Layout, prev.Files) {
 		r.Loader, r.ZFSBuilder = &prev.Loader, prev.ZFSBuilder // delivered by an earlier run from the same image
 		return nil
 	}
@@ -71,12 +70,11 @@ func (loaderStage) Run(ctx context.Context, r *Run) error {
 	}
 	rec.ImageID = r.Toolchain.ID
 	r.Loader, r.ZFSBuilder = &rec.Loader, rec.ZFSBuilder
-	data, _ := json.Marshal(rec)
-	return fsutil.WriteFileAtomic(record, data, 0o644)
+	return resultdir.WriteState(r.Layout.LoaderRecord(), rec)
 }
 
 // holds reports whether every file is in the result directory with its recorded checksum.
-func (l Layout) holds(files []Artifact) bool {
+func holds(l resultdir.Layout, files []report.Artifact) bool {
 	for _, f := range files {
 		if sum, err := fsutil.SHA256File(filepath.Join(l.Root, filepath.FromSlash(f.Path))); err != nil || sum != f.SHA256 {
 			return false
@@ -110,7 +108,7 @@ func deliverLoader(ctx context.Context, r *Run) (*loaderRecord, error) {
 	if err := writeCapstanImages(ctx, r.Layout, stage, got, idx); err != nil {
 		return nil, err
 	}
-	return r.Layout.loaderRecord(got[kernelZFSBuilder])
+	return newLoaderRecord(r.Layout, got[kernelZFSBuilder])
 }
 
 // copyKernelFiles copies the kernel files out of a container of the toolchain image into dir,
@@ -168,7 +166,7 @@ func copyOutFile(ctx context.Context, runner engine.Containers, id, src, dst str
 }
 
 // writeCapstanImages writes the image directories from the kernel files in stage.
-func writeCapstanImages(ctx context.Context, l Layout, stage string, got map[string]bool, idx packager.LoaderIndex) error {
+func writeCapstanImages(ctx context.Context, l resultdir.Layout, stage string, got map[string]bool, idx packager.LoaderIndex) error {
 	img, err := os.Open(stagedKernelFile(stage, kernelLoaderImg))
 	if err != nil {
 		return err
@@ -215,7 +213,7 @@ func writeCapstanImages(ctx context.Context, l Layout, stage string, got map[str
 }
 
 // loaderRecord lists the files the loader stage delivered, with their checksums.
-func (l Layout) loaderRecord(withBuilder bool) (*loaderRecord, error) {
+func newLoaderRecord(l resultdir.Layout, withBuilder bool) (*loaderRecord, error) {
 	dirs := []string{l.Loader(), l.CapstanImage(packager.OldLoaderImageName), l.CapstanImage(packager.LoaderImageName)}
 	if withBuilder {
 		dirs = append(dirs, l.CapstanImage(packager.ZFSBuilderImageName))
@@ -227,20 +225,20 @@ func (l Layout) loaderRecord(withBuilder bool) (*loaderRecord, error) {
 			return nil, err
 		}
 		for _, e := range entries {
-			a, err := l.artifact(filepath.Join(dir, e.Name()))
+			a, err := artifact(l, filepath.Join(dir, e.Name()))
 			if err != nil {
 				return nil, err
 			}
 			rec.Files = append(rec.Files, a)
 		}
 	}
-	loader, err := l.artifact(filepath.Join(l.Loader(), packager.LoaderImageFile))
+	loader, err := artifact(l, filepath.Join(l.Loader(), packager.LoaderImageFile))
 	if err != nil {
 		return nil, err
 	}
 	rec.Loader = loader
 	if withBuilder {
-		b, err := l.artifact(packager.CapstanImagePath(l.Root, packager.ZFSBuilderImageName))
+		b, err := artifact(l, packager.CapstanImagePath(l.Root, packager.ZFSBuilderImageName))
 		if err != nil {
 			return nil, err
 		}
@@ -250,15 +248,15 @@ func (l Layout) loaderRecord(withBuilder bool) (*loaderRecord, error) {
 }
 
 // artifact describes a file of the result directory.
-func (l Layout) artifact(p string) (Artifact, error) {
-	rel, err := filepath.Rel(l.Root, p)
+func artifact(l resultdir.Layout, p string) (report.Artifact, error) {
+	rel, err := l.Rel(p)
 	if err != nil {
-		return Artifact{}, err
+		return report.Artifact{}, err
 	}
 	fi, err := os.Stat(p)
 	if err != nil {
-		return Artifact{}, err
+		return report.Artifact{}, err
 	}
 	sum, err := fsutil.SHA256File(p)
-	return Artifact{Path: filepath.ToSlash(rel), SHA256: sum, Size: fi.Size()}, err
+	return report.Artifact{Path: rel, SHA256: sum, Size: fi.Size()}, err
 }

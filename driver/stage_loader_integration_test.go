@@ -20,6 +20,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/packager"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // capstanIndex is what Capstan reads from an image's index.yaml (util.FileInfo; `created` in
@@ -35,7 +36,7 @@ type capstanIndex struct {
 // Capstan look for it, with CAPSTAN_ROOT at the result directory (repository/osv-loader,
 // repository/mike/osv-loader, repository/osv-zfs-builder) and as the old container left it
 // (mike/osv-loader), the copies of the loader hard links of one file.
-func checkCapstanLayout(t *testing.T, result string, rep *driver.Report) {
+func checkCapstanLayout(t *testing.T, result string, rep *report.Report) {
 	t.Helper()
 	files := map[string][]string{
 		"mike/osv-loader":            {"index.yaml", "osv-loader.qemu", "osv-loader.qemu.gz"},
@@ -97,7 +98,7 @@ func TestComposeWithCapstanPaths(t *testing.T) {
 	cfg, out := testConfig(t, recipes, result)
 	rep, err := execute(t, ctx, api, cfg)
 	assert.NilError(t, err, out.String())
-	assert.Equal(t, resultOf(t, rep, "greeter").Status, driver.StatusBuilt)
+	assert.Equal(t, resultOf(t, rep, "greeter").Status, report.StatusBuilt)
 	checkCapstanLayout(t, result, rep)
 
 	// Exactly the path Capstan's getLoaderImageInfo forms for its LoaderImageName.
@@ -204,7 +205,7 @@ func TestLoaderWithoutZFSBuilder(t *testing.T) {
 			gitCommit(t, osv, "-a", "-m", "OSv stand-in: "+tc.name)
 			rep, err := execute(t, ctx, api, cfg)
 			assert.NilError(t, err, out.String())
-			assert.Equal(t, resultOf(t, rep, "plain").Status, driver.StatusBuilt)
+			assert.Equal(t, resultOf(t, rep, "plain").Status, report.StatusBuilt)
 
 			if !rep.Toolchain.Reused { // a reused image (a test run before) has no build log
 				assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "log", "toolchain.log")), tc.log))

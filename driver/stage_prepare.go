@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 )
 
 // prepareStage makes the result directory ready: its layout, stale staging of dead runs, and
@@ -73,8 +75,8 @@ func dropOthers(r *Run) error {
 
 // removeDeadStaging deletes staging directories of runs whose process is gone; run ids end in
 // the owner's PID.
-func removeDeadStaging(l Layout) {
-	dir := filepath.Join(l.State(), "staging")
+func removeDeadStaging(l resultdir.Layout) {
+	dir := l.Stagings()
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		i := strings.LastIndexByte(e.Name(), '-')

@@ -15,6 +15,7 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/recipe"
 )
 
@@ -28,7 +29,7 @@ func unitDeadPID(t *testing.T) int {
 
 func TestRemoveDeadStaging(t *testing.T) {
 	t.Parallel()
-	l := Layout{Root: t.TempDir()}
+	l := resultdir.Layout{Root: t.TempDir()}
 	staging := filepath.Join(l.State(), "staging")
 	live := "20240101T000000-" + strconv.Itoa(os.Getppid()) // `go test` itself, still running
 	dead := "20240101T000000-" + strconv.Itoa(unitDeadPID(t))
@@ -53,12 +54,12 @@ func TestRemoveDeadStaging(t *testing.T) {
 
 func TestRemoveDeadStagingNothingThere(t *testing.T) {
 	t.Parallel()
-	removeDeadStaging(Layout{Root: filepath.Join(t.TempDir(), "missing")}) // no panic, no error
+	removeDeadStaging(resultdir.Layout{Root: filepath.Join(t.TempDir(), "missing")}) // no panic, no error
 }
 
 func TestPrepareStage(t *testing.T) {
 	t.Parallel()
-	l := Layout{Root: filepath.Join(t.TempDir(), "result")}
+	l := resultdir.Layout{Root: filepath.Join(t.TempDir(), "result")}
 	assert.NilError(t, os.MkdirAll(l.Root, 0o755))
 	r := &Run{Config: &Config{RunID: "now-1", KeepRecipes: true, Log: zerolog.Nop()}, Layout: l}
 
@@ -69,17 +70,6 @@ func TestPrepareStage(t *testing.T) {
 		assert.NilError(t, err)
 		assert.Check(t, fi.IsDir(), d)
 	}
-}
-
-func TestDurationsHistory(t *testing.T) {
-	t.Parallel()
-	l := Layout{Root: t.TempDir()}
-	assert.DeepEqual(t, l.readDurations(), map[string]float64{})
-	assert.NilError(t, os.MkdirAll(l.State(), 0o755))
-	assert.NilError(t, l.writeDurations(map[string]float64{"a": 12.5}))
-	assert.DeepEqual(t, l.readDurations(), map[string]float64{"a": 12.5})
-	assert.NilError(t, os.WriteFile(l.durationsFile(), []byte("{not json"), 0o644))
-	assert.DeepEqual(t, l.readDurations(), map[string]float64{}) // a broken file is no history
 }
 
 // dropOthers is KEEP_RECIPES=no: results of recipes outside this run go, selected ones stay
@@ -109,7 +99,7 @@ func TestDropOthers(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			l := Layout{Root: t.TempDir()}
+			l := resultdir.Layout{Root: t.TempDir()}
 			unitInstalled(t, l, "keep", "k")
 			unitInstalled(t, l, "drop", "d")
 			var out bytes.Buffer
@@ -160,4 +150,14 @@ func TestRemoveDeadTemp(t *testing.T) {
 		names = append(names, e.Name())
 	}
 	assert.DeepEqual(t, names, []string{live, "someone-elses"})
+}
+
+// unitInstalled puts an earlier package for name in place, as a previous run left it.
+func unitInstalled(t *testing.T, l resultdir.Layout, name, content string) {
+	t.Helper()
+	assert.NilError(t, l.Create())
+	assert.NilError(t, os.MkdirAll(filepath.Join(l.Intermediate(name), "meta"), 0o755))
+	assert.NilError(t, os.WriteFile(filepath.Join(l.Intermediate(name), content+".txt"), []byte(content), 0o644))
+	assert.NilError(t, os.WriteFile(l.MPM(name), []byte(content+" mpm"), 0o644))
+	assert.NilError(t, os.WriteFile(l.Descriptor(name), []byte(content+" yaml"), 0o644))
 }

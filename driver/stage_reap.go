@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 )
 
 // reapStage removes containers and volumes that an earlier run on this host left behind when it
@@ -37,7 +38,7 @@ type ReapOptions struct {
 // Reap removes from eng what runs that are no longer alive left behind (everything pkgdriver
 // made but opt.Except's, with opt.All), and their staging in the result directory l. It
 // returns how many containers and volumes it removed.
-func Reap(ctx context.Context, eng engine.Engine, l Layout, opt ReapOptions) (int, error) {
+func Reap(ctx context.Context, eng engine.Engine, l resultdir.Layout, opt ReapOptions) (int, error) {
 	host, _ := os.Hostname()
 	stale := func(labels map[string]string) bool {
 		if opt.Except != "" && labels[LabelRun] == opt.Except {
@@ -89,7 +90,7 @@ func Reap(ctx context.Context, eng engine.Engine, l Layout, opt ReapOptions) (in
 	}
 	for id := range runs {
 		// Staging left by that run in this result directory: never a delivered file.
-		_ = os.RemoveAll(filepath.Join(l.State(), "staging", filepath.Base(id)))
+		_ = os.RemoveAll(l.Staging(filepath.Base(id)))
 	}
 	return n, errors.Join(errs...)
 }

@@ -13,8 +13,8 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
-	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // TestKnownBrokenRun runs the real binary on the real engine with a known-broken recipe next to
@@ -30,7 +30,7 @@ func TestKnownBrokenRun(t *testing.T) {
 	})
 	const reason = "Its demo aborts on this OSv."
 
-	run := func(extra ...string) (events []map[string]any, report driver.Report) {
+	run := func(extra ...string) (events []map[string]any, rep report.Report) {
 		t.Helper()
 		cmd := exec.Command(bin, append(runArgs(t, recipes, result), extra...)...)
 		var stderr bytes.Buffer
@@ -41,8 +41,8 @@ func TestKnownBrokenRun(t *testing.T) {
 			assert.NilError(t, json.Unmarshal([]byte(line), &ev), line)
 			events = append(events, ev)
 		}
-		assert.NilError(t, json.Unmarshal([]byte(readFile(t, filepath.Join(result, "report.json"))), &report))
-		return events, report
+		assert.NilError(t, json.Unmarshal([]byte(readFile(t, filepath.Join(result, "report.json"))), &rep))
+		return events, rep
 	}
 	// about counts the events of a level that give broken's reason.
 	about := func(events []map[string]any, level string) (n int) {
@@ -56,17 +56,17 @@ func TestKnownBrokenRun(t *testing.T) {
 		return n
 	}
 
-	events, report := run()
-	assert.Equal(t, len(report.Recipes), 1)
-	assert.Equal(t, report.Recipes[0].Name, "good")
+	events, rep := run()
+	assert.Equal(t, len(rep.Recipes), 1)
+	assert.Equal(t, rep.Recipes[0].Name, "good")
 	assert.Check(t, is.Equal(about(events, "info"), 1), "one info line says why broken was left out")
 	assert.Check(t, is.Equal(about(events, "warn"), 0))
 	_, err := os.Stat(filepath.Join(result, "packages", "broken.mpm"))
 	assert.Check(t, os.IsNotExist(err), "broken was built")
 
-	events, report = run("--recipes", "broken,good")
-	assert.Equal(t, len(report.Recipes), 2)
-	assert.Equal(t, resultOf(t, &report, "broken").Status, driver.StatusBuilt)
+	events, rep = run("--recipes", "broken,good")
+	assert.Equal(t, len(rep.Recipes), 2)
+	assert.Equal(t, resultOf(t, &rep, "broken").Status, report.StatusBuilt)
 	assert.Check(t, is.Equal(about(events, "warn"), 1), "one warning names broken and the reason")
 	assert.Check(t, is.Equal(about(events, "info"), 0))
 	_, err = os.Stat(filepath.Join(result, "packages", "broken.mpm"))

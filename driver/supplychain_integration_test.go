@@ -22,8 +22,10 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/engine/docker"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/publish"
+	"github.com/pkgdriver/pkgdriver/report"
 	"github.com/pkgdriver/pkgdriver/supplychain"
 )
 
@@ -70,16 +72,16 @@ func TestSupplyChain(t *testing.T) {
 	recipes, result := t.TempDir(), t.TempDir()
 	testutil.Recipe(t, recipes, "hostcopy", hostCopyScript, nil)
 	signer, pubPath := signingKey(t)
-	l := driver.Layout{Root: result}
+	l := resultdir.Layout{Root: result}
 	files := supplychain.FilesFor(l.MPM("hostcopy"))
 
 	cfg, out := testConfig(t, recipes, result)
 	cfg.Signer, cfg.Accel = signer, driver.AccelTCG
 	rep, err := execute(t, ctx, api, cfg)
 	assert.NilError(t, err)
-	assert.Assert(t, is.Equal(rep.Status, "ok"), out.String())
+	assert.Assert(t, is.Equal(rep.Status, report.RunOK), out.String())
 	res := resultOf(t, rep, "hostcopy")
-	assert.DeepEqual(t, res.Evidence, &driver.Evidence{SBOM: "packages/hostcopy.spdx.json",
+	assert.DeepEqual(t, res.Evidence, &report.Evidence{SBOM: "packages/hostcopy.spdx.json",
 		Attestation: "packages/hostcopy.intoto.jsonl", Signature: "packages/hostcopy.mpm.sig"})
 	key, err := supplychain.LoadPublicKey(pubPath)
 	assert.NilError(t, err)
@@ -202,7 +204,7 @@ func TestSupplyChain(t *testing.T) {
 	cfg2.Signer, cfg2.Accel, cfg2.NoCache = signer, driver.AccelTCG, true
 	rep, err = execute(t, ctx, api, cfg2)
 	assert.NilError(t, err)
-	assert.Assert(t, is.Equal(rep.Status, "ok"), out.String())
+	assert.Assert(t, is.Equal(rep.Status, report.RunOK), out.String())
 	assert.Check(t, is.Equal(readFile(t, files.SBOM), sbom), "the SBOM changed in a rebuild")
 	again := statementOf(t, files.Attestation)
 	assert.Check(t, !is.DeepEqual(payload, again)().Success(), "the run details should differ")
@@ -216,8 +218,8 @@ func TestSupplyChain(t *testing.T) {
 	cfg3.Accel, cfg3.NoCache = driver.AccelTCG, true
 	rep, err = execute(t, ctx, api, cfg3)
 	assert.NilError(t, err)
-	assert.Assert(t, is.Equal(rep.Status, "ok"), out.String())
-	assert.DeepEqual(t, resultOf(t, rep, "hostcopy").Evidence, &driver.Evidence{SBOM: "packages/hostcopy.spdx.json",
+	assert.Assert(t, is.Equal(rep.Status, report.RunOK), out.String())
+	assert.DeepEqual(t, resultOf(t, rep, "hostcopy").Evidence, &report.Evidence{SBOM: "packages/hostcopy.spdx.json",
 		Attestation: "packages/hostcopy.intoto.jsonl"})
 	_, err = os.Stat(files.Signature)
 	assert.Check(t, errors.Is(err, os.ErrNotExist), "an old signature is left")
@@ -231,7 +233,7 @@ func TestSupplyChain(t *testing.T) {
 	cfg4.Signer, cfg4.Accel = signer, driver.AccelTCG
 	rep, err = execute(t, ctx, api, cfg4)
 	assert.NilError(t, err)
-	assert.Assert(t, is.Equal(resultOf(t, rep, "hostcopy").Status, driver.StatusCached), out.String())
+	assert.Assert(t, is.Equal(resultOf(t, rep, "hostcopy").Status, report.StatusCached), out.String())
 	assert.Check(t, is.Equal(resultOf(t, rep, "hostcopy").Evidence.Signature, "packages/hostcopy.mpm.sig"))
 	_, err = supplychain.Verify(ctx, files, key)
 	assert.NilError(t, err)
@@ -243,7 +245,7 @@ func TestSupplyChain(t *testing.T) {
 		pkgRepo := publish.PackagesRepository(repo)
 		testutil.RemoveRepositories(t, api, repo, pkgRepo)
 		to := filepath.Join(t.TempDir(), "capstan")
-		loaded, err := publish.LoadReport(l)
+		loaded, err := report.Load(l)
 		assert.NilError(t, err)
 		p := &publish.Publisher{Engine: docker.Wrap(api), Config: publish.Config{Repository: repo, PackagesTo: to}, Layout: l,
 			Credentials: publish.CredentialSource{ConfigDir: t.TempDir()}, Log: testutil.Logger(t)}

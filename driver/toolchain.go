@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,8 +21,9 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/images"
-	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/internal/tarball"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // LabelOSVCommit is the OSv commit a toolchain image (and the packages image published from
@@ -248,7 +248,7 @@ func (b *ToolchainBuilder) find(ctx context.Context, input, self string) (*Toolc
 		return nil, err
 	}
 	tc.Reused = true
-	b.Log.Info().Str("image", tc.Tags[0]).Str("id", engine.ShortID(tc.ID)).Msg("reusing the toolchain image built from the same inputs")
+	b.Log.Info().Str("image", tc.Tags[0]).Str("id", tc.ShortID()).Msg("reusing the toolchain image built from the same inputs")
 	return tc, b.tag(ctx, tc)
 }
 
@@ -350,10 +350,10 @@ func (b *ToolchainBuilder) describeImage(ctx context.Context, id string) (*Toolc
 		return nil, fmt.Errorf("inspect toolchain image: %w", err)
 	}
 	l := info.Labels
-	tc := &Toolchain{
+	tc := &Toolchain{Toolchain: report.Toolchain{
 		ID: info.ID, Commit: l[labelCommit], Describe: l[labelDescribe],
-		Platform: l[labelPlatform], InputHash: l[labelInput], repoTags: info.Tags,
-	}
+		Platform: l[labelPlatform], InputHash: l[labelInput],
+	}, repoTags: info.Tags}
 	if secs, err := strconv.ParseInt(l[labelCommitTime], 10, 64); err == nil {
 		tc.CommitTime = time.Unix(secs, 0).UTC()
 	}
@@ -445,9 +445,8 @@ func (b *ToolchainBuilder) knownInput(fp string) string {
 	if b.StatePath == "" {
 		return ""
 	}
-	data, err := os.ReadFile(b.StatePath)
 	var st toolchainState
-	if err != nil || json.Unmarshal(data, &st) != nil || st.Fingerprint != fp {
+	if !resultdir.ReadState(b.StatePath, &st) || st.Fingerprint != fp {
 		return ""
 	}
 	return st.Input
@@ -457,8 +456,5 @@ func (b *ToolchainBuilder) rememberInput(fp, input string) {
 	if b.StatePath == "" {
 		return
 	}
-	data, _ := json.Marshal(toolchainState{Fingerprint: fp, Input: input})
-	if err := os.MkdirAll(filepath.Dir(b.StatePath), 0o755); err == nil {
-		_ = fsutil.WriteFileAtomic(b.StatePath, data, 0o644)
-	}
+	_ = resultdir.WriteState(b.StatePath, toolchainState{Fingerprint: fp, Input: input})
 }

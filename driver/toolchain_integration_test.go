@@ -24,7 +24,9 @@ import (
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/engine/docker"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 func builder(t *testing.T, cfg driver.ImageConfig) *driver.ToolchainBuilder {
@@ -164,10 +166,10 @@ func TestToolchainFailureRecipesNotStarted(t *testing.T) {
 	cfg.Image.OSVBuildArgs = "bogus-argument"
 	rep, err := execute(t, context.Background(), api, cfg)
 	assert.ErrorContains(t, err, "unknown argument 'bogus-argument'")
-	assert.Equal(t, resultOf(t, rep, "never").Status, driver.StatusNotStarted)
+	assert.Equal(t, resultOf(t, rep, "never").Status, report.StatusNotStarted)
 	assert.Check(t, rep.Failed())
 	assert.Check(t, is.Contains(out.String(), "1 not started"), out.String())
-	l := driver.Layout{Root: result}
+	l := resultdir.Layout{Root: result}
 	for path, want := range map[string]string{
 		l.Report():                           `"status": "not started"`,
 		l.JUnit():                            `<skipped message="not started"`,

@@ -1,11 +1,17 @@
 package driver
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"testing"
 
 	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 func TestInputHash(t *testing.T) {
@@ -69,12 +75,42 @@ func TestInputHash(t *testing.T) {
 	}
 }
 
-func TestShortIDAndCommit(t *testing.T) {
-	t.Parallel()
-	assert.Equal(t, engine.ShortID("sha256:0123456789abcdef0123"), "0123456789ab")
-	assert.Equal(t, engine.ShortID("abc"), "abc")
-	assert.Equal(t, (&Toolchain{Commit: "0123456789abcdef"}).ShortCommit(), "0123456")
-	assert.Equal(t, (&Toolchain{Commit: "0123"}).ShortCommit(), "0123")
-	assert.Equal(t, (&Toolchain{Commit: "0123456789abcdef-dirty"}).ShortCommit(), "0123456-dirty")
-	assert.Check(t, (&Toolchain{Commit: "0123456789abcdef-dirty"}).Dirty())
+// The toolchain image on the fake: a failed build is a BuildError naming the step and the
+// last lines, the stage's failure ends the run before any recipe, and --rebuild-image builds
+// anew, without the cache, and the run uses that image from then on.
+func TestToolchainOnFake(t *testing.T) {
+	env := newFakeEnv(t)
+	env.recipe("a", []string{"file f x", "init"}, nil)
+	env.eng.BuildScript = func(_ context.Context, spec engine.BuildSpec) (string, error) {
+		fmt.Fprintln(spec.Log, "Step 3/5 : RUN make")
+		return "", &engine.BuildError{Step: "Step 3/5 : RUN make", Message: "returned a non-zero code: 2", Tail: []string{"make: *** [all] Error 2"}}
+	}
+	rep, err := env.execute(context.Background())
+	var be *BuildError
+	assert.Assert(t, errors.As(err, &be), "%v", err)
+	assert.Check(t, is.ErrorContains(err, "toolchain image build failed at Step 3/5 : RUN make: returned a non-zero code: 2"))
+	assert.Check(t, is.Contains(err.Error(), "make: *** [all] Error 2"))
+	assert.Check(t, is.Len(env.containers("build", ""), 0))
+	assert.Check(t, rep != nil && rep.Status == report.RunError)
+	assert.Check(t, is.Contains(readFileT(t, resultdir.Layout{Root: env.result}.ToolchainLog()), "Step 3/5"))
+
+	env.eng.BuildScript = nil
+	env.cfg.RunID += "-2"
+	first, err := env.execute(context.Background())
+	assert.NilError(t, err)
+	env.cfg.RunID += "-3"
+	env.cfg.Image.Rebuild = true
+	rebuilt, err := env.execute(context.Background())
+	assert.NilError(t, err)
+	assert.Check(t, rebuilt.Toolchain.ID != first.Toolchain.ID, "rebuilt")
+	assert.Check(t, !rebuilt.Toolchain.Reused)
+	img, err := env.eng.InspectImage(context.Background(), rebuilt.Toolchain.ID)
+	assert.NilError(t, err)
+	assert.Check(t, img.Labels[labelRebuilt] != "")
+	env.cfg.RunID += "-4"
+	env.cfg.Image.Rebuild = false
+	later, err := env.execute(context.Background())
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(later.Toolchain.ID, rebuilt.Toolchain.ID), "a later run uses the rebuilt image")
+	assert.Check(t, later.Toolchain.Reused)
 }

@@ -16,7 +16,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"strings"
 	"time"
 )
 
@@ -287,13 +286,4 @@ func IgnoreGone(err error) error {
 		return nil
 	}
 	return err
-}
-
-// ShortID is an image or container id as people read it: 12 hex digits, without sha256:.
-func ShortID(id string) string {
-	id = strings.TrimPrefix(id, "sha256:")
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }

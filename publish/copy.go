@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/packager"
 )
 
@@ -24,7 +24,7 @@ import (
 // images in repository/ too) is carried over as hard links. Files the result directory holds
 // as hard links of each other stay so. A symlinked dir is followed: its target is replaced, the
 // link stays.
-func CopyRepository(ctx context.Context, l driver.Layout, dir string) error {
+func CopyRepository(ctx context.Context, l resultdir.Layout, dir string) error {
 	target, exists, err := resolveRepositoryDir(dir)
 	if err != nil {
 		return err
@@ -88,7 +88,7 @@ func resolveRepositoryDir(dir string) (string, bool, error) {
 
 // fillRepository writes the new repository into tmp: the published trees that the result
 // directory has (packages/ always), then what else target holds.
-func fillRepository(ctx context.Context, l driver.Layout, target string, exists bool, tmp string) error {
+func fillRepository(ctx context.Context, l resultdir.Layout, target string, exists bool, tmp string) error {
 	mode := fs.FileMode(0o755)
 	if fi, err := os.Stat(target); err == nil {
 		mode = fi.Mode().Perm()

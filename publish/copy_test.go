@@ -11,7 +11,7 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
-	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 )
 
@@ -37,9 +37,9 @@ func pubBeside(t *testing.T, dir string) []string {
 	return names
 }
 
-func pubResult(t *testing.T) driver.Layout {
+func pubResult(t *testing.T) resultdir.Layout {
 	t.Helper()
-	l := driver.Layout{Root: t.TempDir()}
+	l := resultdir.Layout{Root: t.TempDir()}
 	pubTree(t, l.Root, map[string]string{
 		"packages/a.mpm":                                  "new a",
 		"packages/a.yaml":                                 "name: a\n",
@@ -140,19 +140,19 @@ func TestPublishPackagesToFailure(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name   string
-		break_ func(t *testing.T, l driver.Layout)
+		break_ func(t *testing.T, l resultdir.Layout)
 		err    string
 	}{
-		{name: "fifo in packages", err: "cannot copy", break_: func(t *testing.T, l driver.Layout) {
+		{name: "fifo in packages", err: "cannot copy", break_: func(t *testing.T, l resultdir.Layout) {
 			assert.NilError(t, syscall.Mkfifo(filepath.Join(l.Packages(), "z-pipe.mpm"), 0o644))
 		}},
-		{name: "unreadable file", err: "permission denied", break_: func(t *testing.T, l driver.Layout) {
+		{name: "unreadable file", err: "permission denied", break_: func(t *testing.T, l resultdir.Layout) {
 			if os.Geteuid() == 0 {
 				t.Skip("root reads any file")
 			}
 			assert.NilError(t, os.Chmod(filepath.Join(l.Packages(), "b.mpm"), 0))
 		}},
-		{name: "cancelled", err: "context canceled", break_: func(t *testing.T, l driver.Layout) {}},
+		{name: "cancelled", err: "context canceled", break_: func(t *testing.T, l resultdir.Layout) {}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := pubResult(t)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 const (
@@ -19,7 +20,7 @@ const (
 // push tags the toolchain image and builds the packages image under today's date tag and
 // latest, and pushes them: both date tags first, so latest only moves once the night's images
 // are all in the registry.
-func (p *Publisher) push(ctx context.Context, rep *driver.Report, pub *Publication) error {
+func (p *Publisher) push(ctx context.Context, rep *report.Report, pub *Publication) error {
 	if p.Engine == nil {
 		return errors.New("publish: no engine")
 	}
@@ -64,7 +65,7 @@ func (p *Publisher) push(ctx context.Context, rep *driver.Report, pub *Publicati
 
 	for _, ref := range []string{repo + ":" + tag, repo + ":latest"} {
 		if err := p.Engine.TagImage(ctx, tc.ID, ref); err != nil {
-			return fmt.Errorf("tag toolchain image %s as %s: %w", engine.ShortID(tc.ID), ref, err)
+			return fmt.Errorf("tag toolchain image %s as %s: %w", tc.ShortID(), ref, err)
 		}
 	}
 	labels := map[string]string{

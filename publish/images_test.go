@@ -17,6 +17,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/engine/enginetest"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 const unitCommit = "0123456789abcdef0123456789abcdef01234567"
@@ -47,10 +48,10 @@ func TestPublishPushOnFake(t *testing.T) {
 		return eng.AddImage(engine.Image{Tags: spec.Tags, Labels: spec.Labels}, nil), nil
 	}
 	l := pubResult(t)
-	rep := &driver.Report{
+	rep := &report.Report{
 		RunID: "run-1", Start: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), Status: "ok",
-		Toolchain: &driver.Toolchain{ID: toolchain, Commit: unitCommit},
-		Recipes:   []driver.RecipeResult{{Name: "a", Status: driver.StatusBuilt}},
+		Toolchain: &report.Toolchain{ID: toolchain, Commit: unitCommit},
+		Recipes:   []report.RecipeResult{{Name: "a", Status: report.StatusBuilt}},
 	}
 	p := &Publisher{
 		Engine: eng, Config: Config{Repository: repo, KeepTags: 1}, Layout: l,
@@ -97,15 +98,15 @@ func TestPublishPushOnFake(t *testing.T) {
 func TestPublishPushFailuresOnFake(t *testing.T) {
 	ctx := context.Background()
 	const repo = "127.0.0.1:5000/pkgdriver/capstan-packages"
-	ok := &driver.Report{RunID: "r", Status: "ok", Toolchain: &driver.Toolchain{ID: "sha256:1", Commit: unitCommit}}
+	ok := &report.Report{RunID: "r", Status: "ok", Toolchain: &report.Toolchain{ID: "sha256:1", Commit: unitCommit}}
 	for _, tc := range []struct {
 		name   string
-		rep    *driver.Report
+		rep    *report.Report
 		engine func() *enginetest.Engine
 		err    string
 	}{
 		{name: "no engine", rep: ok, err: "no engine"},
-		{name: "no toolchain", rep: &driver.Report{RunID: "r", Status: "ok"}, engine: enginetest.New, err: "names no toolchain image"},
+		{name: "no toolchain", rep: &report.Report{RunID: "r", Status: "ok"}, engine: enginetest.New, err: "names no toolchain image"},
 		{name: "toolchain gone", rep: ok, engine: enginetest.New, err: "tag toolchain image"},
 		{name: "refused", rep: ok, engine: func() *enginetest.Engine {
 			e := enginetest.New()

@@ -10,8 +10,8 @@ import (
 	"path"
 	"path/filepath"
 
-	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/internal/tarball"
 )
 
@@ -33,7 +33,7 @@ var packagesDockerfile = []byte("FROM scratch\nCOPY root/ /\n")
 
 // buildPackagesImage builds, through the engine, the image holding the result directory's
 // publishedTrees, tagged refs and labelled; it returns the image id.
-func buildPackagesImage(ctx context.Context, images engine.Images, l driver.Layout, labels map[string]string, refs []string, log io.Writer) (string, error) {
+func buildPackagesImage(ctx context.Context, images engine.Images, l resultdir.Layout, labels map[string]string, refs []string, log io.Writer) (string, error) {
 	if fi, err := os.Stat(l.Packages()); err != nil || !fi.IsDir() {
 		return "", fmt.Errorf("packages image: %s is not a directory", l.Packages())
 	}

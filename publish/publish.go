@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +16,8 @@ import (
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // Config says what a publish does: `pkgdriver publish`, or `pkgdriver run --push` after
@@ -100,7 +101,7 @@ type Publisher struct {
 	// Engine may be nil when nothing is pushed (Config.Repository is empty).
 	Engine      engine.Engine
 	Config      Config
-	Layout      driver.Layout
+	Layout      resultdir.Layout
 	Credentials CredentialSource
 	Log         zerolog.Logger
 	// PushAttempts and PushBackoff govern retrying a push that failed for a reason other than
@@ -109,26 +110,10 @@ type Publisher struct {
 	PushBackoff  time.Duration
 }
 
-// LoadReport reads a result directory's report.json, which says what publish publishes.
-func LoadReport(l driver.Layout) (*driver.Report, error) {
-	data, err := os.ReadFile(l.Report())
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s does not exist: publish needs the result of `pkgdriver run`", l.Report())
-	}
-	if err != nil {
-		return nil, err
-	}
-	var rep driver.Report
-	if err := json.Unmarshal(data, &rep); err != nil {
-		return nil, fmt.Errorf("%s: %w", l.Report(), err)
-	}
-	return &rep, nil
-}
-
 // Publish publishes the run rep describes, when every selected recipe built and no test failed
 // (or Config.PushOnFailure): the copy into Config.PackagesTo first, then the pushes. The
 // Publication is also written to publish.json.
-func (p *Publisher) Publish(ctx context.Context, rep *driver.Report) (*Publication, error) {
+func (p *Publisher) Publish(ctx context.Context, rep *report.Report) (*Publication, error) {
 	pub := &Publication{RunID: rep.RunID, Time: time.Now().UTC()}
 	err := p.publish(ctx, rep, pub)
 	if err != nil {
@@ -140,7 +125,7 @@ func (p *Publisher) Publish(ctx context.Context, rep *driver.Report) (*Publicati
 	return pub, err
 }
 
-func (p *Publisher) publish(ctx context.Context, rep *driver.Report, pub *Publication) error {
+func (p *Publisher) publish(ctx context.Context, rep *report.Report, pub *Publication) error {
 	if err := p.Config.Validate(); err != nil {
 		return err
 	}
@@ -168,13 +153,13 @@ func (p *Publisher) publish(ctx context.Context, rep *driver.Report, pub *Public
 // publishBlockers are the reasons a run's result is not published: a selected recipe that did
 // not build (built or cached), a test that failed, a run that stopped or broke. Recipes without
 // a demo and tests skipped on request do not block.
-func publishBlockers(rep *driver.Report) []string {
+func publishBlockers(rep *report.Report) []string {
 	var out []string
-	if rep.Status == "cancelled" || rep.Status == "error" {
-		out = append(out, "the run ended with status "+rep.Status)
+	if rep.Status == report.RunCancelled || rep.Status == report.RunError {
+		out = append(out, "the run ended with status "+string(rep.Status))
 	}
 	for _, r := range rep.Recipes {
-		if r.Status != driver.StatusNotBuilt && !r.Status.OK() {
+		if r.Status != report.StatusNotBuilt && !r.Status.OK() {
 			out = append(out, fmt.Sprintf("%s: build %s", r.Name, r.Status))
 		}
 		if t := r.Test; t != nil && t.Status.Broken() {
@@ -184,7 +169,7 @@ func publishBlockers(rep *driver.Report) []string {
 	return out
 }
 
-func writePublication(l driver.Layout, pub *Publication) error {
+func writePublication(l resultdir.Layout, pub *Publication) error {
 	data, err := json.MarshalIndent(pub, "", "  ")
 	if err != nil {
 		return err
@@ -197,9 +182,9 @@ func writePublication(l driver.Layout, pub *Publication) error {
 
 // Hook is what `run --push` sets as driver.Config.Publish: after the tests, a publish with cfg
 // of what the run's report says, from the result directory resultDir, through the run's engine.
-func Hook(cfg Config, resultDir string, log zerolog.Logger) func(context.Context, engine.Engine, *driver.Report) error {
-	return func(ctx context.Context, eng engine.Engine, rep *driver.Report) error {
-		p := &Publisher{Engine: eng, Config: cfg, Layout: driver.Layout{Root: resultDir}, Log: log}
+func Hook(cfg Config, resultDir string, log zerolog.Logger) func(context.Context, engine.Engine, *report.Report) error {
+	return func(ctx context.Context, eng engine.Engine, rep *report.Report) error {
+		p := &Publisher{Engine: eng, Config: cfg, Layout: resultdir.Layout{Root: resultDir}, Log: log}
 		_, err := p.Publish(ctx, rep)
 		return err
 	}

@@ -28,8 +28,10 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/engine/docker"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/publish"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // publishCommit is the OSv commit of the hand-written reports; its date tag is publishTag.
@@ -99,9 +101,9 @@ func readTestStream(t *testing.T, r io.Reader, aux func(json.RawMessage)) {
 // publishResult writes a result directory as a finished run leaves it: packages/, mike/, the
 // Capstan images in repository/ (the loaders hard links of one file) and a report.json naming
 // the toolchain image and how each recipe ended.
-func publishResult(t *testing.T, toolchainID string, recipes ...driver.RecipeResult) (driver.Layout, *driver.Report) {
+func publishResult(t *testing.T, toolchainID string, recipes ...report.RecipeResult) (resultdir.Layout, *report.Report) {
 	t.Helper()
-	l := driver.Layout{Root: t.TempDir()}
+	l := resultdir.Layout{Root: t.TempDir()}
 	for rel, content := range map[string]string{
 		"packages/a.mpm":                                  "package a\n",
 		"packages/a.yaml":                                 "name: a\n",
@@ -120,11 +122,11 @@ func publishResult(t *testing.T, toolchainID string, recipes ...driver.RecipeRes
 		assert.NilError(t, os.Link(filepath.Join(l.Root, "mike/osv-loader/osv-loader.qemu"), filepath.Join(l.Root, dir, "osv-loader.qemu")))
 	}
 	if len(recipes) == 0 {
-		recipes = []driver.RecipeResult{{Name: "a", Status: driver.StatusBuilt, Test: &driver.TestResult{Status: driver.TestPassed}}}
+		recipes = []report.RecipeResult{{Name: "a", Status: report.StatusBuilt, Test: &report.TestResult{Status: report.TestPassed}}}
 	}
-	rep := &driver.Report{
+	rep := &report.Report{
 		RunID: fmt.Sprintf("publish-test-%d", time.Now().UnixNano()), Version: "test", Start: publishStart, Status: "ok",
-		Toolchain: &driver.Toolchain{ID: toolchainID, Commit: publishCommit, Tags: []string{"pkgdriver-test/x:latest"}},
+		Toolchain: &report.Toolchain{ID: toolchainID, Commit: publishCommit, Tags: []string{"pkgdriver-test/x:latest"}},
 		Recipes:   recipes,
 	}
 	if rep.Failed() {
@@ -288,9 +290,9 @@ func TestPublishRefusedWhenRecipeFailed(t *testing.T) {
 	testutil.RemoveRepositories(t, api, repo, publish.PackagesRepository(repo))
 	id := buildTestImage(t, api, "scratch")
 	l, rep := publishResult(t, id,
-		driver.RecipeResult{Name: "good", Status: driver.StatusBuilt},
-		driver.RecipeResult{Name: "broken", Status: driver.StatusFailed},
-		driver.RecipeResult{Name: "flaky", Status: driver.StatusCached, Test: &driver.TestResult{Status: driver.TestFailed}},
+		report.RecipeResult{Name: "good", Status: report.StatusBuilt},
+		report.RecipeResult{Name: "broken", Status: report.StatusFailed},
+		report.RecipeResult{Name: "flaky", Status: report.StatusCached, Test: &report.TestResult{Status: report.TestFailed}},
 	)
 	p := &publish.Publisher{Engine: docker.Wrap(api), Config: publish.Config{Repository: repo}, Layout: l,
 		Credentials: publish.CredentialSource{ConfigDir: t.TempDir()}, Log: testutil.Logger(t)}

@@ -14,32 +14,33 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/driver"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 func TestPublishBlockers(t *testing.T) {
-	test := func(s driver.TestStatus) *driver.TestResult { return &driver.TestResult{Status: s} }
+	test := func(s report.TestStatus) *report.TestResult { return &report.TestResult{Status: s} }
 	for _, tc := range []struct {
 		name   string
-		rep    driver.Report
+		rep    report.Report
 		reason []string
 	}{
-		{name: "all good", rep: driver.Report{Status: "ok", Recipes: []driver.RecipeResult{
-			{Name: "a", Status: driver.StatusBuilt, Test: test(driver.TestPassed)},
-			{Name: "b", Status: driver.StatusCached, Test: test(driver.TestCached)},
-			{Name: "c", Status: driver.StatusBuilt, Test: test(driver.TestUntested)},
-			{Name: "d", Status: driver.StatusBuilt, Test: test(driver.TestSkipped)},
-			{Name: "e", Status: driver.StatusBuilt},
-			{Name: "f", Status: driver.StatusNotBuilt, Test: test(driver.TestPassed)},
+		{name: "all good", rep: report.Report{Status: "ok", Recipes: []report.RecipeResult{
+			{Name: "a", Status: report.StatusBuilt, Test: test(report.TestPassed)},
+			{Name: "b", Status: report.StatusCached, Test: test(report.TestCached)},
+			{Name: "c", Status: report.StatusBuilt, Test: test(report.TestUntested)},
+			{Name: "d", Status: report.StatusBuilt, Test: test(report.TestSkipped)},
+			{Name: "e", Status: report.StatusBuilt},
+			{Name: "f", Status: report.StatusNotBuilt, Test: test(report.TestPassed)},
 		}}},
-		{name: "build failed", rep: driver.Report{Status: "failed", Recipes: []driver.RecipeResult{
-			{Name: "a", Status: driver.StatusBuilt}, {Name: "b", Status: driver.StatusFailed}, {Name: "c", Status: driver.StatusTimedOut},
+		{name: "build failed", rep: report.Report{Status: "failed", Recipes: []report.RecipeResult{
+			{Name: "a", Status: report.StatusBuilt}, {Name: "b", Status: report.StatusFailed}, {Name: "c", Status: report.StatusTimedOut},
 		}}, reason: []string{"b: build failed", "c: build timed out"}},
-		{name: "test failed", rep: driver.Report{Status: "failed", Recipes: []driver.RecipeResult{
-			{Name: "a", Status: driver.StatusBuilt, Test: test(driver.TestFailed)},
-			{Name: "b", Status: driver.StatusNotBuilt, Test: test(driver.TestTimedOut)},
+		{name: "test failed", rep: report.Report{Status: "failed", Recipes: []report.RecipeResult{
+			{Name: "a", Status: report.StatusBuilt, Test: test(report.TestFailed)},
+			{Name: "b", Status: report.StatusNotBuilt, Test: test(report.TestTimedOut)},
 		}}, reason: []string{"a: test failed", "b: test timed out"}},
-		{name: "interrupted", rep: driver.Report{Status: "cancelled", Recipes: []driver.RecipeResult{
-			{Name: "a", Status: driver.StatusQueued}, {Name: "b", Status: driver.StatusBuilt, Test: test(driver.TestCancelled)},
+		{name: "interrupted", rep: report.Report{Status: "cancelled", Recipes: []report.RecipeResult{
+			{Name: "a", Status: report.StatusQueued}, {Name: "b", Status: report.StatusBuilt, Test: test(report.TestCancelled)},
 		}}, reason: []string{"the run ended with status cancelled", "a: build queued", "b: test cancelled"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,7 +80,7 @@ func TestPublishRefusedWritesRecord(t *testing.T) {
 	l := pubResult(t)
 	dir := filepath.Join(t.TempDir(), "repo")
 	p := &Publisher{Config: Config{PackagesTo: dir}, Layout: l, Log: zerolog.Nop()}
-	rep := &driver.Report{RunID: "run-1", Status: "failed", Recipes: []driver.RecipeResult{{Name: "a", Status: driver.StatusBuilt}, {Name: "b", Status: driver.StatusFailed}}}
+	rep := &report.Report{RunID: "run-1", Status: "failed", Recipes: []report.RecipeResult{{Name: "a", Status: report.StatusBuilt}, {Name: "b", Status: report.StatusFailed}}}
 	_, err := p.Publish(context.Background(), rep)
 	var refused *NotPublishedError
 	assert.Assert(t, errors.As(err, &refused), "%v", err)
@@ -99,14 +100,4 @@ func TestPublishRefusedWritesRecord(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Check(t, is.Equal(pub2.PackagesTo, dir))
 	assert.Check(t, is.Contains(testutil.Snapshot(t, dir), `packages/a.mpm -rw-r--r-- "new a"`))
-}
-
-func TestPublishLoadReport(t *testing.T) {
-	l := driver.Layout{Root: t.TempDir()}
-	_, err := LoadReport(l)
-	assert.ErrorContains(t, err, "publish needs the result of `pkgdriver run`")
-	assert.NilError(t, os.WriteFile(l.Report(), []byte(`{"run_id":"r","toolchain":{"id":"sha256:1","osv_commit":"0123456789"},"recipes":[]}`), 0o644))
-	rep, err := LoadReport(l)
-	assert.NilError(t, err)
-	assert.Check(t, is.Equal(rep.Toolchain.ShortCommit(), "0123456"))
 }

@@ -2,7 +2,7 @@
 //
 // A recipe is a directory whose name is the package name and which holds an
 // executable build.sh, an optional meta/ and an optional demo/ (see
-// /work/shared/recipe-contract.md). Recipes come from an ordered list of
+// docs/recipes.md in the repository). Recipes come from an ordered list of
 // recipe directories: the built-in one first, then each user directory.
 //
 // The package is pure: it reads the file system and never runs anything.

@@ -14,6 +14,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/packager"
 	"github.com/pkgdriver/pkgdriver/recipe"
 	"github.com/pkgdriver/pkgdriver/recipes"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // TestCatalogBuildsWithStandin builds the built-in recipes whose build needs no real OSv (they
@@ -43,7 +44,7 @@ func TestCatalogBuildsWithStandin(t *testing.T) {
 	rep, err := driver.Execute(context.Background(), cfg, docker.Wrap(api))
 	assert.NilError(t, err)
 	for _, r := range rep.Recipes {
-		assert.Check(t, r.Status == driver.StatusBuilt, "%s: %s %s", r.Name, r.Status, r.Error)
+		assert.Check(t, r.Status == report.StatusBuilt, "%s: %s %s", r.Name, r.Status, r.Error)
 	}
 	for _, name := range []string{"native-hello", "tcp-probe"} {
 		arch, err := packager.VerifyFile(result + "/packages/" + name + ".mpm")

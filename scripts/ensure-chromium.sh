@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure Debian's chromium is installed, for the report.html browser test
-# (driver/report_html_browser_test.go). Idempotent: does nothing when chromium is on PATH.
+# (report/html_browser_test.go). Idempotent: does nothing when chromium is on PATH.
 # Needs root for the install. Used by .ci/run; the test itself fails under CI=true when chromium
 # is missing and skips otherwise.
 set -euo pipefail

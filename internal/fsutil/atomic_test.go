@@ -1,4 +1,4 @@
-package fsutil
+package fsutil_test
 
 import (
 	"os"
@@ -8,6 +8,8 @@ import (
 
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 )
 
 func TestWriteFileAtomic(t *testing.T) {
@@ -32,7 +34,7 @@ func TestWriteFileAtomic(t *testing.T) {
 			if tc.old != "" {
 				assert.NilError(t, os.WriteFile(p, []byte(tc.old), 0o600))
 			}
-			err := WriteFileAtomic(p, []byte("new"), tc.perm)
+			err := fsutil.WriteFileAtomic(p, []byte("new"), tc.perm)
 			if tc.wantErr != "" {
 				assert.ErrorContains(t, err, tc.wantErr)
 				assert.Check(t, is.Len(listTree(t, dir), 0))
@@ -66,7 +68,7 @@ func TestCreateAtomic(t *testing.T) {
 			dir := t.TempDir()
 			dest := filepath.Join(dir, "out.mpm")
 			assert.NilError(t, os.WriteFile(dest, []byte("old"), 0o600))
-			f, err := CreateAtomic(dest, 0o644)
+			f, err := fsutil.CreateAtomic(dest, 0o644)
 			assert.NilError(t, err)
 			defer f.Abort()
 			assert.Check(t, strings.HasPrefix(filepath.Base(f.Name()), ".out.mpm.tmp-"), f.Name())
@@ -92,7 +94,7 @@ func TestSyncDir(t *testing.T) {
 		{name: "missing", dir: "nope", wantErr: "no such file or directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := SyncDir(filepath.Join(t.TempDir(), tc.dir))
+			err := fsutil.SyncDir(filepath.Join(t.TempDir(), tc.dir))
 			if tc.wantErr == "" {
 				assert.NilError(t, err)
 			} else {

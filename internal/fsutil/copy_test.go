@@ -1,4 +1,4 @@
-package fsutil
+package fsutil_test
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 )
 
 // recipeMeta is a recipe's meta/ to copy: a file, an executable, a subdirectory and a link.
@@ -35,7 +37,7 @@ func TestCopyTreeReplace(t *testing.T) {
 	assert.NilError(t, os.WriteFile(filepath.Join(root, "meta", "package.yaml"), []byte("name: x\n"), 0o644))
 	assert.NilError(t, os.WriteFile(filepath.Join(root, "meta", "run.yaml"), []byte("old"), 0o644))
 
-	assert.NilError(t, CopyTree(context.Background(), src, filepath.Join(root, "meta"), CopyOptions{Replace: true}))
+	assert.NilError(t, fsutil.CopyTree(context.Background(), src, filepath.Join(root, "meta"), fsutil.CopyOptions{Replace: true}))
 
 	meta := filepath.Join(root, "meta")
 	assert.Equal(t, readString(t, filepath.Join(meta, "package.yaml")), "name: x\n")
@@ -52,7 +54,7 @@ func TestCopyTreeReplace(t *testing.T) {
 }
 
 // The destination came out of a container: links in it must never let the copy be written
-// somewhere else on the host. With Replace, CopyTree walks top-down and replaces a link it finds
+// somewhere else on the host. With Replace, fsutil.CopyTree walks top-down and replaces a link it finds
 // where it writes (a directory or a file) with the real thing, so the copy succeeds and the
 // outside directory stays untouched.
 func TestCopyTreeNeverWritesThroughLinks(t *testing.T) {
@@ -105,7 +107,7 @@ func TestCopyTreeNeverWritesThroughLinks(t *testing.T) {
 			assert.NilError(t, os.WriteFile(filepath.Join(outside, "run.yaml"), []byte("precious"), 0o644))
 			tc.plant(t, root, outside)
 
-			assert.NilError(t, CopyTree(context.Background(), src, filepath.Join(root, "meta"), CopyOptions{Replace: true}))
+			assert.NilError(t, fsutil.CopyTree(context.Background(), src, filepath.Join(root, "meta"), fsutil.CopyOptions{Replace: true}))
 			// Every link on the way was replaced by what the recipe holds.
 			for _, p := range []string{"meta", "meta/sub"} {
 				fi, err := os.Lstat(filepath.Join(root, p))
@@ -138,7 +140,7 @@ func TestCopyTreeOptions(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		opt   CopyOptions
+		opt   fsutil.CopyOptions
 		want  []string
 		check func(t *testing.T, src, dst string)
 	}{
@@ -149,7 +151,7 @@ func TestCopyTreeOptions(t *testing.T) {
 		},
 		{
 			name: "preserve",
-			opt:  CopyOptions{Preserve: true, Sync: true},
+			opt:  fsutil.CopyOptions{Preserve: true, Sync: true},
 			want: []string{`a -rw------- "A"`, `b2 -rw-r--r-- "B"`, "d drwxr-x---", `d/b -rw-r--r-- "B"`,
 				"d/skip drwxr-xr-x", `d/skip/c -rw-r--r-- "C"`, "l -> a"},
 			check: func(t *testing.T, src, dst string) {
@@ -160,12 +162,12 @@ func TestCopyTreeOptions(t *testing.T) {
 		},
 		{
 			name: "skip",
-			opt:  CopyOptions{Skip: func(rel string) bool { return rel == "d/skip" || rel == "l" }},
+			opt:  fsutil.CopyOptions{Skip: func(rel string) bool { return rel == "d/skip" || rel == "l" }},
 			want: []string{`a -rw-r--r-- "A"`, `b2 -rw-r--r-- "B"`, "d drwxr-xr-x", `d/b -rw-r--r-- "B"`},
 		},
 		{
 			name: "link",
-			opt:  CopyOptions{Link: true, Preserve: true},
+			opt:  fsutil.CopyOptions{Link: true, Preserve: true},
 			want: []string{`a -rw------- "A"`, `b2 -rw-r--r-- "B"`, "d drwxr-x---", `d/b -rw-r--r-- "B"`,
 				"d/skip drwxr-xr-x", `d/skip/c -rw-r--r-- "C"`, "l -> a"},
 			check: func(t *testing.T, src, dst string) {
@@ -178,7 +180,7 @@ func TestCopyTreeOptions(t *testing.T) {
 			t.Parallel()
 			src := source(t)
 			dst := filepath.Join(t.TempDir(), "new", "dst")
-			assert.NilError(t, CopyTree(context.Background(), src, dst, tc.opt))
+			assert.NilError(t, fsutil.CopyTree(context.Background(), src, dst, tc.opt))
 			assert.DeepEqual(t, listTree(t, dst), tc.want)
 			// Hard links of each other in the source stay so in the copy.
 			assert.Check(t, sameFile(t, filepath.Join(dst, "d", "b"), filepath.Join(dst, "b2")), "b2 is no longer a link of d/b")
@@ -199,7 +201,7 @@ func TestCopyTreeErrors(t *testing.T) {
 	tests := []struct {
 		name    string
 		ctx     context.Context
-		opt     CopyOptions
+		opt     fsutil.CopyOptions
 		plant   func(t *testing.T, src, dst string)
 		wantErr string
 	}{
@@ -225,7 +227,7 @@ func TestCopyTreeErrors(t *testing.T) {
 			if tc.plant != nil {
 				tc.plant(t, src, dst)
 			}
-			assert.ErrorContains(t, CopyTree(tc.ctx, src, dst, tc.opt), tc.wantErr)
+			assert.ErrorContains(t, fsutil.CopyTree(tc.ctx, src, dst, tc.opt), tc.wantErr)
 		})
 	}
 }

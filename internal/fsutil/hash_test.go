@@ -1,4 +1,4 @@
-package fsutil
+package fsutil_test
 
 import (
 	"os"
@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"gotest.tools/v3/assert"
+
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 )
 
 func TestSHA256File(t *testing.T) {
@@ -24,7 +26,7 @@ func TestSHA256File(t *testing.T) {
 			if tc.wantErr == "" {
 				assert.NilError(t, os.WriteFile(p, []byte(tc.content), 0o644))
 			}
-			got, err := SHA256File(p)
+			got, err := fsutil.SHA256File(p)
 			if tc.wantErr != "" {
 				assert.ErrorContains(t, err, tc.wantErr)
 				return

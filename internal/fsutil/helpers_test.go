@@ -1,12 +1,11 @@
-package fsutil
+package fsutil_test
 
 import (
-	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
+
+	"github.com/pkgdriver/pkgdriver/internal/testutil"
 )
 
 // writeTree makes files under root: a name ending in "/" is a directory, "-> x" a symlink to x.
@@ -32,42 +31,10 @@ func writeTree(t *testing.T, root string, files map[string]string) {
 	}
 }
 
-// listTree is what root holds (not root itself), one sorted line a path: mode and content, or a link's target.
+// listTree is what root holds (not root itself), one sorted line a path (testutil.Snapshot).
 func listTree(t *testing.T, root string) []string {
 	t.Helper()
-	var out []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		if rel == "." {
-			return nil
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case fi.Mode()&fs.ModeSymlink != 0:
-			target, _ := os.Readlink(p)
-			out = append(out, rel+" -> "+target)
-		case fi.Mode().IsRegular():
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			out = append(out, fmt.Sprintf("%s %v %q", filepath.ToSlash(rel), fi.Mode().Perm(), data))
-		default:
-			out = append(out, fmt.Sprintf("%s %v", filepath.ToSlash(rel), fi.Mode()))
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(out)
-	return out
+	return testutil.Snapshot(t, root)[1:]
 }
 
 func readString(t *testing.T, path string) string {

@@ -1,4 +1,4 @@
-package fsutil
+package fsutil_test
 
 import (
 	"errors"
@@ -7,11 +7,13 @@ import (
 	"testing"
 
 	"gotest.tools/v3/assert"
+
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 )
 
 func TestSwapDir(t *testing.T) {
 	t.Parallel()
-	unsupported := func(a, b string) error { return ErrExchangeUnsupported }
+	unsupported := func(a, b string) error { return fsutil.ErrExchangeUnsupported }
 	failing := func(a, b string) error { return errors.New("exchange failed") }
 	tests := []struct {
 		name     string
@@ -22,11 +24,11 @@ func TestSwapDir(t *testing.T) {
 		wantTarget, wantTmp []string
 	}{
 		{
-			name: "no target", exchange: exchangeDirs,
+			name: "no target", exchange: fsutil.ExchangeDirs,
 			wantTarget: []string{`f -rw-r--r-- "new"`},
 		},
 		{
-			name: "exchange", exchange: exchangeDirs, target: map[string]string{"f": "old", "g": "x"},
+			name: "exchange", exchange: fsutil.ExchangeDirs, target: map[string]string{"f": "old", "g": "x"},
 			wantTarget: []string{`f -rw-r--r-- "new"`},
 			wantTmp:    []string{`f -rw-r--r-- "old"`, `g -rw-r--r-- "x"`},
 		},
@@ -51,7 +53,7 @@ func TestSwapDir(t *testing.T) {
 			if tc.target != nil {
 				writeTree(t, target, tc.target)
 			}
-			err := swapDirWith(tc.exchange, tmp, target)
+			err := fsutil.SwapDirWith(tc.exchange, tmp, target)
 			if tc.wantErr != "" {
 				assert.ErrorContains(t, err, tc.wantErr)
 			} else {

@@ -96,14 +96,7 @@ func StripANSI(s string) string {
 // escapes control characters other than tab.
 func Printable(line string) string {
 	line = strings.ToValidUTF8(strings.TrimRight(line, "\r"), "\uFFFD")
-	clean := true
-	for _, r := range line {
-		if isControl(r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if !strings.ContainsFunc(line, isControl) {
 		return line
 	}
 	var b strings.Builder

@@ -1,4 +1,4 @@
-package driver
+package report
 
 import (
 	"bytes"
@@ -17,6 +17,8 @@ import (
 
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 )
 
 // screenshotEnv names a path the browser test copies its screenshot to, for people to look at.
@@ -69,7 +71,7 @@ func runChromium(t *testing.T, bin string, args ...string) []byte {
 func browserResultDir(t *testing.T) (string, *Report) {
 	t.Helper()
 	cur, prev := htmlSample()
-	l := Layout{Root: filepath.Join(t.TempDir(), "result")}
+	l := resultdir.Layout{Root: filepath.Join(t.TempDir(), "result")}
 	assert.NilError(t, os.MkdirAll(l.LogDir(), 0o755))
 	data, err := json.Marshal(prev)
 	assert.NilError(t, err)
@@ -79,7 +81,7 @@ func browserResultDir(t *testing.T) (string, *Report) {
 			assert.NilError(t, os.WriteFile(l.Log(res.Name), []byte("build output\n"), 0o644))
 		}
 	}
-	assert.NilError(t, writeHTMLReport(l, cur))
+	assert.NilError(t, WriteHTML(l, cur))
 	return l.HTMLReport(), cur
 }
 

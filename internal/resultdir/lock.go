@@ -1,4 +1,4 @@
-package driver
+package resultdir
 
 import (
 	"context"
@@ -51,17 +51,14 @@ func (i LockInfo) String() string {
 		i.Start.UTC().Format("2006-01-02 15:04:05 UTC"))
 }
 
-// thisRun describes the calling process as a lock holder.
-// ThisProcess is the lock information of the running process for a run (or other work) id.
-func ThisProcess(runID string) LockInfo { return thisRun(runID) }
-
-func thisRun(runID string) LockInfo {
+// ThisProcess describes the calling process as a lock holder, for a run (or other work) id.
+func ThisProcess(runID string) LockInfo {
 	host, _ := os.Hostname()
 	return LockInfo{PID: os.Getpid(), Host: host, Start: time.Now().UTC(), RunID: runID}
 }
 
-// LockedError says that another run holds the result directory. It unwraps to ErrUsage, so the
-// command line exits with status 2.
+// LockedError says that another run holds the result directory. It is the user's to resolve (wait
+// or pick another directory): the command line marks it a usage error (exit status 2).
 type LockedError struct {
 	Path   string
 	Holder LockInfo
@@ -70,8 +67,6 @@ type LockedError struct {
 func (e *LockedError) Error() string {
 	return fmt.Sprintf("the result directory is in use: %s holds %s; use --wait to wait for it", e.Holder, e.Path)
 }
-
-func (e *LockedError) Unwrap() error { return ErrUsage }
 
 // LockOptions say what to do when the lock is held.
 type LockOptions struct {
@@ -90,9 +85,6 @@ const (
 	// it looked; each retry means another run made progress.
 	lockRaces = 100
 )
-
-// Lock is the lock file of the result directory.
-func (l Layout) Lock() string { return filepath.Join(l.State(), "lock") }
 
 // ResultLock is a held lock. Release it exactly once; it is not for concurrent use.
 type ResultLock struct {

@@ -1,4 +1,4 @@
-package driver
+package report
 
 import (
 	"fmt"
@@ -37,7 +37,7 @@ type htmlSizeChange struct {
 // compareReports lists what changed between the previous run and this one. A recipe in only one
 // of them is added or removed; a failing added recipe is also a new failure.
 func compareReports(prev, cur *Report) *htmlChanges {
-	c := &htmlChanges{PrevRunID: prev.RunID, PrevStart: htmlTime(prev.Start), PrevStatus: prev.Status}
+	c := &htmlChanges{PrevRunID: prev.RunID, PrevStart: htmlTime(prev.Start), PrevStatus: string(prev.Status)}
 	before := map[string]RecipeResult{}
 	for _, res := range prev.Recipes {
 		before[res.Name] = res

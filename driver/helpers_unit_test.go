@@ -21,6 +21,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/engine/enginetest"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // The unit tests of the stages run the pipeline on enginetest's fake engine. What the
@@ -217,7 +218,7 @@ func (env *fakeEnv) build(ctx context.Context, c *enginetest.Container, stdout i
 }
 
 // execute runs the pipeline on the fake and checks that nothing of the run is left on it.
-func (env *fakeEnv) execute(ctx context.Context) (*Report, error) {
+func (env *fakeEnv) execute(ctx context.Context) (*report.Report, error) {
 	env.t.Helper()
 	rep, err := Execute(ctx, env.cfg, env.eng)
 	containers, volumes := env.eng.Live()
@@ -233,7 +234,7 @@ func (env *fakeEnv) execute(ctx context.Context) (*Report, error) {
 }
 
 // result returns a recipe's result in rep.
-func result(t *testing.T, rep *Report, name string) RecipeResult {
+func result(t *testing.T, rep *report.Report, name string) report.RecipeResult {
 	t.Helper()
 	for _, r := range rep.Recipes {
 		if r.Name == name {
@@ -241,7 +242,7 @@ func result(t *testing.T, rep *Report, name string) RecipeResult {
 		}
 	}
 	t.Fatalf("no result for %s in %+v", name, rep.Recipes)
-	return RecipeResult{}
+	return report.RecipeResult{}
 }
 
 // containers returns the containers of role made by run (any run when empty).
@@ -253,4 +254,11 @@ func (env *fakeEnv) containers(role, run string) []*enginetest.Container {
 		}
 	}
 	return out
+}
+
+func readFileT(t *testing.T, p string) string {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	assert.NilError(t, err)
+	return string(data)
 }

@@ -1,16 +1,12 @@
-package driver
+package report
 
 import (
 	"bytes"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 )
@@ -31,7 +27,7 @@ func htmlSample() (cur, prev *Report) {
 	exit := 2
 	cur = &Report{
 		RunID: "20240506T020000-4242", Version: "v1.2.3", Start: htmlSampleStart, Duration: 17*60 + 3,
-		Status: "failed", Accel: AccelKVM,
+		Status: "failed", Accel: "kvm",
 		Toolchain: &Toolchain{
 			ID: "sha256:0123456789abcdef0123456789abcdef", Tags: []string{"pkgdriver/toolchain:2024-05-06_abcdef1", "pkgdriver/toolchain:latest"},
 			Commit: "abcdef1234567890abcdef1234567890abcdef12", CommitTime: at(-24 * time.Hour), Describe: "v0.57.0-123-gabcdef1",
@@ -83,7 +79,7 @@ func htmlSample() (cur, prev *Report) {
 func renderHTML(t *testing.T, cur, prev *Report) string {
 	t.Helper()
 	var buf bytes.Buffer
-	assert.NilError(t, renderHTMLReport(&buf, cur, prev))
+	assert.NilError(t, renderPage(&buf, cur, prev))
 	return buf.String()
 }
 
@@ -210,40 +206,15 @@ func TestRenderHTMLReportWithoutHistory(t *testing.T) {
 	assert.Check(t, is.Contains(section(t, page, "inputs"), "<dt>Acceleration</dt><dd>-</dd>"))
 }
 
-func TestPackSlots(t *testing.T) {
+func TestHTMLEvidenceLinks(t *testing.T) {
 	t.Parallel()
-	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	iv := func(start, dur int) timelineSpan { // seconds
-		return timelineSpan{Start: base.Add(time.Duration(start) * time.Second), Dur: time.Duration(dur) * time.Second}
-	}
-	tests := []struct {
-		name      string
-		spans     []timelineSpan
-		wantSlots []int
-		wantN     int
-	}{
-		{name: "none", wantSlots: []int{}, wantN: 0},
-		{name: "one after another", spans: []timelineSpan{iv(0, 10), iv(10, 5), iv(20, 1)}, wantSlots: []int{0, 0, 0}, wantN: 1},
-		{name: "overlapping", spans: []timelineSpan{iv(0, 10), iv(5, 10)}, wantSlots: []int{0, 1}, wantN: 2},
-		{name: "three jobs", spans: []timelineSpan{iv(0, 100), iv(0, 10), iv(0, 20), iv(10, 50), iv(20, 5), iv(25, 100)},
-			wantSlots: []int{0, 1, 2, 1, 2, 2}, wantN: 3},
-		{name: "lowest free slot first", spans: []timelineSpan{iv(0, 10), iv(1, 10), iv(2, 10), iv(11, 1), iv(12, 1)},
-			wantSlots: []int{0, 1, 2, 0, 0}, wantN: 3},
-		{name: "input not sorted", spans: []timelineSpan{iv(30, 5), iv(0, 40), iv(10, 5)}, wantSlots: []int{1, 0, 1}, wantN: 2},
-		{name: "rounding overlap within slack", spans: []timelineSpan{
-			{Start: base, Dur: 10*time.Second + 3*time.Millisecond}, iv(10, 1)}, wantSlots: []int{0, 0}, wantN: 1},
-		{name: "real overlap beyond slack", spans: []timelineSpan{
-			{Start: base, Dur: 10*time.Second + 50*time.Millisecond}, iv(10, 1)}, wantSlots: []int{0, 1}, wantN: 2},
-		{name: "zero durations", spans: []timelineSpan{iv(5, 0), iv(5, 0), iv(5, 1)}, wantSlots: []int{0, 0, 0}, wantN: 1},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			slots, n := packSlots(tc.spans)
-			assert.DeepEqual(t, slots, tc.wantSlots)
-			assert.Equal(t, n, tc.wantN)
-		})
-	}
+	assert.Check(t, is.Nil(evidenceLinks(nil)))
+	got := evidenceLinks(&Evidence{SBOM: "packages/a b.spdx.json", Attestation: "packages/a b.intoto.jsonl"})
+	assert.DeepEqual(t, got, []htmlLink{{"SBOM", "packages/a%20b.spdx.json"}, {"provenance", "packages/a%20b.intoto.jsonl"}})
+	rep := &Report{RunID: "r", Recipes: []RecipeResult{{Name: "a", Status: StatusBuilt, Log: "log/a.log",
+		Evidence: &Evidence{SBOM: "packages/a.spdx.json", Attestation: "packages/a.intoto.jsonl", Signature: "packages/a.mpm.sig"}}}}
+	page := renderHTML(t, rep, nil)
+	assert.Check(t, is.Contains(page, `<a href="packages/a.spdx.json">SBOM</a> · <a href="packages/a.intoto.jsonl">provenance</a> · <a href="packages/a.mpm.sig">signature</a>`))
 }
 
 func TestHTMLFormatting(t *testing.T) {
@@ -260,84 +231,4 @@ func TestHTMLFormatting(t *testing.T) {
 	}{{0, "0 B"}, {1023, "1023 B"}, {1024, "1.0 KiB"}, {1536, "1.5 KiB"}, {48 << 20, "48.0 MiB"}, {3 << 30, "3.0 GiB"}} {
 		assert.Check(t, is.Equal(htmlSize(tc.n), tc.want), "%d", tc.n)
 	}
-	for _, tc := range []struct {
-		d    time.Duration
-		want string
-	}{{0, "0"}, {30 * time.Second, "30s"}, {2 * time.Minute, "2m"}, {150 * time.Second, "2m30s"}, {time.Hour, "1h"}, {75 * time.Minute, "1h15m"}} {
-		assert.Check(t, is.Equal(timelineLabel(tc.d), tc.want), "%s", tc.d)
-	}
-	for _, tc := range []struct {
-		total, want time.Duration
-	}{{time.Second, time.Second}, {10 * time.Second, time.Second}, {11 * time.Second, 2 * time.Second}, {17 * time.Minute, 2 * time.Minute}, {2 * time.Hour, 15 * time.Minute}, {100 * time.Hour, 12 * time.Hour}} {
-		assert.Check(t, is.Equal(timelineStep(tc.total), tc.want), "%s", tc.total)
-	}
-	for _, tc := range []struct {
-		old, cur int64
-		want     bool
-	}{{100, 100, false}, {100, 101, true}, {1 << 20, 1<<20 + 1000, false}, {1 << 20, 1<<20 + 20000, true}, {1 << 20, 1<<20 - 20000, true}, {1 << 20, 1000, true}} {
-		assert.Check(t, is.Equal(sizeChanged(tc.old, tc.cur), tc.want), "%d → %d", tc.old, tc.cur)
-	}
-}
-
-// writeReport keeps the report it replaces as report.prev.json, and report.html compares the two.
-func TestWriteReportHTMLAndPrevious(t *testing.T) {
-	t.Parallel()
-	root := filepath.Join(t.TempDir(), "result")
-	run := func(runID string, st Status) *Run {
-		r := &Run{
-			Config:  &Config{RunID: runID, Version: "test", Log: zerolog.Nop()},
-			Layout:  Layout{Root: root},
-			Start:   time.Now(),
-			Results: newResults([]string{"a"}),
-		}
-		r.Results.set(&RecipeResult{Name: "a", Status: st, Start: time.Now(), Duration: 1, Log: "log/a.log"})
-		return r
-	}
-	l := Layout{Root: root}
-
-	_, err := writeReport(run("first", StatusBuilt), nil)
-	assert.NilError(t, err)
-	first, err := os.ReadFile(l.Report())
-	assert.NilError(t, err)
-	_, err = os.Stat(l.PrevReport())
-	assert.Check(t, os.IsNotExist(err), "no previous run yet")
-	page, err := os.ReadFile(l.HTMLReport())
-	assert.NilError(t, err)
-	assert.Check(t, is.Contains(string(page), `data-recipe="a" data-build="built"`))
-	assert.Check(t, !strings.Contains(string(page), `id="changes"`))
-
-	_, err = writeReport(run("second", StatusFailed), nil)
-	assert.NilError(t, err)
-	prev, err := os.ReadFile(l.PrevReport())
-	assert.NilError(t, err)
-	assert.Equal(t, string(prev), string(first), "report.prev.json is the first run's report.json")
-	var cur Report
-	data, err := os.ReadFile(l.Report())
-	assert.NilError(t, err)
-	assert.NilError(t, json.Unmarshal(data, &cur))
-	assert.Equal(t, cur.RunID, "second")
-	page, err = os.ReadFile(l.HTMLReport())
-	assert.NilError(t, err)
-	changes := section(t, string(page), "changes")
-	assert.Check(t, is.Contains(changes, "Compared with run <span class=\"mono\">first</span>"))
-	assert.Check(t, is.Contains(changes, "<code>a</code>: build failed (was: build built)"))
-
-	entries, err := os.ReadDir(root)
-	assert.NilError(t, err)
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	assert.DeepEqual(t, names, []string{"junit.xml", "report.html", "report.json", "report.prev.json"})
-}
-
-func TestHTMLEvidenceLinks(t *testing.T) {
-	t.Parallel()
-	assert.Check(t, is.Nil(evidenceLinks(nil)))
-	got := evidenceLinks(&Evidence{SBOM: "packages/a b.spdx.json", Attestation: "packages/a b.intoto.jsonl"})
-	assert.DeepEqual(t, got, []htmlLink{{"SBOM", "packages/a%20b.spdx.json"}, {"provenance", "packages/a%20b.intoto.jsonl"}})
-	rep := &Report{RunID: "r", Recipes: []RecipeResult{{Name: "a", Status: StatusBuilt, Log: "log/a.log",
-		Evidence: &Evidence{SBOM: "packages/a.spdx.json", Attestation: "packages/a.intoto.jsonl", Signature: "packages/a.mpm.sig"}}}}
-	page := renderHTML(t, rep, nil)
-	assert.Check(t, is.Contains(page, `<a href="packages/a.spdx.json">SBOM</a> · <a href="packages/a.intoto.jsonl">provenance</a> · <a href="packages/a.mpm.sig">signature</a>`))
 }

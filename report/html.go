@@ -1,14 +1,12 @@
-package driver
+package report
 
 import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html/template"
 	"io"
-	"io/fs"
 	"maps"
 	"net/url"
 	"os"
@@ -17,8 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 )
 
 // report.html is report.json for people: one self-contained file (inline CSS, a few lines of
@@ -26,33 +24,14 @@ import (
 // it), readable without JS. html/template escapes everything taken from the report: recipe
 // names, errors and log lines are untrusted.
 
-//go:embed report_html.tmpl
+//go:embed html.tmpl
 var reportHTMLSource string
 
 var reportHTMLTemplate = template.Must(template.New("report.html").Parse(reportHTMLSource))
 
-// HTMLReport is report.html, beside report.json.
-func (l Layout) HTMLReport() string { return filepath.Join(l.Root, "report.html") }
-
-// PrevReport is the previous run's report.json, kept when a run writes its own.
-func (l Layout) PrevReport() string { return filepath.Join(l.Root, "report.prev.json") }
-
-// keepPreviousReport copies report.json to report.prev.json before a run replaces it. Each file
-// is replaced atomically, so a reader always finds complete reports.
-func keepPreviousReport(l Layout) error {
-	data, err := os.ReadFile(l.Report())
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return fsutil.WriteFileAtomic(l.PrevReport(), data, 0o644)
-}
-
-// writeHTMLReport writes report.html for rep, comparing it with report.prev.json when there is
-// one.
-func writeHTMLReport(l Layout, rep *Report) error {
+// WriteHTML writes report.html for rep, atomically, comparing it with report.prev.json when there
+// is one.
+func WriteHTML(l resultdir.Layout, rep *Report) error {
 	var prev *Report
 	if data, err := os.ReadFile(l.PrevReport()); err == nil {
 		var p Report
@@ -61,14 +40,14 @@ func writeHTMLReport(l Layout, rep *Report) error {
 		}
 	}
 	var buf bytes.Buffer
-	if err := renderHTMLReport(&buf, rep, prev); err != nil {
+	if err := renderPage(&buf, rep, prev); err != nil {
 		return err
 	}
 	return fsutil.WriteFileAtomic(l.HTMLReport(), buf.Bytes(), 0o644)
 }
 
-// renderHTMLReport writes the page for rep; prev, when not nil, is the run before.
-func renderHTMLReport(w io.Writer, rep, prev *Report) error {
+// renderPage writes the page for rep; prev, when not nil, is the run before.
+func renderPage(w io.Writer, rep, prev *Report) error {
 	if err := reportHTMLTemplate.Execute(w, newHTMLView(rep, prev)); err != nil {
 		return fmt.Errorf("report.html: %w", err)
 	}
@@ -77,14 +56,15 @@ func renderHTMLReport(w io.Writer, rep, prev *Report) error {
 
 // htmlView is what the template shows, all formatted here: the template only lays it out.
 type htmlView struct {
-	RunID, Version    string
-	Status, StatusCSS string
-	Error             string
-	Counts            []string
-	Inputs            []htmlField
-	Recipes           []htmlRecipe
-	Timeline          *htmlTimeline
-	Changes           *htmlChanges
+	RunID, Version string
+	Status         RunStatus
+	StatusCSS      string
+	Error          string
+	Counts         []string
+	Inputs         []htmlField
+	Recipes        []htmlRecipe
+	Timeline       *htmlTimeline
+	Changes        *htmlChanges
 }
 
 type htmlField struct{ Label, Value, Title string }
@@ -135,7 +115,7 @@ func htmlInputs(rep *Report) []htmlField {
 		{Label: "pkgdriver", Value: rep.Version},
 		{Label: "Started", Value: htmlTime(rep.Start)},
 		{Label: "Duration", Value: htmlDuration(rep.Duration)},
-		{Label: "Acceleration", Value: htmlOrDash(string(rep.Accel))},
+		{Label: "Acceleration", Value: htmlOrDash(rep.Accel)},
 	}
 	if tc := rep.Toolchain; tc != nil {
 		reused := "built in this run"
@@ -146,7 +126,7 @@ func htmlInputs(rep *Report) []htmlField {
 			htmlField{Label: "OSv commit", Value: tc.Commit, Title: "committed " + htmlTime(tc.CommitTime)},
 			htmlField{Label: "OSv version", Value: htmlOrDash(tc.Describe)},
 			htmlField{Label: "Toolchain image", Value: htmlOrDash(strings.Join(tc.Tags, ", "))},
-			htmlField{Label: "Image ID", Value: htmlOrDash(engine.ShortID(tc.ID)) + " (" + reused + ")", Title: tc.ID},
+			htmlField{Label: "Image ID", Value: htmlOrDash(tc.ShortID()) + " (" + reused + ")", Title: tc.ID},
 			htmlField{Label: "Platform", Value: htmlOrDash(tc.Platform)},
 		)
 	}
@@ -248,44 +228,16 @@ func htmlOutcome(res RecipeResult) string {
 }
 
 func htmlCounts(rep *Report) []string {
-	builds := map[Status]int{}
-	tests := map[TestStatus]int{}
-	hits, misses := 0, 0
-	for _, res := range rep.Recipes {
-		builds[res.Status]++
-		if res.Test != nil {
-			tests[res.Test.Status]++
-		}
-		switch {
-		case res.Cached:
-			hits++
-		case res.CacheKey != "":
-			misses++
-		}
-	}
-	out := []string{fmt.Sprintf("%d recipes", len(rep.Recipes))}
-	for _, s := range []Status{StatusBuilt, StatusCached, StatusFailed, StatusTimedOut, StatusCancelled, StatusNotStarted, StatusQueued, StatusNotBuilt} {
-		if builds[s] > 0 {
-			out = append(out, fmt.Sprintf("%d %s", builds[s], s))
-		}
-	}
-	for _, s := range []TestStatus{TestPassed, TestCached, TestFailed, TestTimedOut, TestCancelled, TestSkipped, TestUntested} {
-		if tests[s] > 0 {
-			out = append(out, fmt.Sprintf("%d tests %s", tests[s], s))
-		}
-	}
-	if hits+misses > 0 {
-		out = append(out, fmt.Sprintf("cache: %d hits, %d misses", hits, misses))
-	}
-	return out
+	c := rep.Counts()
+	return append([]string{fmt.Sprintf("%d recipes", c.Recipes)}, c.Phrases()...)
 }
 
 // CSS classes of statuses: ok, cached, fail, timeout, cancel, none.
-func runCSS(status string) string {
+func runCSS(status RunStatus) string {
 	switch status {
-	case "ok":
+	case RunOK:
 		return "ok"
-	case "cancelled":
+	case RunCancelled:
 		return "cancel"
 	}
 	return "fail"

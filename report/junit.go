@@ -1,4 +1,4 @@
-package driver
+package report
 
 import (
 	"encoding/xml"
@@ -39,28 +39,42 @@ type junitMessage struct {
 	Text    string `xml:",chardata"`
 }
 
-func writeJUnit(path string, rep *Report) error {
+// WriteJUnit writes rep as junit.xml at path, atomically.
+func WriteJUnit(path string, rep *Report) error {
+	data, err := renderJUnit(rep)
+	if err != nil {
+		return err
+	}
+	return fsutil.WriteFileAtomic(path, data, 0o644)
+}
+
+// renderJUnit is the junit.xml of rep. Each case's outcome is its status's Verdict, and each
+// suite's numbers come from rep.Counts(), as the summary's and report.html's do.
+func renderJUnit(rep *Report) ([]byte, error) {
+	c := rep.Counts()
 	build := junitSuite{Name: "pkgdriver.build"}
+	build.setCounts(c.BuildSuite())
 	test := junitSuite{Name: "pkgdriver.test"}
+	test.setCounts(c.TestSuite())
 	for _, r := range rep.Recipes {
 		if r.Status != StatusNotBuilt {
 			c := junitCase{Name: r.Name, Classname: build.Name, Time: r.Duration}
-			switch r.Status {
-			case StatusBuilt, StatusCached:
-			case StatusQueued, StatusCancelled, StatusNotStarted:
+			switch r.Status.Verdict() {
+			case Passed:
+			case Skipped:
 				c.Skipped = &junitMessage{Message: string(r.Status)}
-			default:
+			case Failure:
 				c.Failure = failureMessage(string(r.Status), r.Error, r.Log, r.LogTail)
 			}
 			build.add(c)
 		}
 		if t := r.Test; t != nil {
 			c := junitCase{Name: r.Name, Classname: test.Name, Time: t.Duration}
-			switch t.Status {
-			case TestPassed, TestCached:
-			case TestUntested, TestSkipped, TestCancelled:
+			switch t.Status.Verdict() {
+			case Passed:
+			case Skipped:
 				c.Skipped = &junitMessage{Message: string(t.Status) + ": " + t.Reason}
-			default:
+			case Failure:
 				c.Failure = failureMessage(string(t.Status), t.Error, t.Log, t.LogTail)
 			}
 			test.add(c)
@@ -68,26 +82,24 @@ func writeJUnit(path string, rep *Report) error {
 	}
 	data, err := xml.MarshalIndent(junitSuites{Suites: []junitSuite{build, test}}, "", "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return fsutil.WriteFileAtomic(path, append([]byte(xml.Header), append(data, '\n')...), 0o644)
+	return append([]byte(xml.Header), append(data, '\n')...), nil
 }
 
-// add appends a case and keeps the suite's counts.
+func (s *junitSuite) setCounts(c Suite) {
+	s.Tests, s.Failures, s.Skipped = c.Tests, c.Failures, c.Skipped
+}
+
+// add appends a case and adds up the suite's time.
 func (s *junitSuite) add(c junitCase) {
 	s.Cases = append(s.Cases, c)
-	s.Tests++
 	s.Time += c.Time
-	if c.Failure != nil {
-		s.Failures++
-	}
-	if c.Skipped != nil {
-		s.Skipped++
-	}
 }
 
 func failureMessage(status, msg, log string, tail []string) *junitMessage {
-	return &junitMessage{Message: status + ": " + firstLine(msg), Type: status, Text: failureText(msg, log, tail)}
+	first, _, _ := strings.Cut(msg, "\n")
+	return &junitMessage{Message: status + ": " + first, Type: status, Text: failureText(msg, log, tail)}
 }
 
 func failureText(msg, log string, tail []string) string {

@@ -1,4 +1,4 @@
-package driver
+package resultdir
 
 import (
 	"errors"
@@ -13,9 +13,9 @@ import (
 )
 
 // unitStaged writes a finished package for name into a staging directory and returns it.
-func unitStaged(t *testing.T, stage, name, content string) staged {
+func unitStaged(t *testing.T, stage, name, content string) Staged {
 	t.Helper()
-	s := staged{
+	s := Staged{
 		Tree:       filepath.Join(stage, "tree"),
 		MPM:        filepath.Join(stage, name+".mpm"),
 		Descriptor: filepath.Join(stage, name+".yaml"),
@@ -55,23 +55,23 @@ func TestLayoutInstall(t *testing.T) {
 	tests := []struct {
 		name     string
 		previous bool
-		// breakStaged removes part of the staged package before Install.
-		breakStaged func(staged)
+		// breakStaged removes part of the Staged package before Install.
+		breakStaged func(Staged)
 		wantErr     bool
 	}{
 		{name: "first install"},
 		{name: "replaces the previous package", previous: true},
 		{
-			name: "missing staged tree keeps the old package and tree", previous: true, wantErr: true,
-			breakStaged: func(s staged) { os.RemoveAll(s.Tree) },
+			name: "missing Staged tree keeps the old package and tree", previous: true, wantErr: true,
+			breakStaged: func(s Staged) { os.RemoveAll(s.Tree) },
 		},
 		{
-			name: "missing staged mpm keeps the old package", previous: true, wantErr: true,
-			breakStaged: func(s staged) { os.Remove(s.MPM) },
+			name: "missing Staged mpm keeps the old package", previous: true, wantErr: true,
+			breakStaged: func(s Staged) { os.Remove(s.MPM) },
 		},
 		{
-			name: "missing staged descriptor keeps the old package", previous: true, wantErr: true,
-			breakStaged: func(s staged) { os.Remove(s.Descriptor) },
+			name: "missing Staged descriptor keeps the old package", previous: true, wantErr: true,
+			breakStaged: func(s Staged) { os.Remove(s.Descriptor) },
 		},
 	}
 	for _, tc := range tests {
@@ -96,7 +96,7 @@ func TestLayoutInstall(t *testing.T) {
 				assert.Equal(t, unitRead(t, filepath.Join(l.Intermediate("foo"), "new.txt")), "new")
 				assert.Check(t, !unitExists(filepath.Join(l.Intermediate("foo"), "old.txt")), "old intermediate file survived")
 				assert.Check(t, !unitExists(filepath.Join(stage, "foo.old")), "old tree left in the trash")
-				assert.Check(t, !unitExists(s.Tree), "staged tree was copied, not moved")
+				assert.Check(t, !unitExists(s.Tree), "Staged tree was copied, not moved")
 				return
 			}
 			assert.Assert(t, err != nil)

@@ -1,4 +1,4 @@
-package driver
+package report
 
 import (
 	"encoding/xml"
@@ -23,7 +23,7 @@ func TestWriteJUnit(t *testing.T) {
 		{Name: "late", Status: StatusCancelled},
 	}}
 	path := filepath.Join(t.TempDir(), "junit.xml")
-	assert.NilError(t, writeJUnit(path, rep))
+	assert.NilError(t, WriteJUnit(path, rep))
 	data, err := os.ReadFile(path)
 	assert.NilError(t, err)
 	var got junitSuites

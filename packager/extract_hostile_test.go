@@ -1,4 +1,4 @@
-package driver_test
+package packager
 
 import (
 	"archive/tar"
@@ -12,44 +12,7 @@ import (
 
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
-
-	"github.com/pkgdriver/pkgdriver/packager"
 )
-
-// tarEntry is one member of a crafted archive.
-type tarEntry struct {
-	name, link string
-	typ        byte
-	mode       int64
-	body       string
-}
-
-func craftTar(t *testing.T, entries ...tarEntry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, e := range entries {
-		mode := e.mode
-		if mode == 0 {
-			mode = 0o644
-		}
-		hdr := &tar.Header{Name: e.name, Linkname: e.link, Typeflag: e.typ, Mode: mode,
-			Size: int64(len(e.body)), ModTime: time.Unix(0, 0), Format: tar.FormatPAX}
-		if e.typ != tar.TypeReg {
-			hdr.Size = 0
-		}
-		if e.typ == tar.TypeChar {
-			hdr.Devmajor, hdr.Devminor = 1, 3
-		}
-		assert.NilError(t, tw.WriteHeader(hdr))
-		if hdr.Size > 0 {
-			_, err := tw.Write([]byte(e.body))
-			assert.NilError(t, err)
-		}
-	}
-	assert.NilError(t, tw.Close())
-	return buf.Bytes()
-}
 
 // TestHostileResultTar feeds the extractor the tars a real container cannot produce (the engine
 // writes the tar of $PACKAGE_RESULT_DIR, so these names never come out of `docker cp`), with the
@@ -59,9 +22,11 @@ func TestHostileResultTar(t *testing.T) {
 	passwd, err := os.ReadFile("/etc/passwd")
 	assert.NilError(t, err)
 	dir := func(name string) tarEntry { return tarEntry{name: name, typ: tar.TypeDir, mode: 0o755} }
-	file := func(name, body string) tarEntry { return tarEntry{name: name, typ: tar.TypeReg, body: body} }
-	symlink := func(name, target string) tarEntry { return tarEntry{name: name, typ: tar.TypeSymlink, link: target} }
-	hardlink := func(name, target string) tarEntry { return tarEntry{name: name, typ: tar.TypeLink, link: target} }
+	file := func(name, body string) tarEntry { return tarEntry{name: name, typ: tar.TypeReg, content: body} }
+	symlink := func(name, target string) tarEntry {
+		return tarEntry{name: name, typ: tar.TypeSymlink, linkname: target}
+	}
+	hardlink := func(name, target string) tarEntry { return tarEntry{name: name, typ: tar.TypeLink, linkname: target} }
 
 	tests := []struct {
 		name    string
@@ -122,9 +87,9 @@ func TestHostileResultTar(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			outside := t.TempDir()
 			dest := t.TempDir()
-			data := craftTar(t, tc.entries(outside)...)
-			err := packager.Extract(context.Background(), bytes.NewReader(data), dest, packager.ExtractOptions{MaxSize: 1 << 20})
-			var unsafe *packager.UnsafeEntryError
+			data := makeTar(t, tc.entries(outside)...)
+			err := Extract(context.Background(), bytes.NewReader(data), dest, ExtractOptions{MaxSize: 1 << 20})
+			var unsafe *UnsafeEntryError
 			assert.Assert(t, errors.As(err, &unsafe), "not refused: %v", err)
 			assert.Check(t, is.Equal(unsafe.Entry, tc.entry))
 			assert.Check(t, is.Contains(unsafe.Reason, tc.reason))
@@ -146,16 +111,16 @@ func TestHostileResultTar(t *testing.T) {
 // packed as a link; neither step reads the host file it names. Setuid bits are dropped.
 func TestHostileLinksKeptAsLinks(t *testing.T) {
 	dest := t.TempDir()
-	data := craftTar(t,
+	data := makeTar(t,
 		tarEntry{name: "r/", typ: tar.TypeDir, mode: 0o755},
 		tarEntry{name: "r/meta/", typ: tar.TypeDir, mode: 0o755},
-		tarEntry{name: "r/meta/package.yaml", typ: tar.TypeReg, body: "name: r\ntitle: T\nauthor: A\n"},
-		tarEntry{name: "r/passwd", typ: tar.TypeSymlink, link: "/etc/passwd"},
-		tarEntry{name: "r/etc", typ: tar.TypeSymlink, link: "/etc"},
-		tarEntry{name: "r/tool", typ: tar.TypeReg, mode: 0o6777, body: "#!/bin/sh\n"},
-		tarEntry{name: "r/copy", typ: tar.TypeLink, link: "r/tool"},
+		tarEntry{name: "r/meta/package.yaml", typ: tar.TypeReg, content: "name: r\ntitle: T\nauthor: A\n"},
+		tarEntry{name: "r/passwd", typ: tar.TypeSymlink, linkname: "/etc/passwd"},
+		tarEntry{name: "r/etc", typ: tar.TypeSymlink, linkname: "/etc"},
+		tarEntry{name: "r/tool", typ: tar.TypeReg, mode: 0o6777, content: "#!/bin/sh\n"},
+		tarEntry{name: "r/copy", typ: tar.TypeLink, linkname: "r/tool"},
 	)
-	assert.NilError(t, packager.Extract(context.Background(), bytes.NewReader(data), dest, packager.ExtractOptions{MaxSize: 1 << 20}))
+	assert.NilError(t, Extract(context.Background(), bytes.NewReader(data), dest, ExtractOptions{MaxSize: 1 << 20}))
 	tree := filepath.Join(dest, "r")
 	for link, target := range map[string]string{"passwd": "/etc/passwd", "etc": "/etc"} {
 		got, err := os.Readlink(filepath.Join(tree, link))
@@ -167,11 +132,11 @@ func TestHostileLinksKeptAsLinks(t *testing.T) {
 	assert.Check(t, is.Equal(fi.Mode(), os.FileMode(0o755)))
 
 	mpm := filepath.Join(t.TempDir(), "r.mpm")
-	_, err = packager.PackFile(context.Background(), tree, mpm, packager.PackOptions{Name: "r", ModTime: time.Unix(0, 0), MaxSize: 1 << 20})
+	_, err = PackFile(context.Background(), tree, mpm, PackOptions{Name: "r", ModTime: time.Unix(0, 0), MaxSize: 1 << 20})
 	assert.NilError(t, err)
-	arch, err := packager.VerifyFile(mpm)
+	arch, err := VerifyFile(mpm)
 	assert.NilError(t, err)
-	seen := map[string]packager.Entry{}
+	seen := map[string]Entry{}
 	for _, e := range arch.Entries {
 		seen[e.Name] = e
 	}
@@ -189,13 +154,13 @@ func TestHostileLinksKeptAsLinks(t *testing.T) {
 // claims later.
 func TestResultOverMaxSize(t *testing.T) {
 	big := string(make([]byte, 600<<10))
-	data := craftTar(t,
+	data := makeTar(t,
 		tarEntry{name: "r/", typ: tar.TypeDir, mode: 0o755},
-		tarEntry{name: "r/a", typ: tar.TypeReg, body: big},
-		tarEntry{name: "r/b", typ: tar.TypeReg, body: big},
+		tarEntry{name: "r/a", typ: tar.TypeReg, content: big},
+		tarEntry{name: "r/b", typ: tar.TypeReg, content: big},
 	)
-	err := packager.Extract(context.Background(), bytes.NewReader(data), t.TempDir(), packager.ExtractOptions{MaxSize: 1 << 20})
-	var limit *packager.LimitError
+	err := Extract(context.Background(), bytes.NewReader(data), t.TempDir(), ExtractOptions{MaxSize: 1 << 20})
+	var limit *LimitError
 	assert.Assert(t, errors.As(err, &limit), "%v", err)
 	assert.Check(t, is.Equal(limit.Path, "r/b"))
 	assert.Check(t, is.Equal(limit.Limit, int64(1<<20)))

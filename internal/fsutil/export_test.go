@@ -1,0 +1,7 @@
+package fsutil
+
+// For the tests of package fsutil_test.
+var (
+	SwapDirWith  = swapDirWith
+	ExchangeDirs = exchangeDirs
+)
