@@ -89,8 +89,15 @@ func TestKubernetesSamePackages(t *testing.T) {
 		assert.Check(t, readFile(t, filepath.Join(dockerDir, d.Package.Path)) == readFile(t, filepath.Join(kubeDir, kr.Package.Path)),
 			"%s: the .mpm files differ", name)
 	}
+	// The reports say which runner, and which node ran each build and demo boot.
+	assert.Check(t, strings.HasPrefix(onDocker.Runner, "docker at "), onDocker.Runner)
+	assert.Check(t, strings.HasPrefix(onKube.Runner, "kubernetes at https://"), onKube.Runner)
+	assert.Check(t, is.Equal(resultOf(t, onDocker, "greeter").Node, ""))
+	assert.Check(t, is.Equal(resultOf(t, onKube, "greeter").Node, "localhost"))
+	assert.Check(t, is.Contains(readFile(t, filepath.Join(kubeDir, "junit.xml")), `<property name="node" value="localhost">`))
+
 	greeter := resultOf(t, onKube, "greeter").Test
-	assert.Check(t, greeter != nil && greeter.Status == report.TestPassed, "greeter's demo in a pod: %+v", greeter)
+	assert.Check(t, greeter != nil && greeter.Status == report.TestPassed && greeter.Node == "localhost", "greeter's demo in a pod: %+v", greeter)
 	assert.Check(t, is.Contains(readFile(t, filepath.Join(kubeDir, "log", "greeter.test.log")), "Hello, unikernel!"))
 
 	failing := resultOf(t, onKube, "failing")

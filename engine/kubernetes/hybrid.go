@@ -163,5 +163,9 @@ func (o *OnCluster) Ping(ctx context.Context) error {
 // Close closes both.
 func (o *OnCluster) Close() error { return errors.Join(o.Pods.Close(), o.Engine.Close()) }
 
+// ImageEngine is the Docker engine: the toolchain is built and read there, before any node may
+// have it.
+func (o *OnCluster) ImageEngine() engine.Engine { return o.Engine }
+
 // Node is the node that runs pod id.
 func (o *OnCluster) Node(id string) string { return o.Pods.Node(id) }
