@@ -570,6 +570,11 @@ down() {
 	for pid in $(our_shims); do
 		kill -KILL "$pid" 2>/dev/null || true
 	done
+	# What still runs in the cluster's cgroups (a pod's processes whose containerd or shim was
+	# killed before down ran): every process there is one the cluster started.
+	for pid in $(cat /sys/fs/cgroup/pids/$CGROUP/cgroup.procs 2>/dev/null; find /sys/fs/cgroup/pids/$CGROUP -mindepth 2 -name cgroup.procs -exec cat {} + 2>/dev/null); do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
 	stop kube-apiserver
 	stop etcd
 	# Mounts under the cluster's directories (pod volumes, snapshots, sandbox namespaces),
