@@ -333,6 +333,8 @@ record_host_state() {
 		ip6tables -t "$t" -S 2>/dev/null | awk -v t="$t" '$1 == "-N" {print t, $2}'
 	done >"$STATE/host-before.ip6tables"
 	[ -d /var/log/containers ] && touch "$STATE/host-before.var-log-containers"
+	[ -d /run/netns ] && touch "$STATE/host-before.run-netns"
+	[ -d /var/lib/cni ] && touch "$STATE/host-before.var-lib-cni"
 	return 0
 }
 
@@ -583,6 +585,13 @@ down() {
 	for m in $(findmnt -rn -o TARGET | grep -E "^($STATE|$RUN)(/|$)" | sort -r); do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || log "could not unmount $m"
 	done
+	# A pod without host networking gets a network namespace from containerd (/run/netns/cni-*,
+	# Docker keeps its own under /run/docker) and CNI's cache in /var/lib/cni.
+	for m in /run/netns/cni-*; do
+		[ -e "$m" ] || continue
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+		rm -f "$m"
+	done
 	remove_cgroups
 	if [ -f "$STATE/host-before.sysctl" ]; then
 		while IFS='=' read -r key value; do
@@ -596,6 +605,8 @@ down() {
 		if [ ! -f "$STATE/host-before.var-log-containers" ] && [ -d /var/log/containers ]; then
 			rmdir /var/log/containers 2>/dev/null || true
 		fi
+		[ -f "$STATE/host-before.run-netns" ] || rmdir /run/netns 2>/dev/null || true
+		[ -f "$STATE/host-before.var-lib-cni" ] || rm -rf /var/lib/cni
 	fi
 	# The CNI bridge, were it ever made (pkgdriver's pods use host networking).
 	ip link delete pkgdrv-cni0 2>/dev/null || true
