@@ -3,6 +3,7 @@ package driver_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/engine/kubernetes"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/report"
 )
@@ -138,4 +140,31 @@ func TestKubernetesSamePackages(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestKubernetesReap: reap --runner kubernetes deletes the pods of a run whose process is gone
+// and keeps those of a live one (the owner label, host:pid, is kept exactly in an annotation).
+func TestKubernetesReap(t *testing.T) {
+	pods, err := kubernetes.New(kubernetes.Config{Kubeconfig: testutil.Kubernetes(t), Namespace: testutil.KubeNamespace, HostNetwork: true})
+	assert.NilError(t, err)
+	ctx := context.Background()
+	host, _ := os.Hostname()
+	run := fmt.Sprintf("reap-test-%d", time.Now().UnixNano())
+	newPod := func(owner string) string {
+		id, err := pods.Create(ctx, engine.ContainerSpec{Image: testutil.BaseImage, Labels: map[string]string{
+			engine.LabelRun: run, engine.LabelRole: "build", driver.LabelOwner: owner}})
+		assert.NilError(t, err)
+		return id
+	}
+	dead := newPod(fmt.Sprintf("%s:%d", host, 1<<22+7)) // above pid_max's default: never alive
+	alive := newPod(fmt.Sprintf("%s:%d", host, os.Getpid()))
+	defer pods.Remove(ctx, alive)
+	n, err := driver.Reap(ctx, pods, resultdir.Layout{Root: t.TempDir()}, driver.ReapOptions{})
+	assert.NilError(t, err)
+	assert.Check(t, n >= 1, "removed %d", n)
+	var left []string
+	for _, c := range podsLeft(t, pods, run) {
+		left = append(left, c.ID)
+	}
+	assert.Check(t, is.DeepEqual(left, []string{alive}), "dead owner's pod %s", dead)
 }
