@@ -260,3 +260,25 @@ func TestPodCopyOutLarge(t *testing.T) {
 		}
 	}
 }
+
+// TestPodOutOfMemory: a command over the pod's memory limit is killed by the kernel and reported
+// as out of memory (the keep-alive survives, so the memory cgroup's counter says it).
+func TestPodOutOfMemory(t *testing.T) {
+	e, run := newEngine(t)
+	ctx := context.Background()
+	s := spec(run, "/bin/sh", "-c", `x=$(head -c 400000000 /dev/zero | tr '\0' a); echo survived`)
+	s.Memory = 64 << 20
+	id, err := e.Create(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Remove(ctx, id)
+	var out bytes.Buffer
+	exit, err := e.Run(ctx, id, &out, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !exit.OOMKilled || exit.Code == 0 {
+		t.Errorf("exit %+v, output %q: want out of memory", exit, out.String())
+	}
+}
