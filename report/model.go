@@ -61,25 +61,24 @@ type Evidence struct {
 
 // RecipeResult is one recipe's line in the summary and in report.json.
 type RecipeResult struct {
-	Name      string    `json:"name"`
-	Status    Status    `json:"status"`
-	Phase     string    `json:"phase,omitempty"`
-	Error     string    `json:"error,omitempty"`
-	Start     time.Time `json:"start,omitzero"`
-	Duration  float64   `json:"duration_seconds"`
-	ExitCode  *int      `json:"exit_code,omitempty"`
-	OOMKilled bool      `json:"oom_killed,omitempty"`
-	Cached    bool      `json:"cached,omitempty"`
-	CacheKey  string    `json:"cache_key,omitempty"`
-	Log       string    `json:"log"`
-	LogTail   []string  `json:"log_tail,omitempty"`
-	Package   *Artifact `json:"package,omitempty"`
-	Evidence  *Evidence `json:"supply_chain,omitempty"`
-	ImageID   string    `json:"image_id,omitempty"`
-	OSVCommit string    `json:"osv_commit,omitempty"`
-	// Node is the cluster node that built the recipe (the Kubernetes runner only).
-	Node string      `json:"node,omitempty"`
-	Test *TestResult `json:"test,omitempty"`
+	Name      string      `json:"name"`
+	Status    Status      `json:"status"`
+	Phase     string      `json:"phase,omitempty"`
+	Error     string      `json:"error,omitempty"`
+	Start     time.Time   `json:"start,omitzero"`
+	Duration  float64     `json:"duration_seconds"`
+	ExitCode  *int        `json:"exit_code,omitempty"`
+	OOMKilled bool        `json:"oom_killed,omitempty"`
+	Cached    bool        `json:"cached,omitempty"`
+	CacheKey  string      `json:"cache_key,omitempty"`
+	Log       string      `json:"log"`
+	LogTail   []string    `json:"log_tail,omitempty"`
+	Package   *Artifact   `json:"package,omitempty"`
+	Evidence  *Evidence   `json:"supply_chain,omitempty"`
+	ImageID   string      `json:"image_id,omitempty"`
+	OSVCommit string      `json:"osv_commit,omitempty"`
+	Node      string      `json:"node,omitempty"` // the cluster node that built it (Kubernetes runner)
+	Test      *TestResult `json:"test,omitempty"`
 }
 
 // TestStatus is how a recipe's demo test ended.
@@ -108,8 +107,7 @@ type TestResult struct {
 	Cmdline  string     `json:"cmdline,omitempty"`
 	Log      string     `json:"log,omitempty"`
 	LogTail  []string   `json:"log_tail,omitempty"`
-	// Node is the cluster node that booted the demo (the Kubernetes runner only).
-	Node string `json:"node,omitempty"`
+	Node     string     `json:"node,omitempty"` // the cluster node that booted the demo (Kubernetes runner)
 }
 
 // Toolchain is the toolchain image a run used, as the report records it.

@@ -14,15 +14,13 @@ import (
 
 // Report is report.json: what a run did, for people and for the next run.
 type Report struct {
-	RunID    string    `json:"run_id"`
-	Version  string    `json:"pkgdriver_version"`
-	Start    time.Time `json:"start"`
-	Duration float64   `json:"duration_seconds"`
-	Status   RunStatus `json:"status"`
-	Error    string    `json:"error,omitempty"`
-	// Runner is the backend that ran the containers, and where: "docker at unix:///...",
-	// "kubernetes at https://... (namespace ...)".
-	Runner    string     `json:"runner,omitempty"`
+	RunID     string     `json:"run_id"`
+	Version   string     `json:"pkgdriver_version"`
+	Start     time.Time  `json:"start"`
+	Duration  float64    `json:"duration_seconds"`
+	Status    RunStatus  `json:"status"`
+	Error     string     `json:"error,omitempty"`
+	Runner    string     `json:"runner,omitempty"` // engine.Info.Name: "docker at …", "kubernetes at … (namespace …)"
 	Toolchain *Toolchain `json:"toolchain,omitempty"`
 	// Accel is the QEMU accelerator the demos booted with: kvm or tcg.
 	Accel  string    `json:"accel,omitempty"`
