@@ -11,7 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/image"
+
 	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/engine/kubernetes"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 )
@@ -280,5 +284,33 @@ func TestPodOutOfMemory(t *testing.T) {
 	}
 	if !exit.OOMKilled || exit.Code == 0 {
 		t.Errorf("exit %+v, output %q: want out of memory", exit, out.String())
+	}
+}
+
+// TestOnClusterOtherImage: when the node has another image under the toolchain's name than the
+// Docker engine built, the pod is refused with a hint, rather than building with the wrong tools.
+func TestOnClusterOtherImage(t *testing.T) {
+	api := testutil.Engine(t)
+	e, run := newEngine(t)
+	ctx := context.Background()
+	// The node gets the base image under ref; then, on the engine only, ref moves to a new image.
+	ref := testutil.KubeImport(t, api, testutil.BaseImage)
+	c, err := api.ContainerCreate(ctx, &container.Config{Image: testutil.BaseImage, Cmd: []string{"true"},
+		Labels: map[string]string{engine.LabelRun: run}}, nil, nil, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer api.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
+	committed, err := api.ContainerCommit(ctx, c.ID, container.CommitOptions{Reference: ref, Config: &container.Config{Labels: map[string]string{"pkgdriver.test": run}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer api.ImageRemove(ctx, committed.ID, image.RemoveOptions{Force: true})
+	o := kubernetes.NewOnCluster(docker.Wrap(api), e, "")
+	s := spec(run, "true")
+	s.Image = committed.ID
+	_, err = o.Create(ctx, s)
+	if err == nil || !strings.Contains(err.Error(), "has another image under "+ref) || !strings.Contains(err.Error(), "import the toolchain image again") {
+		t.Errorf("Create = %v, want a refusal naming %s", err, ref)
 	}
 }
