@@ -90,32 +90,43 @@ install_packages() {
 	return 0
 }
 
-# build_module DIR STAMPNAME PACKAGES...: builds the main packages of the Go module tools/DIR into
-# $BIN unless the stamp (a hash of the module's go.mod, go.sum and sources) says they are current.
+# The version the Kubernetes commands report (the node's kubelet version among them), as a release
+# build stamps it; the module proxy's source carries none.
+K8S_VERSION=$(awk '$1 == "require" { $1 = "" } $1 == "k8s.io/kubernetes" { print $2; exit }' "$REPO/tools/kubernetes/go.mod")
+K8S_LDFLAGS="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+	K8S_LDFLAGS="$K8S_LDFLAGS -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitTreeState=clean"
+	K8S_LDFLAGS="$K8S_LDFLAGS -X $pkg.gitMajor=$(echo "$K8S_VERSION" | cut -d. -f1 | tr -d v)"
+	K8S_LDFLAGS="$K8S_LDFLAGS -X $pkg.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2)"
+done
+
+# build_module DIR STAMPNAME LDFLAGS PACKAGES...: builds the main packages of the Go module
+# tools/DIR into $BIN unless the stamp (a hash of the module's go.mod, go.sum and sources, and the
+# flags) says they are current.
 build_module() {
-	local dir=$1 name=$2
-	shift 2
+	local dir=$1 name=$2 ldflags=$3
+	shift 3
 	local src=$REPO/tools/$dir
 	local stamp
-	stamp=$(find "$src" -maxdepth 1 \( -name '*.go' -o -name 'go.*' \) -type f | sort | xargs cat | sha256sum | cut -d' ' -f1)
+	stamp=$({ find "$src" -maxdepth 1 \( -name '*.go' -o -name 'go.*' \) -type f | sort | xargs cat; echo "$ldflags"; } | sha256sum | cut -d' ' -f1)
 	if [ -f "$CACHE/$name.stamp" ] && [ "$(cat "$CACHE/$name.stamp")" = "$stamp" ]; then
 		return 0
 	fi
 	mkdir -p "$BIN"
 	log "building $name from the Go module proxy (minutes on a cold Go build cache)"
 	local start=$SECONDS
-	(cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags '-s -w' -o "$BIN/" "$@")
+	(cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$BIN/" "$@")
 	printf '%s\n' "$stamp" >"$CACHE/$name.stamp"
 	log "built $name in $((SECONDS - start)) s"
 }
 
 build_binaries() {
 	command -v go >/dev/null 2>&1 || die "go is not on PATH"
-	build_module kubernetes kubernetes \
+	build_module kubernetes kubernetes "$K8S_LDFLAGS" \
 		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
 		k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl \
 		k8s.io/kubernetes/cmd/kubelet
-	build_module etcd etcd .
+	build_module etcd etcd "-s -w" .
 	# The pause program belongs to the main module (a few lines, no dependency).
 	local stamp
 	stamp=$(sha256sum "$REPO/tools/pause/main.go" | cut -d' ' -f1)
