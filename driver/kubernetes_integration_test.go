@@ -42,8 +42,9 @@ func podsLeft(t *testing.T, eng engine.Containers, runID string) []engine.Contai
 // TestKubernetesSamePackages builds the stand-in catalogue on the Docker engine and then on the
 // Kubernetes cluster, each recipe in its own pod, and demo-boots it there: the packages are
 // byte-identical, a failing recipe fails with its exit status and log, a recipe over its time
-// fails as timed out, the demo passes in a pod, and no pod is left. Then a run is interrupted
-// (Ctrl-C: its context cancelled) while two builds run: no pod is left either.
+// fails as timed out, the demo passes in a pod, and no pod is left. Then a build pod is deleted
+// by someone else mid-build (that recipe fails saying so, the other builds), and a run is
+// interrupted (Ctrl-C: its context cancelled) while two builds run: no pod is left either.
 func TestKubernetesSamePackages(t *testing.T) {
 	api := testutil.Engine(t)
 	testutil.Kubernetes(t)
@@ -110,6 +111,36 @@ func TestKubernetesSamePackages(t *testing.T) {
 	slow := resultOf(t, onKube, "slow")
 	assert.Check(t, slow.Status == report.StatusTimedOut, "%+v", slow)
 	assert.Check(t, is.Contains(slow.Error, "40s"), "%s", slow.Error)
+
+	t.Run("pod deleted", func(t *testing.T) {
+		recipes := t.TempDir()
+		testutil.Recipe(t, recipes, "victim", script(`echo started`, `sleep 600`), nil)
+		testutil.Recipe(t, recipes, "other", script(`sleep 5`, packageInit), nil)
+		cfg, _ := testConfig(t, recipes, t.TempDir())
+		cfg.Accel = driver.AccelTCG
+		go func() {
+			// Someone deletes the victim's build pod once build.sh runs in it.
+			sel := engine.Selector{Key: engine.LabelRecipe, Value: "victim"}
+			for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+				if log, _ := os.ReadFile(filepath.Join(cfg.ResultDir, "log", "victim.log")); !strings.Contains(string(log), "started") {
+					continue
+				}
+				list, _ := k.ListContainers(ctx, sel)
+				for _, c := range list {
+					if c.Labels[engine.LabelRun] == cfg.RunID && c.Labels[engine.LabelRole] == "build" {
+						_ = k.Pods.Remove(ctx, c.ID)
+						return
+					}
+				}
+			}
+		}()
+		rep, err := driver.Execute(ctx, cfg, k)
+		assert.NilError(t, err)
+		victim := resultOf(t, rep, "victim")
+		assert.Check(t, victim.Status == report.StatusFailed && strings.Contains(victim.Error, "the pod was deleted while its command ran"), "%+v", victim)
+		assert.Check(t, resultOf(t, rep, "other").Status == report.StatusBuilt, "%+v", resultOf(t, rep, "other"))
+		assert.Check(t, is.Len(podsLeft(t, k, cfg.RunID), 0), "pods left")
+	})
 
 	t.Run("interrupted", func(t *testing.T) {
 		recipes := t.TempDir()
