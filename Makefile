@@ -10,7 +10,7 @@ BASE_IMAGE ?= pkgdriver/debian:bookworm
 OSV_SRC   ?=
 RUN_ARGS  ?=
 
-.PHONY: all build test unit vet docs fuzz engine base-image run bench clean
+.PHONY: all build test unit vet docs fuzz engine base-image kubernetes kubernetes-down run bench clean
 
 all: build
 
@@ -43,6 +43,15 @@ engine:
 
 base-image: engine
 	./images/base/make-base-image.sh bookworm
+
+# A real single-node Kubernetes cluster on this machine for the Kubernetes runner and its tests
+# (scripts/ensure-kubernetes.sh; the first start builds its binaries, minutes; later ones take
+# seconds), with the base image imported into it. kubernetes-down stops it and leaves nothing.
+kubernetes: engine base-image
+	./scripts/ensure-kubernetes.sh up $(BASE_IMAGE)
+
+kubernetes-down:
+	./scripts/ensure-kubernetes.sh down
 
 run: build engine base-image
 	./$(BIN) run --base-image $(BASE_IMAGE) $(if $(OSV_SRC),--osv-src $(OSV_SRC)) $(RUN_ARGS)

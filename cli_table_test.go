@@ -70,6 +70,12 @@ func ownVariable(kv string) bool {
 // engine's error) is told apart from a usage error (status 2) that must come first.
 func TestCommandLine(t *testing.T) {
 	noEngine := "DOCKER_HOST=unix://" + filepath.Join(t.TempDir(), "no-engine.sock")
+	// A cluster whose API server does not answer: port 9 of loopback refuses.
+	deadCluster := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(deadCluster, []byte("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:9\"}}]\n"+
+		"users: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	mpm := buildPackage(t)
 	dirA, dirB := t.TempDir(), t.TempDir()
 	writeRecipe(t, dirA, "alpha", 0o755)
@@ -107,6 +113,19 @@ func TestCommandLine(t *testing.T) {
 		{name: "a flag after a recipe name is parsed", args: []string{"verify-reproducible", "hello", "--jobs", "-1"}, code: exitUsage,
 			env: []string{noEngine}, stderr: []string{"--jobs -1: must be 1 or more"}},
 		{name: "global flags after the command", args: []string{"list", "extra", "--log-format", "json"}, code: exitUsage, json: true},
+		// The Kubernetes runner: an API server that does not answer, or no cluster configuration,
+		// is exit 2 with the reason; its flags are refused with the Docker runner.
+		{name: "kubernetes API server unreachable", args: []string{"run", "--runner", "kubernetes", "--kubeconfig", deadCluster, "--builtin-recipes=no"}, code: exitUsage,
+			stderr: []string{"kubernetes API server https://127.0.0.1:9", "engine unavailable", "check --kubeconfig and --namespace"}},
+		{name: "no kubeconfig", args: []string{"run", "--runner=kubernetes", "--kubeconfig", "/nonexistent/kubeconfig", "--builtin-recipes=no"}, code: exitUsage,
+			stderr: []string{"no cluster configuration in /nonexistent/kubeconfig"}},
+		{name: "reap on an unreachable cluster", args: []string{"reap", "--runner", "kubernetes", "--kubeconfig", deadCluster}, code: exitUsage,
+			stderr: []string{"kubernetes API server https://127.0.0.1:9"}},
+		{name: "unknown runner", args: []string{"run", "--runner", "nomad"}, code: exitUsage, stderr: []string{`--runner "nomad": want docker or kubernetes`}},
+		{name: "--kubeconfig with the docker runner", args: []string{"run", "--kubeconfig", deadCluster}, code: exitUsage,
+			stderr: []string{"--kubeconfig is for --runner kubernetes"}},
+		{name: "bad --kube-kvm", args: []string{"run", "--runner", "kubernetes", "--kube-kvm", "yes"}, code: exitUsage,
+			stderr: []string{`--kube-kvm "yes": want none, hostpath or resource:NAME`}},
 		// Booleans take yes/no as flags and as variables.
 		{name: "--skip-tests=yes", env: []string{noEngine}, args: []string{"run", "--skip-tests=yes", "--builtin-recipes=no"}, code: exitUsage,
 			stderr: []string{"does not answer"}},

@@ -7,20 +7,23 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/pkgdriver/pkgdriver/driver"
-	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 )
 
 func (s *session) reapCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "reap",
-		Usage: "remove containers and volumes that pkgdriver runs left behind",
-		Flags: []cli.Flag{
+		Usage: "remove containers (or pods) and volumes that pkgdriver runs left behind",
+		Flags: append([]cli.Flag{
 			&boolFlag{Name: "all", Usage: "also those of runs that may still be alive or ran on another host"},
 			&cli.StringFlag{Name: "result-dir", Value: "result", Usage: "result directory whose staging to clean", Sources: env("PKGDRIVER_RESULT_DIR"), TakesFile: true},
-		},
+		}, runnerFlags()[:3]...),
 		Action: func(ctx context.Context, c *cli.Command) error {
-			eng, err := docker.New(ctx, versionString())
+			connect, err := connector(c, true)
+			if err != nil {
+				return err
+			}
+			eng, err := connect(ctx)
 			if err != nil {
 				return err
 			}

@@ -16,8 +16,6 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/pkgdriver/pkgdriver/driver"
-	"github.com/pkgdriver/pkgdriver/engine"
-	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/publish"
 	"github.com/pkgdriver/pkgdriver/recipe"
 	"github.com/pkgdriver/pkgdriver/recipes"
@@ -78,7 +76,7 @@ func without(flags []cli.Flag, names ...string) []cli.Flag {
 
 // runFlags are the flags of run, also taken by verify-reproducible (but the push's).
 func runFlags() []cli.Flag {
-	return append(recipeDirFlags(),
+	return append(append(recipeDirFlags(),
 		&cli.StringFlag{Name: "recipes", Value: "all", Sources: env("RECIPES", "PKGDRIVER_RECIPES"), Usage: "recipes to build: all (but the known-broken), [] or a comma list"},
 		&cli.StringFlag{Name: "test-recipes", Sources: env("TEST_RECIPES", "PKGDRIVER_TEST_RECIPES"), Usage: "recipes to test, same syntax", DefaultText: "the built ones"},
 		&boolFlag{Name: "skip-tests", Usage: "build only", Sources: env("SKIP_TESTS", "PKGDRIVER_SKIP_TESTS")},
@@ -114,7 +112,7 @@ func runFlags() []cli.Flag {
 		&cli.IntFlag{Name: "keep-tags", Usage: "after a push, keep this many <date>_<commit> tags of each repository on the engine and remove older ones", DefaultText: "0: keep all", Sources: env("PKGDRIVER_KEEP_TAGS")},
 		signKeyFlag(),
 		&cli.StringFlag{Name: "capstan-binary", Usage: "static pkgdriver binary to put in the image as capstan (default: this one)", Hidden: true},
-	)
+	), runnerFlags()...)
 }
 
 func (s *session) runConfig(c *cli.Command) (*driver.Config, error) {
@@ -206,12 +204,8 @@ func (s *session) runConfig(c *cli.Command) (*driver.Config, error) {
 	if err := errors.Join(cfg.Validate(), pub.Validate()); err != nil {
 		return nil, err
 	}
-	cfg.Connect = func(ctx context.Context) (engine.Engine, error) {
-		eng, err := docker.New(ctx, versionString())
-		if err != nil {
-			return nil, err
-		}
-		return eng, nil
+	if cfg.Connect, err = connector(c, false); err != nil {
+		return nil, err
 	}
 	if pub.Push {
 		cfg.Publish = publish.Hook(pub, cfg.ResultDir, cfg.Log)

@@ -83,6 +83,7 @@ func metrics() []metric {
 		{"logs", "log streaming of a loud recipe against docker logs -f, and peak RSS", measureLogs},
 		{"gather", "artifact gathering against docker cp", measureGather},
 		{"realosv", "real OSv: incremental toolchain against from scratch, the catalogue against its critical path", measureRealOSv},
+		{"kubernetes", "the Kubernetes runner against the Docker engine: sleeping recipes in parallel, and a pod's overhead per recipe", measureKubernetes},
 	}
 }
 

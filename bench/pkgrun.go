@@ -30,7 +30,7 @@ type pkgRun struct {
 	// own dependencies and build arguments; Recipes empty means the built-in recipes, and
 	// their demos are tested.
 	RealOSv bool
-	// Extra are more arguments of the run.
+	// Extra are more arguments of the run (the Kubernetes runner's, say).
 	Extra []string
 	// AllowFailed accepts a run whose report says a recipe or test failed.
 	AllowFailed bool
@@ -99,6 +99,7 @@ func (e *env) runPkgdriver(ctx context.Context, r pkgRun) (*pkgOutcome, error) {
 	if r.Share {
 		args = append(args, "--share-osv-dir")
 	}
+	args = append(args, r.Extra...)
 	cmd := exec.CommandContext(ctx, e.bin, args...)
 	cmd.Env = cleanEnv()
 	cmd.Stdout, cmd.Stderr = logf, logf

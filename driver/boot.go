@@ -77,6 +77,7 @@ func (d *demoTest) boot(ctx context.Context, image string, matcher *recipe.Match
 		return d.fail("boot", err)
 	}
 	defer r.removeContainer(ctx, id)
+	d.res.Node = nodeOf(r.Engine, id)
 	if err := d.copyImage(ctx, id, image); err != nil {
 		return d.fail("boot", err)
 	}

@@ -150,6 +150,7 @@ func (b *recipeBuild) build(ctx context.Context) error {
 		return b.fail("create", err)
 	}
 	defer r.removeContainer(ctx, id)
+	b.res.Node = nodeOf(r.Engine, id)
 	if err := b.copyIn(ctx, id); err != nil {
 		return b.fail("copy in", err)
 	}

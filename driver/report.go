@@ -17,7 +17,7 @@ func writeReport(r *Run, runErr error) (*report.Report, error) {
 		RunID: r.Config.RunID, Version: r.Config.Version, Start: r.Start.UTC(),
 		Duration:  time.Since(r.Start).Round(time.Millisecond).Seconds(),
 		Toolchain: r.Toolchain.record(), Accel: string(r.Accel), Loader: r.Loader, ZFSBuilder: r.ZFSBuilder,
-		Settings: r.Config.settings(), Recipes: r.Results.list(),
+		Settings: r.Config.settings(), Recipes: r.Results.list(), Runner: r.EngineName,
 	}
 	cancelled := errors.Is(runErr, errInterrupted) || errors.Is(runErr, context.Canceled)
 	for i := range rep.Recipes {

@@ -29,6 +29,8 @@ type Run struct {
 	// SharedVolume holds the OSv tree when SHARE_OSV_DIR is on.
 	SharedVolume string
 	EngineCPUs   int
+	// EngineName says which backend ran the containers, and where (engine.Info.Name).
+	EngineName string
 
 	// SupplyChain is what the packages' SBOMs and provenance state about the toolchain.
 	SupplyChain *supplyChain

@@ -85,6 +85,8 @@ type htmlRecipe struct {
 	Evidence            []htmlLink
 	Problems            []htmlProblem
 	Failed, HasProblems bool
+	// BuildNode and TestNode are the cluster nodes that ran them (Kubernetes runner).
+	BuildNode, TestNode string
 }
 
 // htmlProblem is an error with the last lines of its log, shown under the recipe's row.
@@ -117,6 +119,9 @@ func htmlInputs(rep *Report) []htmlField {
 		{Label: "Duration", Value: htmlDuration(rep.Duration)},
 		{Label: "Acceleration", Value: htmlOrDash(rep.Accel)},
 	}
+	if rep.Runner != "" {
+		f = append(f, htmlField{Label: "Runner", Value: rep.Runner})
+	}
 	if tc := rep.Toolchain; tc != nil {
 		reused := "built in this run"
 		if tc.Reused {
@@ -146,7 +151,7 @@ func newHTMLRecipe(res RecipeResult) htmlRecipe {
 	h := htmlRecipe{
 		Name: res.Name, Build: string(res.Status), BuildCSS: buildCSS(res.Status),
 		Cache: "-", BuildTook: "-", Test: "-", TestCSS: "none", TestTook: "-", Size: "-",
-		BuildSeconds: res.Duration, Failed: res.Broken(),
+		BuildSeconds: res.Duration, Failed: res.Broken(), BuildNode: res.Node,
 	}
 	switch {
 	case res.Cached:
@@ -168,7 +173,7 @@ func newHTMLRecipe(res RecipeResult) htmlRecipe {
 		h.Problems = append(h.Problems, htmlProblem{Title: "build " + string(res.Status), Error: res.Error, Tail: res.LogTail})
 	}
 	if t := res.Test; t != nil {
-		h.Test, h.TestCSS, h.TestSeconds = string(t.Status), testCSS(t.Status), t.Duration
+		h.Test, h.TestCSS, h.TestSeconds, h.TestNode = string(t.Status), testCSS(t.Status), t.Duration, t.Node
 		if t.Duration > 0 {
 			h.TestTook = htmlDuration(t.Duration)
 		}

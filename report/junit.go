@@ -16,21 +16,42 @@ type junitSuites struct {
 }
 
 type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Time     float64     `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
+	Name       string           `xml:"name,attr"`
+	Tests      int              `xml:"tests,attr"`
+	Failures   int              `xml:"failures,attr"`
+	Skipped    int              `xml:"skipped,attr"`
+	Time       float64          `xml:"time,attr"`
+	Properties *junitProperties `xml:"properties,omitempty"`
+	Cases      []junitCase      `xml:"testcase"`
+}
+
+// junitProperties say which runner ran a suite, and on which node a case ran (Kubernetes).
+type junitProperties struct {
+	Property []junitProperty `xml:"property"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+// properties is one property, or none when value is empty.
+func properties(name, value string) *junitProperties {
+	if value == "" {
+		return nil
+	}
+	return &junitProperties{Property: []junitProperty{{Name: name, Value: value}}}
 }
 
 type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      float64       `xml:"time,attr"`
-	Failure   *junitMessage `xml:"failure,omitempty"`
-	Skipped   *junitMessage `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	Name      string  `xml:"name,attr"`
+	Classname string  `xml:"classname,attr"`
+	Time      float64 `xml:"time,attr"`
+	// Properties name the node that ran the case, on a cluster.
+	Properties *junitProperties `xml:"properties,omitempty"`
+	Failure    *junitMessage    `xml:"failure,omitempty"`
+	Skipped    *junitMessage    `xml:"skipped,omitempty"`
+	SystemOut  string           `xml:"system-out,omitempty"`
 }
 
 type junitMessage struct {
@@ -52,13 +73,13 @@ func WriteJUnit(path string, rep *Report) error {
 // suite's numbers come from rep.Counts(), as the summary's and report.html's do.
 func renderJUnit(rep *Report) ([]byte, error) {
 	c := rep.Counts()
-	build := junitSuite{Name: "pkgdriver.build"}
+	build := junitSuite{Name: "pkgdriver.build", Properties: properties("runner", rep.Runner)}
 	build.setCounts(c.BuildSuite())
-	test := junitSuite{Name: "pkgdriver.test"}
+	test := junitSuite{Name: "pkgdriver.test", Properties: properties("runner", rep.Runner)}
 	test.setCounts(c.TestSuite())
 	for _, r := range rep.Recipes {
 		if r.Status != StatusNotBuilt {
-			c := junitCase{Name: r.Name, Classname: build.Name, Time: r.Duration}
+			c := junitCase{Name: r.Name, Classname: build.Name, Time: r.Duration, Properties: properties("node", r.Node)}
 			switch r.Status.Verdict() {
 			case Passed:
 			case Skipped:
@@ -69,7 +90,7 @@ func renderJUnit(rep *Report) ([]byte, error) {
 			build.add(c)
 		}
 		if t := r.Test; t != nil {
-			c := junitCase{Name: r.Name, Classname: test.Name, Time: t.Duration}
+			c := junitCase{Name: r.Name, Classname: test.Name, Time: t.Duration, Properties: properties("node", t.Node)}
 			switch t.Status.Verdict() {
 			case Passed:
 			case Skipped:

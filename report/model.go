@@ -77,6 +77,7 @@ type RecipeResult struct {
 	Evidence  *Evidence   `json:"supply_chain,omitempty"`
 	ImageID   string      `json:"image_id,omitempty"`
 	OSVCommit string      `json:"osv_commit,omitempty"`
+	Node      string      `json:"node,omitempty"` // the cluster node that built it (Kubernetes runner)
 	Test      *TestResult `json:"test,omitempty"`
 }
 
@@ -106,6 +107,7 @@ type TestResult struct {
 	Cmdline  string     `json:"cmdline,omitempty"`
 	Log      string     `json:"log,omitempty"`
 	LogTail  []string   `json:"log_tail,omitempty"`
+	Node     string     `json:"node,omitempty"` // the cluster node that booted the demo (Kubernetes runner)
 	// After are the builds of this run the test waited for: its own and those of the packages
 	// its demo requires.
 	After []string `json:"after,omitempty"`

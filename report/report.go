@@ -20,6 +20,7 @@ type Report struct {
 	Duration  float64    `json:"duration_seconds"`
 	Status    RunStatus  `json:"status"`
 	Error     string     `json:"error,omitempty"`
+	Runner    string     `json:"runner,omitempty"` // engine.Info.Name: "docker at …", "kubernetes at … (namespace …)"
 	Toolchain *Toolchain `json:"toolchain,omitempty"`
 	// Accel is the QEMU accelerator the demos booted with: kvm or tcg.
 	Accel  string    `json:"accel,omitempty"`
