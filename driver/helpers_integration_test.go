@@ -72,15 +72,14 @@ func execute(t *testing.T, ctx context.Context, api client.APIClient, cfg *drive
 	return rep, err
 }
 
+// resultOf returns a recipe's result in rep; a recipe the report lacks fails the test.
 func resultOf(t *testing.T, rep *report.Report, name string) report.RecipeResult {
 	t.Helper()
-	for _, r := range rep.Recipes {
-		if r.Name == name {
-			return r
-		}
+	r, ok := rep.Recipe(name)
+	if !ok {
+		t.Fatalf("no result for %s in %+v", name, rep.Recipes)
 	}
-	t.Fatalf("no result for %s in %+v", name, rep.Recipes)
-	return report.RecipeResult{}
+	return r
 }
 
 func readFile(t *testing.T, path string) string {

@@ -269,16 +269,14 @@ func (env *fakeEnv) execute(ctx context.Context) (*report.Report, error) {
 	return rep, err
 }
 
-// result returns a recipe's result in rep.
+// result returns a recipe's result in rep; a recipe the report lacks fails the test.
 func result(t *testing.T, rep *report.Report, name string) report.RecipeResult {
 	t.Helper()
-	for _, r := range rep.Recipes {
-		if r.Name == name {
-			return r
-		}
+	r, ok := rep.Recipe(name)
+	if !ok {
+		t.Fatalf("no result for %s in %+v", name, rep.Recipes)
 	}
-	t.Fatalf("no result for %s in %+v", name, rep.Recipes)
-	return report.RecipeResult{}
+	return r
 }
 
 // containers returns the containers of role made by run (any run when empty).

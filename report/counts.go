@@ -143,3 +143,13 @@ func (s *Suite) add(v Verdict, n int) {
 		s.Skipped += n
 	}
 }
+
+// Recipe returns the result of the recipe named name, and whether the report has one.
+func (rep *Report) Recipe(name string) (RecipeResult, bool) {
+	for _, r := range rep.Recipes {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return RecipeResult{}, false
+}

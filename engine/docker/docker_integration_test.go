@@ -1,7 +1,6 @@
 package docker_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
@@ -20,35 +19,6 @@ import (
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 )
 
-func tarOf(t *testing.T, files map[string]string) io.Reader {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for name, data := range files {
-		assert.NilError(t, tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(data)), Typeflag: tar.TypeReg}))
-		_, err := tw.Write([]byte(data))
-		assert.NilError(t, err)
-	}
-	assert.NilError(t, tw.Close())
-	return &buf
-}
-
-func entries(t *testing.T, r io.Reader) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	tr := tar.NewReader(r)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return out
-		}
-		assert.NilError(t, err)
-		data, err := io.ReadAll(tr)
-		assert.NilError(t, err)
-		out[hdr.Name] = string(data)
-	}
-}
-
 // The container part of the interface on the real engine: create, copy in, run with both
 // streams and the exit status, copy out, list by label, a run stopped by its context, remove.
 func TestContainersOnDocker(t *testing.T) {
@@ -62,7 +32,7 @@ func TestContainersOnDocker(t *testing.T) {
 	})
 	assert.NilError(t, err)
 	defer e.Remove(context.Background(), id)
-	assert.NilError(t, e.CopyIn(ctx, id, "/", tarOf(t, map[string]string{"in/hello": "hello\n"})))
+	assert.NilError(t, e.CopyIn(ctx, id, "/", testutil.TarOf(t, map[string]string{"in/hello": "hello\n"})))
 	var stdout, stderr bytes.Buffer
 	exit, err := e.Run(ctx, id, &stdout, &stderr)
 	assert.NilError(t, err)
@@ -72,7 +42,7 @@ func TestContainersOnDocker(t *testing.T) {
 	assert.Check(t, is.Equal(stderr.String(), "to-stderr\n"))
 	rc, err := e.CopyOut(ctx, id, "/out/d")
 	assert.NilError(t, err)
-	got := entries(t, rc)
+	got := testutil.TarFiles(t, rc)
 	rc.Close()
 	assert.Check(t, is.Equal(got["d/f"], "made\n"), "%v", got)
 	_, err = e.CopyOut(ctx, id, "/no/such/path")
@@ -134,7 +104,7 @@ func TestImagesOnDocker(t *testing.T) {
 	var log bytes.Buffer
 	obs := &steps{}
 	id, err := e.BuildImage(ctx, engine.BuildSpec{
-		Context: tarOf(t, map[string]string{"Dockerfile": dockerfile}), Args: map[string]string{"WHAT": repo},
+		Context: testutil.TarOf(t, map[string]string{"Dockerfile": dockerfile}), Args: map[string]string{"WHAT": repo},
 		Labels: map[string]string{"pkgdriver.test": "yes"}, Tags: []string{repo + ":one"}, NoCache: true,
 		Log: &log, Progress: obs,
 	})
@@ -164,7 +134,7 @@ func TestImagesOnDocker(t *testing.T) {
 	assert.Check(t, errors.Is(e.RemoveImage(ctx, repo+":two"), engine.ErrNotFound))
 
 	_, err = e.BuildImage(ctx, engine.BuildSpec{
-		Context: tarOf(t, map[string]string{"Dockerfile": "FROM " + testutil.BaseImage + "\nRUN echo about to fail && exit 3\n"}),
+		Context: testutil.TarOf(t, map[string]string{"Dockerfile": "FROM " + testutil.BaseImage + "\nRUN echo about to fail && exit 3\n"}),
 		Log:     io.Discard,
 	})
 	var be *engine.BuildError

@@ -1,7 +1,6 @@
 package enginetest
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
@@ -14,36 +13,8 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/engine"
+	"github.com/pkgdriver/pkgdriver/internal/testutil"
 )
-
-func tarOf(t *testing.T, files map[string]string) io.Reader {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for name, data := range files {
-		assert.NilError(t, tw.WriteHeader(&tar.Header{Name: name, Mode: 0o600, Size: int64(len(data)), Typeflag: tar.TypeReg}))
-		_, err := tw.Write([]byte(data))
-		assert.NilError(t, err)
-	}
-	assert.NilError(t, tw.Close())
-	return &buf
-}
-
-func untar(t *testing.T, r io.Reader) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	tr := tar.NewReader(r)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return out
-		}
-		assert.NilError(t, err)
-		data, err := io.ReadAll(tr)
-		assert.NilError(t, err)
-		out[hdr.Name] = string(data)
-	}
-}
 
 func TestContainerLifecycle(t *testing.T) {
 	ctx := context.Background()
@@ -59,7 +30,7 @@ func TestContainerLifecycle(t *testing.T) {
 	}
 	id, err := e.Create(ctx, engine.ContainerSpec{Image: "base", Labels: map[string]string{engine.LabelRun: "r1"}})
 	assert.NilError(t, err)
-	assert.NilError(t, e.CopyIn(ctx, id, "/src", tarOf(t, map[string]string{"build.sh": "#!/bin/sh"})))
+	assert.NilError(t, e.CopyIn(ctx, id, "/src", testutil.TarOf(t, map[string]string{"build.sh": "#!/bin/sh"})))
 	var out bytes.Buffer
 	exit, err := e.Run(ctx, id, &out, io.Discard)
 	assert.NilError(t, err)
@@ -68,13 +39,13 @@ func TestContainerLifecycle(t *testing.T) {
 
 	rc, err := e.CopyOut(ctx, id, "/out")
 	assert.NilError(t, err)
-	assert.Check(t, is.DeepEqual(untar(t, rc), map[string]string{"out/": "", "out/pkg/": "", "out/pkg/a.mpm": "mpm"}))
+	assert.Check(t, is.DeepEqual(testutil.TarFiles(t, rc), map[string]string{"out/": "", "out/pkg/": "", "out/pkg/a.mpm": "mpm"}))
 	rc, err = e.CopyOut(ctx, id, "/etc/facts")
 	assert.NilError(t, err)
-	assert.Check(t, is.DeepEqual(untar(t, rc), map[string]string{"facts": "a=b\n"}))
+	assert.Check(t, is.DeepEqual(testutil.TarFiles(t, rc), map[string]string{"facts": "a=b\n"}))
 	rc, err = e.CopyOut(ctx, id, "/src/build.sh")
 	assert.NilError(t, err)
-	assert.Check(t, is.DeepEqual(untar(t, rc), map[string]string{"build.sh": "#!/bin/sh"}))
+	assert.Check(t, is.DeepEqual(testutil.TarFiles(t, rc), map[string]string{"build.sh": "#!/bin/sh"}))
 	_, err = e.CopyOut(ctx, id, "/nothing")
 	assert.Check(t, errors.Is(err, engine.ErrNotFound), "%v", err)
 
@@ -137,14 +108,14 @@ func (s *steps) Step(int, int, string) { s.n++ }
 func TestImages(t *testing.T) {
 	ctx := context.Background()
 	e := New()
-	_, err := e.BuildImage(ctx, engine.BuildSpec{Context: tarOf(t, map[string]string{"x": ""})})
+	_, err := e.BuildImage(ctx, engine.BuildSpec{Context: testutil.TarOf(t, map[string]string{"x": ""})})
 	var be *engine.BuildError
 	assert.Check(t, errors.As(err, &be), "a context without a Dockerfile fails: %v", err)
 
 	var log bytes.Buffer
 	var obs steps
 	id, err := e.BuildImage(ctx, engine.BuildSpec{
-		Context: tarOf(t, map[string]string{"Dockerfile": "FROM scratch"}), Tags: []string{"r/p:1", "r/p:latest"},
+		Context: testutil.TarOf(t, map[string]string{"Dockerfile": "FROM scratch"}), Tags: []string{"r/p:1", "r/p:latest"},
 		Labels: map[string]string{"role": "packages"}, Log: &log, Progress: &obs,
 	})
 	assert.NilError(t, err)

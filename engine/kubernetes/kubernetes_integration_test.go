@@ -52,24 +52,6 @@ func spec(run string, cmd ...string) engine.ContainerSpec {
 	}
 }
 
-func tarOf(t *testing.T, files map[string]string) io.Reader {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for name, body := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o750, Size: int64(len(body)), Uid: 1234, Gid: 5678, ModTime: time.Unix(1e9, 0)}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(body)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return &buf
-}
-
 // TestPodLifecycle: files in, the command run with its output, environment and exit status,
 // files out as a tar with the base name on top, a missing path, removal, and listing by label.
 func TestPodLifecycle(t *testing.T) {
@@ -87,7 +69,7 @@ func TestPodLifecycle(t *testing.T) {
 	if list, err := e.ListContainers(ctx, engine.Selector{Key: engine.LabelRecipe, Value: "demo+recipe"}); err != nil || len(list) == 0 {
 		t.Errorf("ListContainers by recipe = %v, %v", list, err)
 	}
-	if err := e.CopyIn(ctx, id, "/work/in", tarOf(t, map[string]string{"msg": "hello file\n"})); err != nil {
+	if err := e.CopyIn(ctx, id, "/work/in", testutil.TarOf(t, map[string]string{"msg": "hello file\n"})); err != nil {
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
@@ -113,7 +95,7 @@ func TestPodLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		names = append(names, h.Name)
-		if h.Name == "work/in/msg" && (h.Uid != 1234 || h.Gid != 5678 || h.Mode&0o777 != 0o750) {
+		if h.Name == "work/in/msg" && (h.Uid != testutil.TarUID || h.Gid != testutil.TarGID || h.Mode&0o777 != testutil.TarMode) {
 			t.Errorf("work/in/msg: uid %d gid %d mode %o: the copy in kept no ownership or mode", h.Uid, h.Gid, h.Mode)
 		}
 	}
