@@ -46,6 +46,17 @@ func Pkgdriver(t testing.TB) string {
 	return builds.path
 }
 
+// Main runs a package's tests and then removes the binary Pkgdriver built for them, so no test
+// run leaves a temporary directory behind. A package whose tests call Pkgdriver has
+// func TestMain(m *testing.M) { os.Exit(testutil.Main(m)) }.
+func Main(m *testing.M) int {
+	code := m.Run()
+	if builds.path != "" {
+		os.RemoveAll(filepath.Dir(builds.path))
+	}
+	return code
+}
+
 type buildError struct {
 	out string
 	err error
