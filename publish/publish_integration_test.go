@@ -1,7 +1,6 @@
 package publish_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -18,7 +17,6 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -27,6 +25,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
@@ -46,32 +45,16 @@ var publishStart = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 // content, and removes it (all its tags) when the test ends.
 func buildTestImage(t *testing.T, api client.APIClient, base string) string {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
 	content := fmt.Sprintf("%s %d\n", t.Name(), time.Now().UnixNano())
-	for name, data := range map[string]string{
-		"Dockerfile": "FROM " + base + "\nCOPY hello.txt /hello.txt\n",
-		"hello.txt":  content,
-	} {
-		assert.NilError(t, tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data))}))
-		_, err := tw.Write([]byte(data))
-		assert.NilError(t, err)
-	}
-	assert.NilError(t, tw.Close())
-	resp, err := api.ImageBuild(context.Background(), &buf, build.ImageBuildOptions{
-		Remove: true, ForceRemove: true, Version: build.BuilderV1,
+	id, err := docker.Wrap(api).BuildImage(context.Background(), engine.BuildSpec{
+		Context: testutil.TarOf(t, map[string]string{
+			"Dockerfile": "FROM " + base + "\nCOPY hello.txt /hello.txt\n",
+			"hello.txt":  content,
+		}),
 		Labels: map[string]string{driver.LabelRole: "publish-test"},
+		Log:    io.Discard,
 	})
 	assert.NilError(t, err)
-	defer resp.Body.Close()
-	var id string
-	readTestStream(t, resp.Body, func(aux json.RawMessage) {
-		var a struct{ ID string }
-		if json.Unmarshal(aux, &a) == nil && a.ID != "" {
-			id = a.ID
-		}
-	})
-	assert.Assert(t, id != "", "no image id")
 	t.Cleanup(func() {
 		_, _ = api.ImageRemove(context.Background(), id, image.RemoveOptions{Force: true, PruneChildren: true})
 	})
