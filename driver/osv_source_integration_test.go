@@ -60,7 +60,8 @@ func readReport(t *testing.T, result string) report.Report {
 // removeImagesAtEnd removes images this test built (never a shared one) when it ends.
 func removeImagesAtEnd(t *testing.T, api client.APIClient, ids *[]string) {
 	t.Cleanup(func() {
-		for _, id := range *ids {
+		for i := len(*ids) - 1; i >= 0; i-- { // newest first: a parent after its children
+			id := (*ids)[i]
 			if _, err := api.ImageRemove(context.Background(), id, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil {
 				t.Logf("remove test image %s: %v", id, err)
 			}

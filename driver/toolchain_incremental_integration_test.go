@@ -74,7 +74,7 @@ func TestIncrementalToolchain(t *testing.T) {
 	assert.NilError(t, err)
 	made = append(made, n1.ID)
 	log := readFile(t, next.LogPath)
-	assert.Check(t, is.Equal(n1.BuiltOn, n.ID), "not built on N")
+	assert.Check(t, is.Equal(n1.BuiltOn, n.KernelImage), "not built on N's kernel image")
 	assert.Check(t, is.Contains(log, "incremental OSv build: 1 files changed, 0 removed"))
 	assert.Check(t, is.Contains(log, "changed kernel/boot16.S"))
 	// The changed file, and the version (a new commit), as OSv's make compiles version.cc again.
