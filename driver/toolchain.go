@@ -33,7 +33,7 @@ const LabelOSVCommit = "pkgdriver.osv.commit"
 // `capstan` added; each carries its own input hash, and the toolchain image also the kernel
 // image's labels.
 const (
-	labelInput      = "pkgdriver.toolchain.input"
+	labelInput = "pkgdriver.toolchain.input"
 	// labelKernel is, on a toolchain image, the kernel image it was built from.
 	labelKernel     = "pkgdriver.toolchain.kernel"
 	labelCommit     = LabelOSVCommit
