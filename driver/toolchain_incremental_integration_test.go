@@ -23,14 +23,24 @@ import (
 // kernelDigests returns the sha256 of each kernel file the image's OSv build made.
 func kernelDigests(t *testing.T, eng engine.Engine, image string) map[string]string {
 	t.Helper()
+	out := map[string]string{}
+	for _, f := range []string{"loader.img", "loader-stripped.elf", "vmlinuz.bin"} {
+		out[f] = imageFileDigests(t, eng, image, "/osv/build/release/"+f)["/osv/build/release/"+f]
+	}
+	return out
+}
+
+// imageFileDigests returns the sha256 of each file named, read from a container of the image.
+func imageFileDigests(t *testing.T, eng engine.Engine, image string, paths ...string) map[string]string {
+	t.Helper()
 	ctx := context.Background()
 	id, err := eng.Create(ctx, engine.ContainerSpec{Image: image, NoNetwork: true,
-		Labels: map[string]string{driver.LabelRun: "test-incremental"}})
+		Labels: map[string]string{driver.LabelRun: "test-image-files"}})
 	assert.NilError(t, err)
 	defer eng.Remove(ctx, id)
 	out := map[string]string{}
-	for _, f := range []string{"loader.img", "loader-stripped.elf", "vmlinuz.bin"} {
-		rc, err := eng.CopyOut(ctx, id, "/osv/build/release/"+f)
+	for _, p := range paths {
+		rc, err := eng.CopyOut(ctx, id, p)
 		assert.NilError(t, err)
 		tr := tar.NewReader(rc)
 		_, err = tr.Next()
@@ -39,7 +49,7 @@ func kernelDigests(t *testing.T, eng engine.Engine, image string) map[string]str
 		_, err = io.Copy(h, tr)
 		assert.NilError(t, err)
 		rc.Close()
-		out[f] = hex.EncodeToString(h.Sum(nil))
+		out[p] = hex.EncodeToString(h.Sum(nil))
 	}
 	return out
 }
