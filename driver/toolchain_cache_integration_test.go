@@ -72,7 +72,7 @@ func TestToolchainCacheAcrossLineages(t *testing.T) {
 	x := builder(t, cfg)
 	x1, err := x.Ensure(ctx)
 	assert.NilError(t, err)
-	made = append(made, x1.ID)
+	made = append(made, toolchainImages(x1)...)
 	found, cached := stepCached(readFile(t, x.LogPath), aptStep)
 	assert.Assert(t, found, readFile(t, x.LogPath))
 	assert.Check(t, !cached, "the apt step of a new base came from the cache")
@@ -83,7 +83,7 @@ func TestToolchainCacheAcrossLineages(t *testing.T) {
 	y := builder(t, ycfg)
 	y1, err := y.Ensure(ctx)
 	assert.NilError(t, err)
-	made = append(made, y1.ID)
+	made = append(made, toolchainImages(y1)...)
 
 	// A new tree of X, built from scratch (not on X's image): only the OSv steps run again.
 	testutil.CommitStandin(t, cfg.OSVSrc, "kernel/boot16.S", "# the next commit of X\n")
@@ -92,7 +92,7 @@ func TestToolchainCacheAcrossLineages(t *testing.T) {
 	x2b := builder(t, xcfg)
 	x2, err := x2b.Ensure(ctx)
 	assert.NilError(t, err)
-	made = append(made, x2.ID)
+	made = append(made, toolchainImages(x2)...)
 	log := readFile(t, x2b.LogPath)
 	found, cached = stepCached(log, aptStep)
 	assert.Assert(t, found, log)

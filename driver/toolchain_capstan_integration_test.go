@@ -37,7 +37,7 @@ func TestToolchainNewCapstan(t *testing.T) {
 	first.StatePath = state
 	tc1, err := first.Ensure(ctx)
 	assert.NilError(t, err)
-	made = append(made, tc1.ID)
+	made = append(made, toolchainImages(tc1)...)
 	assert.Check(t, !tc1.Reused && !tc1.KernelReused)
 	assert.Check(t, is.Contains(readFile(t, first.LogPath), "stand-in compiled: kernel/kernel.c"))
 	assert.Assert(t, tc1.KernelImage != "")

@@ -212,13 +212,13 @@ func TestRebuildImage(t *testing.T) {
 
 	first, err := b.Ensure(ctx)
 	assert.NilError(t, err)
-	built = append(built, first.ID)
+	built = append(built, toolchainImages(first)...)
 	assert.Check(t, !first.Reused)
 
 	b.Config.Rebuild = true
 	rebuilt, err := b.Ensure(ctx)
 	assert.NilError(t, err)
-	built = append(built, rebuilt.ID)
+	built = append(built, toolchainImages(rebuilt)...)
 	assert.Check(t, !rebuilt.Reused, "the rebuilt image was replaced by the older one")
 	assert.Check(t, rebuilt.ID != first.ID)
 	assert.Equal(t, rebuilt.InputHash, first.InputHash)

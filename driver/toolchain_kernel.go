@@ -162,11 +162,25 @@ func (t *toolchainBuild) finishKernel(ctx context.Context, id, input string, how
 	if err != nil {
 		return nil, fmt.Errorf("label the kernel image: %w", err)
 	}
+	// Tagged, or the engine would list it among the intermediate images of the toolchain images
+	// built on it, which no listing shows: one tag per kernel input, so no other kernel takes it.
+	if err := t.Engine.TagImage(ctx, committed, t.kernelRef(input)); err != nil {
+		return nil, fmt.Errorf("tag the kernel image: %w", err)
+	}
 	img, err := t.Engine.InspectImage(ctx, committed)
 	if err != nil {
 		return nil, fmt.Errorf("inspect the kernel image: %w", err)
 	}
 	return &img, nil
+}
+
+// kernelRef is the kernel image's tag: <repository>-kernel:<the input hash's first 16 digits>.
+func (t *toolchainBuild) kernelRef(input string) string {
+	repo := t.Config.Repository
+	if repo == "" {
+		repo = DefaultToolchainRepository
+	}
+	return repo + "-kernel:" + input[:min(len(input), 16)]
 }
 
 // rebuildBase makes the image a --rebuild-image build starts from: the base image with a label
