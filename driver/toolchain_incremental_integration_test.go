@@ -66,11 +66,7 @@ func TestIncrementalToolchain(t *testing.T) {
 	// This run's own commit N, so no earlier test run has an image of it or of N+1.
 	testutil.CommitStandin(t, cfg.OSVSrc, "kernel/kernel.c", fmt.Sprintf("/* test run %d */\n", time.Now().UnixNano()))
 	var made []string
-	t.Cleanup(func() {
-		for i := len(made) - 1; i >= 0; i-- {
-			_ = eng.RemoveImage(context.Background(), made[i])
-		}
-	})
+	removeImagesAtEnd(t, api, &made)
 
 	first := builder(t, cfg)
 	n, err := first.Ensure(ctx)
