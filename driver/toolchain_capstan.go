@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 
 	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/images"
@@ -31,20 +30,12 @@ func toolchainInput(kernelInput, capstanDigest string) string {
 // addCapstan builds the toolchain image of input: the kernel image with capstan added (a context
 // of its own, with the binary and capstan.Dockerfile only), labelled and tagged.
 func (t *toolchainBuild) addCapstan(ctx context.Context, kernel *engine.Image, input, capstan string) (*Toolchain, error) {
-	c, err := tarball.NewContext(fmt.Sprintf("%s%d-*.tar", contextTempPrefix, os.Getpid()))
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	if _, err := c.Write(func(tw *tarball.Writer) error {
+	id, err := t.buildSmall(ctx, func(tw *tarball.Writer) error {
 		if err := tw.Bytes(capstanDockerfile, images.ToolchainCapstan, 0o644); err != nil {
 			return err
 		}
 		return tw.File(ctx, capstan, "capstan")
-	}); err != nil {
-		return nil, fmt.Errorf("toolchain build context: %w", err)
-	}
-	id, err := t.build(ctx, c, map[string]string{"KERNEL": kernel.ID}, capstanDockerfile)
+	}, map[string]string{"KERNEL": kernel.ID}, capstanDockerfile)
 	if err != nil {
 		return nil, err
 	}

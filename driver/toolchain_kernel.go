@@ -89,8 +89,7 @@ func (t *toolchainBuild) kernelContext(ctx context.Context) (*tarball.Context, e
 	if t.kernelCtx != nil {
 		return t.kernelCtx, nil
 	}
-	// The PID in the name lets a later run remove it if this process is killed.
-	c, err := tarball.NewContext(fmt.Sprintf("%s%d-*.tar", contextTempPrefix, os.Getpid()))
+	c, err := newToolchainContext()
 	if err != nil {
 		return nil, err
 	}
@@ -192,19 +191,30 @@ func (t *toolchainBuild) rebuildBase(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	c, err := tarball.NewContext(fmt.Sprintf("%s%d-*.tar", contextTempPrefix, os.Getpid()))
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	if _, err := c.Write(func(tw *tarball.Writer) error { return tw.Bytes("Dockerfile", dockerfile, 0o644) }); err != nil {
-		return "", fmt.Errorf("toolchain build context: %w", err)
-	}
 	args := map[string]string{}
 	if base, ok := t.args["BASE_IMAGE"]; ok {
 		args["BASE_IMAGE"] = base
 	}
-	return t.build(ctx, c, args, "")
+	return t.buildSmall(ctx, func(tw *tarball.Writer) error { return tw.Bytes("Dockerfile", dockerfile, 0o644) }, args, "")
+}
+
+// newToolchainContext makes an empty build context file. The PID in its name lets a later run
+// remove it if this process is killed.
+func newToolchainContext() (*tarball.Context, error) {
+	return tarball.NewContext(fmt.Sprintf("%s%d-*.tar", contextTempPrefix, os.Getpid()))
+}
+
+// buildSmall builds dockerfile from a context of its own, which fill writes.
+func (t *toolchainBuild) buildSmall(ctx context.Context, fill func(*tarball.Writer) error, args map[string]string, dockerfile string) (string, error) {
+	c, err := newToolchainContext()
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	if _, err := c.Write(fill); err != nil {
+		return "", fmt.Errorf("toolchain build context: %w", err)
+	}
+	return t.build(ctx, c, args, dockerfile)
 }
 
 // build builds the image from dockerfile (empty: Dockerfile) in the context and streams its
