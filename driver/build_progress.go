@@ -23,6 +23,7 @@ type buildProgress struct {
 	tail  *linetail.Tail
 
 	mu          sync.Mutex
+	base        int // steps of the earlier builds shown by this progress
 	step, total int
 	instruction string
 	stepStart   time.Time
@@ -63,12 +64,21 @@ func (p *buildProgress) Write(b []byte) (int, error) {
 // Step is called as each Dockerfile instruction starts.
 func (p *buildProgress) Step(n, total int, instruction string) {
 	p.mu.Lock()
+	n, total = p.base+n, p.base+total
 	p.step, p.total, p.instruction, p.stepStart = n, total, instruction, time.Now()
 	p.mu.Unlock()
 	if p.out == nil {
 		p.log.Info().Int("step", n).Int("steps", total).Str("instruction", truncate(instruction, 120)).
 			Float64("elapsed_seconds", time.Since(p.start).Round(time.Second).Seconds()).Msg("toolchain image build")
 	}
+}
+
+// nextBuild starts showing the next build of the same image (the toolchain's kernel, then capstan
+// added to it): its steps are numbered after the earlier builds'.
+func (p *buildProgress) nextBuild() {
+	p.mu.Lock()
+	p.base = p.total
+	p.mu.Unlock()
 }
 
 // Close stops the terminal line and clears it.

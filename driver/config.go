@@ -90,8 +90,9 @@ type ImageConfig struct {
 	OSVBuildArgs string
 	// BuildArgs are extra Dockerfile build arguments (KEY=VALUE).
 	BuildArgs map[string]string
-	// Rebuild builds the image without the engine's layer cache, and the run uses that image
-	// (later runs of the same inputs too) instead of an older one of the same inputs.
+	// Rebuild builds the image again, nothing from the engine's layer cache (from a fresh image
+	// of the base, never with the cache turned off: see toolchain_kernel.go), and the run uses
+	// that image (later runs of the same inputs too) instead of an older one of the same inputs.
 	Rebuild bool
 	// FromScratch builds a new toolchain image's kernel from scratch even when an earlier image
 	// of the same lineage could be built on (see toolchain_incremental.go).

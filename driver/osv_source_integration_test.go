@@ -57,10 +57,18 @@ func readReport(t *testing.T, result string) report.Report {
 	return rep
 }
 
+// toolchainImages are the images a toolchain build made (its kernel image first), for
+// removeImagesAtEnd.
+func toolchainImages(tc *driver.Toolchain) []string { return toolchainRecordImages(&tc.Toolchain) }
+
+// toolchainRecordImages is toolchainImages of a report's toolchain.
+func toolchainRecordImages(tc *report.Toolchain) []string { return []string{tc.KernelImage, tc.ID} }
+
 // removeImagesAtEnd removes images this test built (never a shared one) when it ends.
 func removeImagesAtEnd(t *testing.T, api client.APIClient, ids *[]string) {
 	t.Cleanup(func() {
-		for _, id := range *ids {
+		for i := len(*ids) - 1; i >= 0; i-- { // newest first: a parent after its children
+			id := (*ids)[i]
 			if _, err := api.ImageRemove(context.Background(), id, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil {
 				t.Logf("remove test image %s: %v", id, err)
 			}
@@ -124,7 +132,7 @@ func TestDirtyOSvSource(t *testing.T) {
 		assert.Assert(t, code == 0, out)
 		rep := readReport(t, result)
 		tc := rep.Toolchain
-		built = append(built, tc.ID)
+		built = append(built, toolchainRecordImages(tc)...)
 		assert.Check(t, is.Equal(tc.Commit, clean.Commit+"-dirty"))
 		assert.Check(t, !tc.Reused)
 		assert.Check(t, is.Equal(resultOf(t, &rep, "plain").OSVCommit, clean.Commit+"-dirty"))

@@ -52,6 +52,6 @@ func (imageStage) Run(ctx context.Context, r *Run) error {
 	}
 	r.EngineCPUs, r.EngineName = info.CPUs, info.Name
 	r.Config.Log.Info().Str("image", tc.Tags[0]).Str("osv", tc.Describe).Str("commit", tc.ShortCommit()).
-		Bool("reused", tc.Reused).Msg("toolchain image ready")
+		Bool("reused", tc.Reused).Bool("kernel_reused", tc.KernelReused).Msg("toolchain image ready")
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,7 +20,7 @@ import (
 
 	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/images"
-	"github.com/pkgdriver/pkgdriver/internal/resultdir"
+	"github.com/pkgdriver/pkgdriver/internal/fsutil"
 	"github.com/pkgdriver/pkgdriver/internal/tarball"
 	"github.com/pkgdriver/pkgdriver/report"
 )
@@ -30,9 +29,13 @@ import (
 // it) was built from.
 const LabelOSVCommit = "pkgdriver.osv.commit"
 
-// Toolchain image labels.
+// Toolchain image labels. The toolchain image is a kernel image (see toolchain_kernel.go) with
+// `capstan` added; each carries its own input hash, and the toolchain image also the kernel
+// image's labels.
 const (
-	labelInput      = "pkgdriver.toolchain.input"
+	labelInput = "pkgdriver.toolchain.input"
+	// labelKernel is, on a toolchain image, the kernel image it was built from.
+	labelKernel     = "pkgdriver.toolchain.kernel"
 	labelCommit     = LabelOSVCommit
 	labelCommitTime = "pkgdriver.osv.commit-time"
 	labelDescribe   = "pkgdriver.osv.version"
@@ -81,8 +84,9 @@ type ToolchainBuilder struct {
 	Now      func() time.Time
 }
 
-// Ensure returns the toolchain image for the configuration, building it when no image with the
-// same input hash exists (or Rebuild is set).
+// Ensure returns the toolchain image for the configuration: an image with the same input hash
+// when one exists (and Rebuild is not set), else `capstan` added to the kernel image of the same
+// kernel inputs, which is built first when none exists (or Rebuild is set).
 func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 	src, err := resolveSource(ctx, b.Config)
 	if err != nil {
@@ -93,49 +97,38 @@ func (b *ToolchainBuilder) Ensure(ctx context.Context) (*Toolchain, error) {
 			Strs("first", src.Changes[:min(len(src.Changes), maxListedChanges)]).
 			Msg("--allow-dirty: building the OSv checkout as it is, not its commit")
 	}
-	args := b.buildArgs(src)
-	// Writing the context of a large OSv tree takes seconds; when nothing it is made of changed
-	// since the last run (same files, sizes and times), its input hash is already known.
-	fp, err := b.fingerprint(src, args)
+	t := &toolchainBuild{ToolchainBuilder: b, src: src, args: b.buildArgs(src)}
+	defer t.close()
+	kernelInput, err := t.kernelInput(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if !b.Config.Rebuild {
-		if input := b.knownInput(fp); input != "" {
-			if tc, err := b.find(ctx, input, ""); err != nil || tc != nil {
-				return tc, err
-			}
-		}
-	}
-	// The PID in the name lets a later run remove it if this process is killed.
-	buildCtx, err := tarball.NewContext(fmt.Sprintf("%s%d-*.tar", contextTempPrefix, os.Getpid()))
+	capstan, err := b.capstan()
 	if err != nil {
 		return nil, err
 	}
-	defer buildCtx.Close()
-	contextHash, err := buildCtx.Write(func(tw *tarball.Writer) error { return b.writeContext(ctx, tw, src) })
+	capstanDigest, err := fsutil.SHA256File(capstan)
 	if err != nil {
-		return nil, fmt.Errorf("toolchain build context: %w", err)
+		return nil, fmt.Errorf("capstan: %w", err)
 	}
-	input := inputHash(contextHash, args)
-	b.rememberInput(fp, input)
-
+	input := toolchainInput(kernelInput, capstanDigest)
 	if !b.Config.Rebuild {
 		if tc, err := b.find(ctx, input, ""); err != nil || tc != nil {
 			return tc, err
 		}
 	}
-	b.Log.Info().Str("osv", src.describe()).Str("log", b.LogPath).Msg("building the toolchain image")
-	id, how, err := b.buildImage(ctx, buildCtx, src, args)
+	kernel, built, err := t.kernel(ctx, kernelInput)
 	if err != nil {
 		return nil, err
 	}
-	tc, err := b.finish(ctx, id, input, src, how)
+	tc, err := t.addCapstan(ctx, kernel, input, capstan)
 	if err != nil {
 		return nil, err
 	}
+	tc.KernelReused = !built
 	// Another run may have finished the same inputs first; use the image every run settles on.
 	if first, err := b.find(ctx, input, tc.ID); err == nil && first != nil {
+		first.KernelReused = !built
 		return first, nil
 	}
 	return tc, nil
@@ -148,7 +141,7 @@ func (s *osvSource) describe() string {
 	return s.Repo + " " + s.Ref
 }
 
-// writeContext writes the build context: the Dockerfile, capstan and the OSv tree.
+// writeContext writes the kernel image's build context: its Dockerfiles and the OSv tree.
 func (b *ToolchainBuilder) writeContext(ctx context.Context, tw *tarball.Writer, src *osvSource) error {
 	if err := tw.Bytes("Dockerfile", images.ToolchainDockerfile, 0o644); err != nil {
 		return err
@@ -159,13 +152,6 @@ func (b *ToolchainBuilder) writeContext(ctx context.Context, tw *tarball.Writer,
 		return err
 	}
 	if err := tw.Bytes(incrementalDockerfile, incremental, 0o644); err != nil {
-		return err
-	}
-	capstan, err := b.capstan()
-	if err != nil {
-		return err
-	}
-	if err := tw.File(ctx, capstan, "capstan"); err != nil {
 		return err
 	}
 	if err := tw.Dir("osv", 0o755); err != nil {
@@ -222,13 +208,31 @@ func inputHash(contextHash string, args map[string]string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// find returns the image a run of these inputs uses (the latest --rebuild-image build, else the
-// oldest image), tagged, or nil when there is none or it is the image self this run just built.
+// find returns the toolchain image a run of these inputs uses, tagged, or nil when there is none
+// or it is the image self this run just built.
 func (b *ToolchainBuilder) find(ctx context.Context, input, self string) (*Toolchain, error) {
-	list, err := b.Engine.ListImages(ctx, engine.ImageFilter{Label: engine.Selector{Key: labelInput, Value: input}})
+	img, err := b.settled(ctx, labelInput, input, roleToolchain)
+	if err != nil || img == nil || img.ID == self {
+		return nil, err
+	}
+	tc, err := b.describeImage(ctx, img.ID)
+	if err != nil {
+		return nil, err
+	}
+	tc.Reused, tc.KernelReused = true, true
+	b.Log.Info().Str("image", tc.Tags[0]).Str("id", tc.ShortID()).Msg("reusing the toolchain image built from the same inputs")
+	return tc, b.tag(ctx, tc)
+}
+
+// settled returns the image of role whose label key is input that runs of these inputs use (the
+// latest --rebuild-image build, else the oldest image), or nil when there is none.
+func (b *ToolchainBuilder) settled(ctx context.Context, key, input, role string) (*engine.Image, error) {
+	list, err := b.Engine.ListImages(ctx, engine.ImageFilter{Label: engine.Selector{Key: key, Value: input}})
 	if err != nil {
 		return nil, fmt.Errorf("list toolchain images: %w", err)
 	}
+	// A toolchain image carries its kernel image's labels too.
+	list = slices.DeleteFunc(list, func(img engine.Image) bool { return img.Labels[LabelRole] != role })
 	if len(list) == 0 {
 		return nil, nil
 	}
@@ -248,84 +252,16 @@ func (b *ToolchainBuilder) find(ctx context.Context, input, self string) (*Toolc
 		}
 		return list[i].ID < list[j].ID
 	})
-	if list[0].ID == self {
-		return nil, nil
-	}
-	tc, err := b.describeImage(ctx, list[0].ID)
-	if err != nil {
-		return nil, err
-	}
-	tc.Reused = true
-	b.Log.Info().Str("image", tc.Tags[0]).Str("id", tc.ShortID()).Msg("reusing the toolchain image built from the same inputs")
-	return tc, b.tag(ctx, tc)
+	return &list[0], nil
 }
 
-// build builds the image from dockerfile (empty: Dockerfile) in the context and streams its
-// output into the toolchain log.
-func (b *ToolchainBuilder) build(ctx context.Context, buildCtx *tarball.Context, args map[string]string, dockerfile string) (string, error) {
-	if err := os.MkdirAll(filepath.Dir(b.LogPath), 0o755); err != nil {
-		return "", err
+// rebuiltLabel is the value of labelRebuilt on an image this run builds: the time of a
+// --rebuild-image build, else empty (an image does not inherit its base's).
+func (b *ToolchainBuilder) rebuiltLabel() string {
+	if !b.Config.Rebuild {
+		return ""
 	}
-	logf, err := os.Create(b.LogPath)
-	if err != nil {
-		return "", err
-	}
-	defer logf.Close()
-	progress := newBuildProgress(b.Log, b.Progress)
-	defer progress.Close()
-	id, err := buildCtx.Build(ctx, b.Engine, engine.BuildSpec{
-		Dockerfile: dockerfile,
-		Args:       args,
-		NoCache:    b.Config.Rebuild,
-		Labels:     map[string]string{LabelRole: "toolchain-stage"},
-		Log:        logf,
-		Progress:   progress,
-	})
-	var be *engine.BuildError
-	if errors.As(err, &be) {
-		return "", &BuildError{Step: be.Step, Message: be.Message, Tail: be.Tail}
-	}
-	if err != nil {
-		return "", fmt.Errorf("toolchain image build: %w", err)
-	}
-	return id, nil
-}
-
-// finish reads the facts the build wrote, turns them into labels on a committed image, and tags it.
-func (b *ToolchainBuilder) finish(ctx context.Context, id, input string, src *osvSource, how map[string]string) (*Toolchain, error) {
-	facts, err := b.readFacts(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if facts["commit"] == "" {
-		facts["commit"] = src.Commit
-	}
-	if src.Dirty() && !strings.HasSuffix(facts["commit"], dirtySuffix) {
-		facts["commit"] += dirtySuffix
-	}
-	labels := map[string]string{
-		labelInput:      input,
-		labelCommit:     facts["commit"],
-		labelCommitTime: facts["commit_time"],
-		labelDescribe:   facts["describe"],
-		labelPlatform:   facts["platform"],
-		LabelRole:       "toolchain",
-	}
-	for k, v := range how {
-		labels[k] = v
-	}
-	if b.Config.Rebuild {
-		labels[labelRebuilt] = strconv.FormatInt(b.now().UnixNano(), 10)
-	}
-	committed, err := b.Engine.LabelImage(ctx, id, labels, "pkgdriver toolchain")
-	if err != nil {
-		return nil, fmt.Errorf("label the toolchain image: %w", err)
-	}
-	tc, err := b.describeImage(ctx, committed)
-	if err != nil {
-		return nil, err
-	}
-	return tc, b.tag(ctx, tc)
+	return strconv.FormatInt(b.now().UnixNano(), 10)
 }
 
 func (b *ToolchainBuilder) readFacts(ctx context.Context, id string) (map[string]string, error) {
@@ -356,6 +292,15 @@ func (b *ToolchainBuilder) remove(ctx context.Context, id string) {
 	}
 }
 
+// removeImage removes an image this run made and no longer needs; a failure only warns.
+func (b *ToolchainBuilder) removeImage(ctx context.Context, id string) {
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	if err := b.Engine.RemoveImage(cctx, id); err != nil {
+		b.Log.Warn().Err(err).Str("image", id).Msg("cleanup")
+	}
+}
+
 // describeImage turns an image's labels into a Toolchain.
 func (b *ToolchainBuilder) describeImage(ctx context.Context, id string) (*Toolchain, error) {
 	info, err := b.Engine.InspectImage(ctx, id)
@@ -365,7 +310,7 @@ func (b *ToolchainBuilder) describeImage(ctx context.Context, id string) (*Toolc
 	l := info.Labels
 	tc := &Toolchain{Toolchain: report.Toolchain{
 		ID: info.ID, Commit: l[labelCommit], Describe: l[labelDescribe],
-		Platform: l[labelPlatform], InputHash: l[labelInput], BuiltOn: l[labelBuiltOn],
+		Platform: l[labelPlatform], InputHash: l[labelInput], BuiltOn: l[labelBuiltOn], KernelImage: l[labelKernel],
 	}, repoTags: info.Tags}
 	if secs, err := strconv.ParseInt(l[labelCommitTime], 10, 64); err == nil {
 		tc.CommitTime = time.Unix(secs, 0).UTC()
@@ -416,59 +361,4 @@ func (b *ToolchainBuilder) capstan() (string, error) {
 		return b.Capstan, nil
 	}
 	return os.Executable()
-}
-
-// fingerprint identifies the build context by file metadata instead of content.
-func (b *ToolchainBuilder) fingerprint(src *osvSource, args map[string]string) (string, error) {
-	h := sha256.New()
-	h.Write(images.ToolchainDockerfile)
-	h.Write(images.ToolchainIncremental)
-	fmt.Fprintf(h, "\nargs %s\n", inputHash("", args))
-	capstan, err := b.capstan()
-	if err != nil {
-		return "", err
-	}
-	for _, p := range append([]string{capstan}, src.paths()...) {
-		fi, err := os.Lstat(p)
-		if os.IsNotExist(err) {
-			fmt.Fprintf(h, "%q missing\n", p)
-			continue
-		}
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(h, "%q %d %d %o\n", p, fi.Size(), fi.ModTime().UnixNano(), fi.Mode())
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func (s *osvSource) paths() []string {
-	out := make([]string, len(s.Files))
-	for i, f := range s.Files {
-		out[i] = filepath.Join(s.Dir, f)
-	}
-	return out
-}
-
-type toolchainState struct {
-	Fingerprint string `json:"fingerprint"`
-	Input       string `json:"input"`
-}
-
-func (b *ToolchainBuilder) knownInput(fp string) string {
-	if b.StatePath == "" {
-		return ""
-	}
-	var st toolchainState
-	if !resultdir.ReadState(b.StatePath, &st) || st.Fingerprint != fp {
-		return ""
-	}
-	return st.Input
-}
-
-func (b *ToolchainBuilder) rememberInput(fp, input string) {
-	if b.StatePath == "" {
-		return
-	}
-	_ = resultdir.WriteState(b.StatePath, toolchainState{Fingerprint: fp, Input: input})
 }

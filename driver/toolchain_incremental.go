@@ -12,13 +12,12 @@ import (
 	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/images"
 	"github.com/pkgdriver/pkgdriver/internal/tarball"
-	"github.com/pkgdriver/pkgdriver/report"
 )
 
-// An incremental toolchain build builds a new OSv tree's kernel on top of an earlier toolchain
-// image's built tree (images/toolchain/incremental.Dockerfile), so OSv's make compiles only what
+// An incremental kernel build builds a new OSv tree's kernel on top of an earlier kernel image's
+// built tree (images/toolchain/incremental.Dockerfile), so OSv's make compiles only what
 // the new commit changed, then runs the Dockerfile's steps after the kernel as a full build does.
-// The earlier image must be of the same lineage: the same base image (by ID), Dockerfiles, build
+// The earlier kernel image must be of the same lineage: the same base image (by ID), Dockerfiles, build
 // arguments and OSv build arguments; only the OSv tree differs. Only images built from a local
 // checkout (--osv-src) have a lineage: the incremental build reads the old tree's file list from
 // the git repository the Dockerfile made of it, which a clone's submodules do not list.
@@ -78,8 +77,8 @@ func (b *ToolchainBuilder) lineage(ctx context.Context, src *osvSource, args map
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// previous returns the newest toolchain image of lineage that an incremental build may start
-// from, or nil.
+// previous returns the newest kernel image of lineage that an incremental build may start from,
+// or nil. Toolchain images (which carry their kernel's lineage) are not: they hold a capstan.
 func (b *ToolchainBuilder) previous(ctx context.Context, lineage string) (*engine.Image, error) {
 	list, err := b.Engine.ListImages(ctx, engine.ImageFilter{Label: engine.Selector{Key: labelLineage, Value: lineage}})
 	if err != nil {
@@ -88,7 +87,7 @@ func (b *ToolchainBuilder) previous(ctx context.Context, lineage string) (*engin
 	var best *engine.Image
 	for i := range list {
 		img := &list[i]
-		if generation(img.Labels) >= maxGenerations || img.Labels[LabelRole] != "toolchain" {
+		if generation(img.Labels) >= maxGenerations || img.Labels[LabelRole] != roleKernel {
 			continue
 		}
 		if best == nil || img.Created > best.Created || (img.Created == best.Created && img.ID > best.ID) {
@@ -103,32 +102,29 @@ func generation(labels map[string]string) int {
 	return n
 }
 
-// buildImage builds the toolchain image: on top of the newest image of the same lineage when
+// buildImage builds the kernel image: on top of the newest kernel image of the same lineage when
 // there is one (and neither --rebuild-image nor --toolchain-from-scratch is set), else from
-// scratch; an incremental build that fails is followed by one from scratch. It returns the
-// image and the labels that say how it was built.
-func (b *ToolchainBuilder) buildImage(ctx context.Context, buildCtx *tarball.Context, src *osvSource, args map[string]string) (string, map[string]string, error) {
-	lineage, err := b.lineage(ctx, src, args)
+// scratch (with --rebuild-image, from a fresh image of the base); an incremental build that fails
+// is followed by one from scratch. It returns the image and the labels that say how it was built.
+func (t *toolchainBuild) buildImage(ctx context.Context, buildCtx *tarball.Context, src *osvSource, args map[string]string) (string, map[string]string, error) {
+	lineage, err := t.lineage(ctx, src, args)
 	if err != nil {
 		return "", nil, err
 	}
-	labels := map[string]string{}
-	if lineage != "" {
-		labels[labelLineage] = lineage
-	}
-	if lineage != "" && !b.Config.Rebuild && !b.Config.FromScratch {
-		prev, err := b.previous(ctx, lineage)
+	labels := map[string]string{labelLineage: lineage, labelGeneration: "", labelBuiltOn: ""}
+	if lineage != "" && !t.Config.Rebuild && !t.Config.FromScratch {
+		prev, err := t.previous(ctx, lineage)
 		if err != nil {
 			return "", nil, err
 		}
 		if prev != nil {
-			b.Log.Info().Str("on", (&report.Toolchain{ID: prev.ID}).ShortID()).Int("generation", generation(prev.Labels)+1).
+			t.Log.Info().Str("on", shortID(prev.ID)).Int("generation", generation(prev.Labels)+1).
 				Msg("building the toolchain image incrementally, on the previous one's OSv build")
 			withPrev := map[string]string{"PREVIOUS": prev.ID}
 			for k, v := range args {
 				withPrev[k] = v
 			}
-			id, err := b.build(ctx, buildCtx, withPrev, incrementalDockerfile)
+			id, err := t.build(ctx, buildCtx, withPrev, incrementalDockerfile)
 			if err == nil {
 				labels[labelGeneration] = strconv.Itoa(generation(prev.Labels) + 1)
 				labels[labelBuiltOn] = prev.ID
@@ -137,9 +133,26 @@ func (b *ToolchainBuilder) buildImage(ctx context.Context, buildCtx *tarball.Con
 			if ctx.Err() != nil {
 				return "", nil, err
 			}
-			b.Log.Warn().Err(err).Msg("the incremental toolchain build failed; building it from scratch")
+			t.Log.Warn().Err(err).Msg("the incremental toolchain build failed; building it from scratch")
 		}
 	}
-	id, err := b.build(ctx, buildCtx, args, "")
+	if !t.Config.Rebuild {
+		id, err := t.build(ctx, buildCtx, args, "")
+		return id, labels, err
+	}
+	base, err := t.rebuildBase(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	fresh := map[string]string{"BASE_IMAGE": base}
+	for k, v := range args {
+		if k != "BASE_IMAGE" {
+			fresh[k] = v
+		}
+	}
+	id, err := t.build(ctx, buildCtx, fresh, "")
+	if err != nil {
+		t.removeImage(ctx, base)
+	}
 	return id, labels, err
 }

@@ -23,14 +23,24 @@ import (
 // kernelDigests returns the sha256 of each kernel file the image's OSv build made.
 func kernelDigests(t *testing.T, eng engine.Engine, image string) map[string]string {
 	t.Helper()
+	out := map[string]string{}
+	for _, f := range []string{"loader.img", "loader-stripped.elf", "vmlinuz.bin"} {
+		out[f] = imageFileDigests(t, eng, image, "/osv/build/release/"+f)["/osv/build/release/"+f]
+	}
+	return out
+}
+
+// imageFileDigests returns the sha256 of each file named, read from a container of the image.
+func imageFileDigests(t *testing.T, eng engine.Engine, image string, paths ...string) map[string]string {
+	t.Helper()
 	ctx := context.Background()
 	id, err := eng.Create(ctx, engine.ContainerSpec{Image: image, NoNetwork: true,
-		Labels: map[string]string{driver.LabelRun: "test-incremental"}})
+		Labels: map[string]string{driver.LabelRun: "test-image-files"}})
 	assert.NilError(t, err)
 	defer eng.Remove(ctx, id)
 	out := map[string]string{}
-	for _, f := range []string{"loader.img", "loader-stripped.elf", "vmlinuz.bin"} {
-		rc, err := eng.CopyOut(ctx, id, "/osv/build/release/"+f)
+	for _, p := range paths {
+		rc, err := eng.CopyOut(ctx, id, p)
 		assert.NilError(t, err)
 		tr := tar.NewReader(rc)
 		_, err = tr.Next()
@@ -39,7 +49,7 @@ func kernelDigests(t *testing.T, eng engine.Engine, image string) map[string]str
 		_, err = io.Copy(h, tr)
 		assert.NilError(t, err)
 		rc.Close()
-		out[f] = hex.EncodeToString(h.Sum(nil))
+		out[p] = hex.EncodeToString(h.Sum(nil))
 	}
 	return out
 }
@@ -56,25 +66,21 @@ func TestIncrementalToolchain(t *testing.T) {
 	// This run's own commit N, so no earlier test run has an image of it or of N+1.
 	testutil.CommitStandin(t, cfg.OSVSrc, "kernel/kernel.c", fmt.Sprintf("/* test run %d */\n", time.Now().UnixNano()))
 	var made []string
-	t.Cleanup(func() {
-		for i := len(made) - 1; i >= 0; i-- {
-			_ = eng.RemoveImage(context.Background(), made[i])
-		}
-	})
+	removeImagesAtEnd(t, api, &made)
 
 	first := builder(t, cfg)
 	n, err := first.Ensure(ctx)
 	assert.NilError(t, err)
-	made = append(made, n.ID)
+	made = append(made, toolchainImages(n)...)
 
 	// N+1: one file changed.
 	testutil.CommitStandin(t, cfg.OSVSrc, "kernel/boot16.S", "# a comment of commit N+1\n")
 	next := builder(t, cfg)
 	n1, err := next.Ensure(ctx)
 	assert.NilError(t, err)
-	made = append(made, n1.ID)
+	made = append(made, toolchainImages(n1)...)
 	log := readFile(t, next.LogPath)
-	assert.Check(t, is.Equal(n1.BuiltOn, n.ID), "not built on N")
+	assert.Check(t, is.Equal(n1.BuiltOn, n.KernelImage), "not built on N's kernel image")
 	assert.Check(t, is.Contains(log, "incremental OSv build: 1 files changed, 0 removed"))
 	assert.Check(t, is.Contains(log, "changed kernel/boot16.S"))
 	// The changed file, and the version (a new commit), as OSv's make compiles version.cc again.
@@ -91,7 +97,7 @@ func TestIncrementalToolchain(t *testing.T) {
 	scratch := builder(t, scfg)
 	s1, err := scratch.Ensure(ctx)
 	assert.NilError(t, err)
-	made = append(made, s1.ID)
+	made = append(made, toolchainImages(s1)...)
 	slog := readFile(t, scratch.LogPath)
 	assert.Check(t, is.Equal(s1.BuiltOn, ""))
 	assert.Check(t, is.Contains(slog, "stand-in compiled: kernel/kernel.c"))

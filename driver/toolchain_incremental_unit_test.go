@@ -22,14 +22,21 @@ func TestIncrementalToolchainOnFake(t *testing.T) {
 	env.cfg.Image.OSVSrc, env.cfg.Image.OSVRepo, env.cfg.Image.OSVRef = src, "", ""
 	ctx := context.Background()
 	var dockerfiles []string
+	// The kernel images' builds (each run also adds capstan to its kernel image).
+	kernelBuild := func(spec engine.BuildSpec) {
+		if spec.Dockerfile != capstanDockerfile {
+			dockerfiles = append(dockerfiles, spec.Dockerfile+" PREVIOUS="+spec.Args["PREVIOUS"])
+		}
+	}
 	env.eng.BuildScript = func(_ context.Context, spec engine.BuildSpec) (string, error) {
-		dockerfiles = append(dockerfiles, spec.Dockerfile+" PREVIOUS="+spec.Args["PREVIOUS"])
+		kernelBuild(spec)
 		return env.eng.AddImage(engine.Image{Labels: spec.Labels}, toolchainFiles()), nil
 	}
 
 	first, err := env.execute(ctx)
 	assert.NilError(t, err)
 	assert.Check(t, is.Equal(first.Toolchain.BuiltOn, ""))
+	assert.Assert(t, first.Toolchain.KernelImage != "")
 	img, err := env.eng.InspectImage(ctx, first.Toolchain.ID)
 	assert.NilError(t, err)
 	assert.Check(t, img.Labels[labelLineage] != "")
@@ -38,7 +45,7 @@ func TestIncrementalToolchainOnFake(t *testing.T) {
 	env.cfg.RunID += "-2"
 	next, err := env.execute(ctx)
 	assert.NilError(t, err)
-	assert.Check(t, is.Equal(next.Toolchain.BuiltOn, first.Toolchain.ID))
+	assert.Check(t, is.Equal(next.Toolchain.BuiltOn, first.Toolchain.KernelImage), "not built on the first kernel image")
 	img, err = env.eng.InspectImage(ctx, next.Toolchain.ID)
 	assert.NilError(t, err)
 	assert.Check(t, is.Equal(img.Labels[labelGeneration], "1"))
@@ -53,7 +60,7 @@ func TestIncrementalToolchainOnFake(t *testing.T) {
 
 	// An incremental build that fails: one from scratch follows.
 	env.eng.BuildScript = func(_ context.Context, spec engine.BuildSpec) (string, error) {
-		dockerfiles = append(dockerfiles, spec.Dockerfile+" PREVIOUS="+spec.Args["PREVIOUS"])
+		kernelBuild(spec)
 		if spec.Dockerfile == incrementalDockerfile {
 			return "", &engine.BuildError{Step: "Step 9/18 : RUN cd /osv && ./scripts/build", Message: "make: *** Error 2"}
 		}
@@ -66,14 +73,15 @@ func TestIncrementalToolchainOnFake(t *testing.T) {
 	assert.Check(t, is.Equal(fallback.Toolchain.BuiltOn, ""))
 	assert.DeepEqual(t, dockerfiles, []string{
 		" PREVIOUS=",
-		incrementalDockerfile + " PREVIOUS=" + first.Toolchain.ID,
+		incrementalDockerfile + " PREVIOUS=" + first.Toolchain.KernelImage,
 		" PREVIOUS=",
-		incrementalDockerfile + " PREVIOUS=" + scratch.Toolchain.ID,
+		incrementalDockerfile + " PREVIOUS=" + scratch.Toolchain.KernelImage,
 		" PREVIOUS=",
 	})
 }
 
-// The previous image is the newest toolchain image of the lineage below the generation limit.
+// The previous image is the newest kernel image of the lineage below the generation limit (not a
+// toolchain image, which carries its kernel's lineage and a capstan).
 func TestPreviousToolchain(t *testing.T) {
 	env := newFakeEnv(t)
 	b := &ToolchainBuilder{Engine: env.eng, Log: env.cfg.Log}
@@ -86,15 +94,16 @@ func TestPreviousToolchain(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Check(t, prev == nil)
 
-	old := add(100, "toolchain", 0, "L")
-	add(200, "toolchain", 0, "other lineage")
+	old := add(100, roleKernel, 0, "L")
+	add(200, roleKernel, 0, "other lineage")
 	add(300, "toolchain-stage", 0, "L")
-	add(400, "toolchain", maxGenerations, "L")
+	add(400, roleKernel, maxGenerations, "L")
+	add(500, roleToolchain, 0, "L")
 	prev, err = b.previous(ctx, "L")
 	assert.NilError(t, err)
 	assert.Equal(t, prev.ID, old)
 
-	newer := add(150, "toolchain", maxGenerations-1, "L")
+	newer := add(150, roleKernel, maxGenerations-1, "L")
 	prev, err = b.previous(ctx, "L")
 	assert.NilError(t, err)
 	assert.Equal(t, prev.ID, newer)

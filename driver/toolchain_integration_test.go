@@ -1,7 +1,6 @@
 package driver_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -213,13 +212,13 @@ func TestRebuildImage(t *testing.T) {
 
 	first, err := b.Ensure(ctx)
 	assert.NilError(t, err)
-	built = append(built, first.ID)
+	built = append(built, toolchainImages(first)...)
 	assert.Check(t, !first.Reused)
 
 	b.Config.Rebuild = true
 	rebuilt, err := b.Ensure(ctx)
 	assert.NilError(t, err)
-	built = append(built, rebuilt.ID)
+	built = append(built, toolchainImages(rebuilt)...)
 	assert.Check(t, !rebuilt.Reused, "the rebuilt image was replaced by the older one")
 	assert.Check(t, rebuilt.ID != first.ID)
 	assert.Equal(t, rebuilt.InputHash, first.InputHash)
@@ -243,19 +242,21 @@ func TestRebuildImage(t *testing.T) {
 // that builds from it share no layer-cache parent with other tests' builds. The caller removes it.
 func isolatedBase(t *testing.T, api client.APIClient) string {
 	t.Helper()
-	var ctxTar bytes.Buffer
-	tw := tar.NewWriter(&ctxTar)
-	dockerfile := fmt.Sprintf("FROM %s\nLABEL pkgdriver.test.isolated=%d-%d\n", testutil.BaseImage, time.Now().UnixNano(), os.Getpid())
-	assert.NilError(t, tw.WriteHeader(&tar.Header{Name: "Dockerfile", Mode: 0o644, Size: int64(len(dockerfile))}))
-	_, err := tw.Write([]byte(dockerfile))
-	assert.NilError(t, err)
-	assert.NilError(t, tw.Close())
-	resp, err := api.ImageBuild(context.Background(), &ctxTar, build.ImageBuildOptions{Remove: true, ForceRemove: true})
+	return isolatedImage(t, api, testutil.BaseImage)
+}
+
+// isolatedImage makes an image with from's content and an ID of its own (a label). The caller
+// removes it.
+func isolatedImage(t *testing.T, api client.APIClient, from string) string {
+	t.Helper()
+	dockerfile := fmt.Sprintf("FROM %s\nLABEL pkgdriver.test.isolated=%d-%d\n", from, time.Now().UnixNano(), os.Getpid())
+	resp, err := api.ImageBuild(context.Background(), testutil.TarOf(t, map[string]string{"Dockerfile": dockerfile}),
+		build.ImageBuildOptions{Remove: true, ForceRemove: true})
 	assert.NilError(t, err)
 	defer resp.Body.Close()
 	out, err := io.ReadAll(resp.Body)
 	assert.NilError(t, err)
 	m := regexp.MustCompile(`Successfully built ([0-9a-f]{12,})`).FindSubmatch(out)
-	assert.Assert(t, m != nil, "isolated base image: %s", out)
+	assert.Assert(t, m != nil, "isolated image: %s", out)
 	return string(m[1])
 }

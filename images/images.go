@@ -9,10 +9,16 @@ import (
 	"slices"
 )
 
-// ToolchainDockerfile builds the toolchain image (see toolchain/Dockerfile).
+// ToolchainDockerfile builds the toolchain's kernel image (see toolchain/Dockerfile).
 //
 //go:embed toolchain/Dockerfile
 var ToolchainDockerfile []byte
+
+// ToolchainCapstan builds the toolchain image from a kernel image: it adds `capstan` (see
+// toolchain/capstan.Dockerfile).
+//
+//go:embed toolchain/capstan.Dockerfile
+var ToolchainCapstan []byte
 
 // ToolchainIncremental is the head of the incremental toolchain build (see
 // toolchain/incremental.Dockerfile); ToolchainAfterKernel gives the steps that follow it.
@@ -41,4 +47,21 @@ func ToolchainIncrementalDockerfile() ([]byte, error) {
 		return nil, err
 	}
 	return append(append(slices.Clip(ToolchainIncremental), []byte(afterKernelMarker)...), tail...), nil
+}
+
+// ToolchainRebuildBase is a Dockerfile that makes a fresh image of the toolchain's base image: the
+// lines of toolchain/Dockerfile through its FROM (so the same BASE_IMAGE and default), then
+// LABEL label (KEY="VALUE"). A --rebuild-image build starts from it instead of the base, so no
+// layer it makes has the layer-cache key of another build's.
+func ToolchainRebuildBase(label string) ([]byte, error) {
+	i := bytes.Index(ToolchainDockerfile, []byte("\nFROM "))
+	if i < 0 {
+		return nil, errors.New("toolchain/Dockerfile has no FROM line")
+	}
+	end := bytes.IndexByte(ToolchainDockerfile[i+1:], '\n')
+	if end < 0 {
+		return nil, errors.New("toolchain/Dockerfile ends at its FROM line")
+	}
+	head := ToolchainDockerfile[:i+1+end+1]
+	return append(slices.Clip(head), []byte("LABEL "+label+"\n")...), nil
 }

@@ -124,8 +124,11 @@ func htmlInputs(rep *Report) []htmlField {
 	}
 	if tc := rep.Toolchain; tc != nil {
 		reused := "built in this run"
-		if tc.Reused {
+		switch {
+		case tc.Reused:
 			reused = "reused"
+		case tc.KernelReused:
+			reused = "built in this run: capstan added to the existing kernel image"
 		}
 		f = append(f,
 			htmlField{Label: "OSv commit", Value: tc.Commit, Title: "committed " + htmlTime(tc.CommitTime)},

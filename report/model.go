@@ -123,8 +123,14 @@ type Toolchain struct {
 	Platform   string    `json:"platform"`
 	InputHash  string    `json:"input_hash"`
 	Reused     bool      `json:"reused"`
-	// BuiltOn is the earlier toolchain image an incremental build compiled the new OSv tree on.
+	// BuiltOn is the earlier kernel image an incremental build compiled the new OSv tree on.
 	BuiltOn string `json:"built_on,omitempty"`
+	// KernelImage is the kernel image (everything but capstan) the toolchain image was made
+	// from by adding capstan.
+	KernelImage string `json:"kernel_image,omitempty"`
+	// KernelReused says that this run built no kernel image: the image was reused, or only
+	// capstan (a new pkgdriver binary) was added to an existing kernel image.
+	KernelReused bool `json:"kernel_reused,omitempty"`
 }
 
 // DirtySuffix ends the commit of an OSv tree that differs from its commit: abcdef0-dirty.

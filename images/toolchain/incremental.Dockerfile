@@ -1,9 +1,10 @@
-# The incremental toolchain build: the kernel of a new OSv tree built on top of the previous
-# toolchain image's built tree, so OSv's make compiles only what changed. pkgdriver follows these
-# steps with every step of Dockerfile after its "after the kernel" line, and uses this build when
-# an earlier toolchain image of the same base image, Dockerfile, build arguments and OSv build
+# The incremental kernel build: the kernel of a new OSv tree built on top of the previous kernel
+# image's built tree, so OSv's make compiles only what changed. pkgdriver follows these steps with
+# every step of Dockerfile after its "after the kernel" line, and uses this build when an earlier
+# kernel image of the same base image, Dockerfile, build arguments and OSv build
 # arguments exists (see "The toolchain image" in README.md). Its context is Dockerfile's: this
-# file, `capstan`, and `osv/` (a local OSv checkout).
+# file, Dockerfile, and `osv/` (a local OSv checkout). It is never a --rebuild-image build, and
+# PREVIOUS is a kernel image of its own lineage, so the layers it stacks there are its own.
 ARG PREVIOUS
 FROM ${PREVIOUS}
 
