@@ -44,6 +44,9 @@ type Config struct {
 	// TestTimeout bounds one demo boot; TestMemory is the unikernel's memory.
 	TestTimeout time.Duration
 	TestMemory  int64
+	// TestBootDisk boots every demo from its composed image through the firmware and OSv's boot
+	// loader, as Capstan does, even when the kernel could be booted directly (Run.DirectKernel).
+	TestBootDisk bool
 
 	Jobs      int // 0: the engine's CPU count
 	Timeout   time.Duration
