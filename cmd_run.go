@@ -187,6 +187,7 @@ func (s *session) runConfig(c *cli.Command) (*driver.Config, error) {
 			Repository:   c.String("toolchain-repository"),
 			Capstan:      c.String("capstan-binary"),
 		},
+		CacheDir:    cacheDir(),
 		RunID:       driver.NewRunID(now),
 		Version:     versionString(),
 		Log:         s.logger(),

@@ -101,7 +101,9 @@ func (e *env) runPkgdriver(ctx context.Context, r pkgRun) (*pkgOutcome, error) {
 	}
 	args = append(args, r.Extra...)
 	cmd := exec.CommandContext(ctx, e.bin, args...)
-	cmd.Env = cleanEnv()
+	// pkgdriver's cache directory is the bench's own: durations learnt by the user's runs (or an
+	// earlier bench) must not order this one's builds.
+	cmd.Env = append(cleanEnv(), "PKGDRIVER_CACHE_DIR="+filepath.Join(e.work, "cache"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Interrupted, pkgdriver removes its own containers; a kill would leave them behind.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }

@@ -70,6 +70,10 @@ type Config struct {
 	// logged, not a failure of the run.
 	Publish func(ctx context.Context, eng engine.Engine, rep *report.Report) error
 
+	// CacheDir is the user's pkgdriver cache directory, where the durations of every run are
+	// kept as the expected times of a result directory without history; "": none.
+	CacheDir string
+
 	RunID   string
 	Version string // pkgdriver's own version
 	Log     zerolog.Logger

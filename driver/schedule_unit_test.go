@@ -155,6 +155,7 @@ func TestScheduleOrder(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		history map[string]float64
+		prior   map[string]float64 // the user's durations, from other result directories
 		want    []string
 	}{
 		{
@@ -172,6 +173,17 @@ func TestScheduleOrder(t *testing.T) {
 			history: map[string]float64{"a": 1, "b": 100, "test:b": 30},
 			want:    []string{"build b", "test b", "build a", "test a"},
 		},
+		{
+			name:  "no history here: the user's durations order the builds",
+			prior: map[string]float64{"a": 1, "b": 100},
+			want:  []string{"build b", "build a", "test a", "test b"},
+		},
+		{
+			name:    "the result directory's history wins over the user's durations",
+			history: map[string]float64{"a": 100, "b": 1},
+			prior:   map[string]float64{"a": 1, "b": 100},
+			want:    []string{"build a", "build b", "test a", "test b"},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := newFakeEnv(t)
@@ -184,6 +196,11 @@ func TestScheduleOrder(t *testing.T) {
 				assert.NilError(t, os.MkdirAll(filepath.Join(env.result, ".pkgdriver"), 0o755))
 				assert.NilError(t, os.WriteFile(filepath.Join(env.result, ".pkgdriver", "durations.json"), data, 0o644))
 			}
+			env.cfg.CacheDir = t.TempDir()
+			if tc.prior != nil {
+				data, _ := json.Marshal(tc.prior)
+				assert.NilError(t, os.WriteFile(filepath.Join(env.cfg.CacheDir, "durations.json"), data, 0o644))
+			}
 			_, err := env.execute(context.Background())
 			assert.NilError(t, err)
 			var got []string
@@ -195,6 +212,10 @@ func TestScheduleOrder(t *testing.T) {
 			assert.DeepEqual(t, got, tc.want)
 			// The run's test times are kept for the next run's order.
 			data, err := os.ReadFile(filepath.Join(env.result, ".pkgdriver", "durations.json"))
+			assert.NilError(t, err)
+			assert.Check(t, is.Contains(string(data), `"test:a"`))
+			// ... and in the user's, for the next new result directory.
+			data, err = os.ReadFile(filepath.Join(env.cfg.CacheDir, "durations.json"))
 			assert.NilError(t, err)
 			assert.Check(t, is.Contains(string(data), `"test:a"`))
 		})
