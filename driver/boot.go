@@ -84,6 +84,9 @@ func (d *demoTest) boot(ctx context.Context, image string, matcher *recipe.Match
 	defer cancelT()
 	watch := newConsoleWatch(matcher, func() {
 		time.AfterFunc(matchGrace, func() { cancel(errMatched) })
+		if d.release != nil {
+			d.release()
+		}
 	})
 	defer watch.Stop()
 

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"runtime/debug"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
@@ -25,6 +26,10 @@ import (
 // demo's; a ready test counts its own. Builds keep their longest-first order among themselves,
 // and ties go to the test, so with no history a finished build's demo boots at once. Expected
 // times are the previous runs' (durations.json); a test never seen counts defaultTestEstimate.
+//
+// A test gives its slot back once its expected output has appeared: what is left is the grace
+// (matchGrace) in which a unikernel that goes on is watched for a crash, mostly a server idling
+// until it is stopped, which should not keep a build waiting.
 
 // defaultTestEstimate is a demo test's expected time before one has been measured: about one
 // boot under TCG.
@@ -54,9 +59,10 @@ type task struct {
 type scheduler struct {
 	r *Run
 	// build runs one recipe's build and records its result in r.Results; test runs one demo
-	// test, after the builds of this run it waited for, and records its result.
+	// test, after the builds of this run it waited for, and records its result. A test may call
+	// release (once or more) when it no longer needs its slot, before it returns.
 	build  func(ctx context.Context, rc *recipe.Recipe)
-	test   func(ctx context.Context, rc *recipe.Recipe, after []string)
+	test   func(ctx context.Context, rc *recipe.Recipe, after []string, release func())
 	took   map[string]float64 // expected seconds, from earlier runs
 	builds []*recipe.Recipe   // builds not started, longest first
 	tests  []*recipe.Recipe   // tests not started, in test order
@@ -77,8 +83,13 @@ func newScheduler(r *Run, builds, tests []*recipe.Recipe, took map[string]float6
 // Run runs every task, jobs at a time, and returns when all have ended, or, once ctx ends, when
 // the running ones have (tasks not started then stay as they are: queued builds, no test).
 func (s *scheduler) Run(ctx context.Context, jobs int) {
-	done := make(chan *task)
-	running := 0
+	type event struct {
+		t       *task
+		release bool // the task gave its slot back; false: it ended
+	}
+	events := make(chan event)
+	released := map[*task]bool{}
+	running, live := 0, 0 // tasks holding a slot; tasks not ended
 	for {
 		for running < jobs && ctx.Err() == nil {
 			t := s.next()
@@ -86,25 +97,39 @@ func (s *scheduler) Run(ctx context.Context, jobs int) {
 				break
 			}
 			running++
+			live++
 			go func() {
-				s.run(ctx, t)
-				done <- t
+				var once sync.Once
+				s.run(ctx, t, func() { once.Do(func() { events <- event{t: t, release: true} }) })
+				// A release still being sent is received before the end (Do returns once it
+				// has); one that comes later sends nothing.
+				once.Do(func() {})
+				events <- event{t: t}
 			}()
 		}
-		if running == 0 {
+		if live == 0 {
 			return
 		}
-		t := <-done
-		running--
-		if t.kind == buildTask {
-			s.ended[t.rc.Name] = true
+		ev := <-events
+		if ev.release {
+			released[ev.t] = true
+			running--
+			continue
+		}
+		live--
+		if !released[ev.t] {
+			running--
+		}
+		delete(released, ev.t)
+		if ev.t.kind == buildTask {
+			s.ended[ev.t.rc.Name] = true
 		}
 	}
 }
 
-func (s *scheduler) run(ctx context.Context, t *task) {
+func (s *scheduler) run(ctx context.Context, t *task, release func()) {
 	if t.kind == testTask {
-		s.test(ctx, t.rc, t.after)
+		s.test(ctx, t.rc, t.after, release)
 		return
 	}
 	s.build(ctx, t.rc)

@@ -303,3 +303,69 @@ func TestGuard(t *testing.T) {
 	assert.ErrorContains(t, err, `recipe "bad\x1bname": demo: internal error in pkgdriver: index out of range [3] with length 3`)
 	assert.Check(t, strings.Contains(log.String(), `"stage":"demo"`) && strings.Contains(log.String(), "goroutine"), log.String())
 }
+
+// A test that has seen its expected output gives its slot back for its grace: with one slot, a
+// queued build starts while the test still runs. Without a release the build waits, and a slot
+// given back and then ended is counted once.
+func TestSchedulerTestReleasesSlot(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name         string
+		release      bool
+		wantOverlaps bool
+	}{
+		{name: "released for the grace", release: true, wantOverlaps: true},
+		{name: "held to the end", release: false, wantOverlaps: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := &Run{Config: &Config{Jobs: 1, Log: zerolog.Nop()}, Results: newResults(nil)}
+			demo := &recipe.Recipe{Name: "served", Demo: &recipe.Demo{}}
+			builds := slotRecipes(3)
+			s := newScheduler(r, builds, []*recipe.Recipe{demo}, nil)
+			var mu sync.Mutex
+			testRunning, overlapped, running, peak := false, false, 0, 0
+			buildStarted := make(chan struct{}, len(builds))
+			s.build = func(context.Context, *recipe.Recipe) {
+				mu.Lock()
+				overlapped = overlapped || testRunning
+				running++
+				peak = max(peak, running)
+				mu.Unlock()
+				buildStarted <- struct{}{}
+				time.Sleep(10 * time.Millisecond)
+				mu.Lock()
+				running--
+				mu.Unlock()
+			}
+			s.test = func(_ context.Context, _ *recipe.Recipe, _ []string, release func()) {
+				mu.Lock()
+				testRunning = true
+				mu.Unlock()
+				if tc.release {
+					release()
+					release() // twice is once
+					<-buildStarted
+				} else {
+					time.Sleep(50 * time.Millisecond)
+				}
+				mu.Lock()
+				testRunning = false
+				mu.Unlock()
+			}
+			done := make(chan struct{})
+			go func() {
+				s.Run(context.Background(), 1)
+				close(done)
+			}()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the scheduler did not end")
+			}
+			assert.Check(t, is.Equal(overlapped, tc.wantOverlaps))
+			// The released slot went to one build at a time: the others waited for the slot.
+			assert.Check(t, is.Equal(peak, 1))
+		})
+	}
+}

@@ -48,9 +48,9 @@ func (buildStage) Run(ctx context.Context, r *Run) error {
 		r.Results.set(res)
 		view.Done(res)
 	}
-	s.test = func(ctx context.Context, rc *recipe.Recipe, after []string) {
+	s.test = func(ctx context.Context, rc *recipe.Recipe, after []string, release func()) {
 		var res *report.TestResult
-		if err := r.guard(rc, "demo", func() { res = r.testRecipe(ctx, rc) }); err != nil {
+		if err := r.guard(rc, "demo", func() { res = r.testRecipe(ctx, rc, release) }); err != nil {
 			res = &report.TestResult{Status: report.TestFailed, Phase: "internal", Error: err.Error()}
 		}
 		if !res.Start.IsZero() {
