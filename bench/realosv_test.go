@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -40,4 +42,21 @@ func TestCatalogueRow(t *testing.T) {
 
 	cached := catalogueRow(outcome(120, report.StatusBuilt), outcome(100, report.StatusCached), "")
 	assert.Check(t, strings.Contains(cached.Error, "1 recipes came from the cache"), cached.Error)
+}
+
+// A catalogue run that ends with exit status 1 (a recipe that needs the network failed) still
+// gives its report; any other failure does not.
+func TestFailedRun(t *testing.T) {
+	for _, tc := range []struct {
+		script string
+		want   bool
+	}{
+		{script: "exit 1", want: true},
+		{script: "exit 2"},
+		{script: "kill -9 $$"},
+	} {
+		err := exec.Command("sh", "-c", tc.script).Run()
+		assert.Check(t, failedRun(err) == tc.want, "%s: %v", tc.script, err)
+	}
+	assert.Check(t, !failedRun(errors.New("pkgdriver not found")))
 }
