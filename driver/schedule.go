@@ -22,9 +22,11 @@ import (
 // for the other builds, so the run is not a build barrier followed by a test phase.
 //
 // When a slot frees, it goes to the task on the longest expected chain of work that starts with
-// it (highest-level-first list scheduling): a build counts its own expected time plus its
-// demo's; a ready test counts its own. Builds keep their longest-first order among themselves,
-// and ties go to the test, so with no history a finished build's demo boots at once. Expected
+// it (highest-level-first list scheduling): a build counts its own expected time plus the
+// longest demo that waits for it (its own, or one that needs its package); a ready test counts
+// its own. Ties between builds go to the one more demos wait for, then to the longest build;
+// ties between a build and a test go to the test, so with no history a finished build's demo
+// boots at once. Expected
 // times are the previous runs' (durations.json); a test never seen counts defaultTestEstimate.
 //
 // A test gives its slot back once its expected output has appeared: what is left is the grace
@@ -69,11 +71,13 @@ type scheduler struct {
 	inRun  map[string]bool    // recipes built in this run
 	ended  map[string]bool    // builds of this run that ended
 	reqs   map[string][]string
+	// demoReqs are the require: lists of the demos' packages, by recipe.
+	demoReqs map[string][]string
 }
 
 func newScheduler(r *Run, builds, tests []*recipe.Recipe, took map[string]float64) *scheduler {
 	s := &scheduler{r: r, took: took, builds: builds, tests: tests,
-		inRun: map[string]bool{}, ended: map[string]bool{}, reqs: map[string][]string{}}
+		inRun: map[string]bool{}, ended: map[string]bool{}, reqs: map[string][]string{}, demoReqs: map[string][]string{}}
 	for _, rc := range builds {
 		s.inRun[rc.Name] = true
 	}
@@ -157,13 +161,10 @@ func (s *scheduler) next() *task {
 		return false
 	})
 	if len(s.builds) > 0 {
-		rc := s.builds[0]
-		est := s.took[rc.Name]
-		if rc.Demo != nil && slices.Contains(s.tests, rc) {
-			est += s.testEstimate(rc)
-		}
+		i, est := s.nextBuild()
 		if test == nil || est > testEst {
-			s.builds = s.builds[1:]
+			rc := s.builds[i]
+			s.builds = slices.Delete(s.builds, i, i+1)
 			return &task{kind: buildTask, rc: rc}
 		}
 	}
@@ -171,6 +172,43 @@ func (s *scheduler) next() *task {
 		s.tests = slices.DeleteFunc(s.tests, func(rc *recipe.Recipe) bool { return rc == test.rc })
 	}
 	return test
+}
+
+// nextBuild is the index in s.builds of the build heading the longest expected chain, and that
+// chain's length: the build's own time and the longest test not started that waits for it (its
+// own recipe's, or, for a package other demos need, theirs: osv.bootstrap heads every demo's
+// chain). Of equal chains the one more tests wait for goes first (with no history, the packages
+// every demo needs), then the queue's order (longest build first).
+func (s *scheduler) nextBuild() (int, float64) {
+	best, bestEst, bestWaiting := 0, -1.0, -1
+	for i, rc := range s.builds {
+		est, waiting := s.took[rc.Name], 0
+		longest := 0.0
+		for _, t := range s.tests {
+			if t.Demo == nil {
+				continue // settled without a boot
+			}
+			if t == rc || rc.Name == bootstrapPackage || slices.Contains(s.demoRequires(t), rc.Name) {
+				waiting++
+				longest = max(longest, s.testEstimate(t))
+			}
+		}
+		est += longest
+		if est > bestEst || (est == bestEst && waiting > bestWaiting) {
+			best, bestEst, bestWaiting = i, est, waiting
+		}
+	}
+	return best, bestEst
+}
+
+// demoRequires is demoRequires(rc), read once.
+func (s *scheduler) demoRequires(rc *recipe.Recipe) []string {
+	if reqs, ok := s.demoReqs[rc.Name]; ok {
+		return reqs
+	}
+	reqs := demoRequires(rc)
+	s.demoReqs[rc.Name] = reqs
+	return reqs
 }
 
 func (s *scheduler) testEstimate(rc *recipe.Recipe) float64 {

@@ -126,8 +126,11 @@ func TestScheduleCancel(t *testing.T) {
 	env.demo("c-late")
 	env.console["b-fast"] = "hang\n"
 	env.cfg.SkipTests = false
-	// a-slow and b-fast take the two slots (selection order, no history); c-late would start
-	// after b-fast's build, but b-fast's demo goes first (ties go to a ready test).
+	// a-slow and b-fast take the two slots (a-slow took long last time; b-fast before c-late in
+	// selection order); c-late would start after b-fast's build, but b-fast's demo goes first
+	// (ties go to a ready test).
+	assert.NilError(t, os.MkdirAll(filepath.Join(env.result, ".pkgdriver"), 0o755))
+	assert.NilError(t, os.WriteFile(filepath.Join(env.result, ".pkgdriver", "durations.json"), []byte(`{"a-slow": 100}`), 0o644))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -302,6 +305,53 @@ func TestGuard(t *testing.T) {
 	assert.Check(t, ran)
 	assert.ErrorContains(t, err, `recipe "bad\x1bname": demo: internal error in pkgdriver: index out of range [3] with length 3`)
 	assert.Check(t, strings.Contains(log.String(), `"stage":"demo"`) && strings.Contains(log.String(), "goroutine"), log.String())
+}
+
+// A build whose package other demos need heads their chains: a library a long demo requires
+// goes before a longer build whose demo is short, and with no history at all the bootstrap
+// package every demo boots goes first.
+func TestScheduleOrderPackagesDemosNeed(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		history map[string]float64
+		want    []string
+	}{
+		{
+			name:    "the library of a long demo",
+			history: map[string]float64{"a": 8, "lib": 5, "b": 1, "test:b": 30},
+			want:    []string{"build lib", "build b", "test b", "build a", "test a"},
+		},
+		{
+			name: "no history: the bootstrap package first",
+			want: []string{"build osv.bootstrap", "build a", "test a", "build b", "build lib", "test b"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newFakeEnv(t)
+			env.demo("a")
+			env.demoRequiring("b", []string{"file b program", "init"}, "lib")
+			env.recipe("lib", []string{"file lib x", "init"}, nil)
+			if tc.history == nil {
+				env.recipe(bootstrapPackage, []string{"file etc/fstab x", "init"}, nil)
+			}
+			env.cfg.SkipTests = false
+			env.cfg.Jobs = 1
+			if tc.history != nil {
+				data, _ := json.Marshal(tc.history)
+				assert.NilError(t, os.MkdirAll(filepath.Join(env.result, ".pkgdriver"), 0o755))
+				assert.NilError(t, os.WriteFile(filepath.Join(env.result, ".pkgdriver", "durations.json"), data, 0o644))
+			}
+			_, err := env.execute(context.Background())
+			assert.NilError(t, err)
+			var got []string
+			for _, c := range env.eng.Containers() {
+				if role := c.Spec.Labels[LabelRole]; role == "build" || role == "test" {
+					got = append(got, role+" "+c.Spec.Labels[LabelRecipe])
+				}
+			}
+			assert.DeepEqual(t, got, tc.want)
+		})
+	}
 }
 
 // A test that has seen its expected output gives its slot back for its grace: with one slot, a

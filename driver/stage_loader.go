@@ -58,15 +58,16 @@ type loaderRecord struct {
 	ZFSBuilder *report.Artifact  `json:"zfs_builder,omitempty"`
 	Files      []report.Artifact `json:"files"`
 	// KernelPVH: the image's loader-stripped.elf, the kernel of loader.img, has a PVH entry, so
-	// demos can boot it directly (see Run.DirectKernel).
-	KernelPVH bool `json:"kernel_pvh,omitempty"`
+	// demos can boot it directly (see Run.DirectKernel). nil in a record of a pkgdriver that did
+	// not look: the kernel is delivered again, and looked at.
+	KernelPVH *bool `json:"kernel_pvh,omitempty"`
 }
 
 func (loaderStage) Run(ctx context.Context, r *Run) error {
 	var prev loaderRecord
-	if resultdir.ReadState(r.Layout.LoaderRecord(), &prev) && prev.ImageID == r.Toolchain.ID && holds(r.Layout, prev.Files) {
+	if resultdir.ReadState(r.Layout.LoaderRecord(), &prev) && prev.ImageID == r.Toolchain.ID && holds(r.Layout, prev.Files) && prev.KernelPVH != nil {
 		r.Loader, r.ZFSBuilder = &prev.Loader, prev.ZFSBuilder // delivered by an earlier run from the same image
-		r.DirectKernel = prev.KernelPVH && !r.Config.TestBootDisk
+		r.DirectKernel = *prev.KernelPVH && !r.Config.TestBootDisk
 		return nil
 	}
 	rec, err := deliverLoader(ctx, r)
@@ -75,7 +76,7 @@ func (loaderStage) Run(ctx context.Context, r *Run) error {
 	}
 	rec.ImageID = r.Toolchain.ID
 	r.Loader, r.ZFSBuilder = &rec.Loader, rec.ZFSBuilder
-	r.DirectKernel = rec.KernelPVH && !r.Config.TestBootDisk
+	r.DirectKernel = *rec.KernelPVH && !r.Config.TestBootDisk
 	return resultdir.WriteState(r.Layout.LoaderRecord(), rec)
 }
 
@@ -118,9 +119,8 @@ func deliverLoader(ctx context.Context, r *Run) (*loaderRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	if got[kernelStripped] {
-		rec.KernelPVH = kernelHasPVH(r, stagedKernelFile(stage, kernelStripped))
-	}
+	pvh := got[kernelStripped] && kernelHasPVH(r, stagedKernelFile(stage, kernelStripped))
+	rec.KernelPVH = &pvh
 	return rec, nil
 }
 
