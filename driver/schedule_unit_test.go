@@ -129,8 +129,7 @@ func TestScheduleCancel(t *testing.T) {
 	// a-slow and b-fast take the two slots (a-slow took long last time; b-fast before c-late in
 	// selection order); c-late would start after b-fast's build, but b-fast's demo goes first
 	// (ties go to a ready test).
-	assert.NilError(t, os.MkdirAll(filepath.Join(env.result, ".pkgdriver"), 0o755))
-	assert.NilError(t, os.WriteFile(filepath.Join(env.result, ".pkgdriver", "durations.json"), []byte(`{"a-slow": 100}`), 0o644))
+	env.history(map[string]float64{"a-slow": 100})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -150,6 +149,28 @@ func TestScheduleCancel(t *testing.T) {
 	assert.Check(t, is.Equal(late.Status, report.StatusCancelled))
 	assert.Check(t, late.Test == nil)
 	assert.Check(t, is.Len(env.containers("build", "")[2:], 0), "a queued build started")
+}
+
+// history writes the result directory's durations.json (nothing for nil).
+func (env *fakeEnv) history(took map[string]float64) {
+	env.t.Helper()
+	if took == nil {
+		return
+	}
+	data, _ := json.Marshal(took)
+	assert.NilError(env.t, os.MkdirAll(filepath.Join(env.result, ".pkgdriver"), 0o755))
+	assert.NilError(env.t, os.WriteFile(filepath.Join(env.result, ".pkgdriver", "durations.json"), data, 0o644))
+}
+
+// order lists the builds and tests in the order their containers were made: "build a", "test a".
+func (env *fakeEnv) order() []string {
+	var got []string
+	for _, c := range env.eng.Containers() {
+		if role := c.Spec.Labels[LabelRole]; role == "build" || role == "test" {
+			got = append(got, role+" "+c.Spec.Labels[LabelRecipe])
+		}
+	}
+	return got
 }
 
 // With one slot the order is highest-level-first on the history: a build counts its own and
@@ -194,11 +215,7 @@ func TestScheduleOrder(t *testing.T) {
 			env.demo("b")
 			env.cfg.SkipTests = false
 			env.cfg.Jobs = 1
-			if tc.history != nil {
-				data, _ := json.Marshal(tc.history)
-				assert.NilError(t, os.MkdirAll(filepath.Join(env.result, ".pkgdriver"), 0o755))
-				assert.NilError(t, os.WriteFile(filepath.Join(env.result, ".pkgdriver", "durations.json"), data, 0o644))
-			}
+			env.history(tc.history)
 			env.cfg.CacheDir = t.TempDir()
 			if tc.prior != nil {
 				data, _ := json.Marshal(tc.prior)
@@ -206,13 +223,7 @@ func TestScheduleOrder(t *testing.T) {
 			}
 			_, err := env.execute(context.Background())
 			assert.NilError(t, err)
-			var got []string
-			for _, c := range env.eng.Containers() {
-				if role := c.Spec.Labels[LabelRole]; role == "build" || role == "test" {
-					got = append(got, role+" "+c.Spec.Labels[LabelRecipe])
-				}
-			}
-			assert.DeepEqual(t, got, tc.want)
+			assert.DeepEqual(t, env.order(), tc.want)
 			// The run's test times are kept for the next run's order.
 			data, err := os.ReadFile(filepath.Join(env.result, ".pkgdriver", "durations.json"))
 			assert.NilError(t, err)
@@ -336,20 +347,10 @@ func TestScheduleOrderPackagesDemosNeed(t *testing.T) {
 			}
 			env.cfg.SkipTests = false
 			env.cfg.Jobs = 1
-			if tc.history != nil {
-				data, _ := json.Marshal(tc.history)
-				assert.NilError(t, os.MkdirAll(filepath.Join(env.result, ".pkgdriver"), 0o755))
-				assert.NilError(t, os.WriteFile(filepath.Join(env.result, ".pkgdriver", "durations.json"), data, 0o644))
-			}
+			env.history(tc.history)
 			_, err := env.execute(context.Background())
 			assert.NilError(t, err)
-			var got []string
-			for _, c := range env.eng.Containers() {
-				if role := c.Spec.Labels[LabelRole]; role == "build" || role == "test" {
-					got = append(got, role+" "+c.Spec.Labels[LabelRecipe])
-				}
-			}
-			assert.DeepEqual(t, got, tc.want)
+			assert.DeepEqual(t, env.order(), tc.want)
 		})
 	}
 }
