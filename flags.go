@@ -56,7 +56,7 @@ func (e envSource) Key() string      { return e.key }
 // otherEnv are the environment variables no flag stands for; the README's table and the root
 // command's help list them with the flags' own.
 var otherEnv = []struct{ name, meaning string }{
-	{"PKGDRIVER_CACHE_DIR", "where the built-in recipes are written out of the binary (default: the user's cache directory, e.g. ~/.cache/pkgdriver)"},
+	{"PKGDRIVER_CACHE_DIR", "where the built-in recipes are written out of the binary, and every run's build and test durations are kept for result directories without history (durations.json) (default: the user's cache directory, e.g. ~/.cache/pkgdriver)"},
 	{"SOURCE_DATE_EPOCH", "the time stamped into packages (default: the OSv commit time); `capstan package` uses it too"},
 	{"DOCKER_HOST", "the engine (with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH; default: the local socket)"},
 	{"PKGDRIVER_ENGINE_TIMEOUT", "how long the first contact with the engine may take (default: 10s)"},

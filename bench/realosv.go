@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/pkgdriver/pkgdriver/report"
 )
 
 // The realosv metric needs a real OSv checkout (-osv-src or OSV_SRC) and works on a copy of it
@@ -46,6 +48,14 @@ git -C "$DST" checkout -q --detach "$N"`, map[string]string{"SRC": e.osvSrc, "DS
 	img := &toolchainImage{Src: src}
 	e.step("realosv: toolchain image of N = %s (from scratch unless an image of the same lineage exists)", commits[0][:12])
 	if _, err := e.runPkgdriver(ctx, pkgRun{Name: "osv-n", Result: filepath.Join(dir, "result-n"), Image: img, RealOSv: true, Extra: toolchainOnly}); err != nil {
+		return nil, err
+	}
+	// The catalogue as the nightly users have it: last night's run on N, then tonight's on N+1 in
+	// the same result directory, with last night's durations as its history.
+	catRes := filepath.Join(dir, "result-catalogue")
+	e.step("realosv: the built-in catalogue on N's toolchain (last night: the history of the measured run)")
+	night, err := e.runPkgdriver(ctx, pkgRun{Name: "osv-catalogue-n", Result: catRes, Image: img, RealOSv: true, AllowFailed: true})
+	if err != nil {
 		return nil, err
 	}
 	if _, err := e.shell(ctx, "realosv-checkout", `git -C "$DST" checkout -q --detach "$N1"`, map[string]string{"DST": src, "N1": commits[1]}); err != nil {
@@ -91,24 +101,41 @@ git -C "$DST" checkout -q --detach "$N"`, map[string]string{"SRC": e.osvSrc, "DS
 			incKernel[k], scratchKernel[k])
 	}
 
-	e.step("realosv: the built-in catalogue, built and tested on N+1's toolchain")
+	e.step("realosv: the built-in catalogue on N+1's toolchain, in last night's result directory")
 	load = loadAverage()
-	cat, err := e.runPkgdriver(ctx, pkgRun{Name: "osv-catalogue", Result: incRes, Image: img, RealOSv: true, AllowFailed: true})
+	cat, err := e.runPkgdriver(ctx, pkgRun{Name: "osv-catalogue-n1", Result: catRes, Image: img, RealOSv: true, AllowFailed: true})
 	if err != nil {
 		return append(rows, Row{ID: "catalogue-schedule", Metric: "catalogue", Error: err.Error()}), nil
 	}
-	s := cat.Report.Schedule
-	row := Row{ID: "catalogue-schedule", Metric: "built-in catalogue on real OSv: wall time of builds and tests against their critical path", Unit: "s",
+	return append(rows, catalogueRow(night, cat, load+" / "+loadAverage())), nil
+}
+
+// catalogueRow is the schedule of cat, tonight's catalogue run, after night's on the previous
+// toolchain in the same result directory.
+func catalogueRow(night, cat *pkgOutcome, load string) Row {
+	row := Row{ID: "catalogue-schedule", Metric: "built-in catalogue on real OSv, OSv N+1 after N: wall time of builds and tests against their critical path", Unit: "s",
 		RatioMeans: "how much longer than its longest build-and-test chain the run took (1: the slots cost nothing)",
 		Targets:    []Target{{On: "ratio", Op: "<=", Value: 1.15}}}
+	s := cat.Report.Schedule
 	if s == nil || s.CriticalPathSeconds <= 0 {
 		row.Error = "the report has no schedule"
-		return append(rows, row), nil
+		return row
 	}
 	row.Pkgdriver, row.Baseline, row.Ratio = s.WallSeconds, s.CriticalPathSeconds, s.WallSeconds/s.CriticalPathSeconds
 	row.Details = map[string]any{"jobs": s.Jobs, "critical_path": s.CriticalPath, "run_seconds": cat.Wall.Seconds(),
-		"status": cat.Report.Status, "load_average": load + " / " + loadAverage()}
-	return append(rows, row), nil
+		"work_seconds": s.WorkSeconds, "lower_bound_seconds": s.LowerBoundSeconds,
+		"wall_against_lower_bound": s.WallSeconds / s.LowerBoundSeconds,
+		"built":                    countStatus(cat.Report, report.StatusBuilt), "cached": countStatus(cat.Report, report.StatusCached),
+		"status": cat.Report.Status, "load_average": load}
+	if ns := night.Report.Schedule; ns != nil {
+		row.Details["previous_night"] = map[string]any{"wall_seconds": ns.WallSeconds, "critical_path_seconds": ns.CriticalPathSeconds,
+			"lower_bound_seconds": ns.LowerBoundSeconds, "run_seconds": night.Wall.Seconds()}
+	}
+	if n := countStatus(cat.Report, report.StatusCached); n > 0 {
+		// A new toolchain changes every recipe's inputs: a cached one would not be tonight's build.
+		row.Error = fmt.Sprintf("%d recipes came from the cache on N+1's toolchain: the run is not the night after an OSv commit", n)
+	}
+	return row
 }
 
 // kernelIdentity reads the sha256 of the image's kernel files, and loader.elf's build-id when it

@@ -83,3 +83,27 @@ func TestConsoleWatchKeepsStartAndFailure(t *testing.T) {
 		t.Fatalf("Console() = Started %v, Failure %q; want the start and the failure remembered", c.Started, c.Failure)
 	}
 }
+
+// A kernel with a PVH entry is booted directly, with the composed image as its disk and the
+// image's command line; otherwise the firmware boots the image's boot sector.
+func TestQEMUArgsBoot(t *testing.T) {
+	const cmdline = `--rootfs=rofs --verbose /prog "a b"`
+	for _, tc := range []struct {
+		direct bool
+		want   string
+		absent string
+	}{
+		{direct: false, want: " -device virtio-blk-pci,drive=hd0,bootindex=0 ", absent: "-kernel"},
+		{direct: true, want: " -device virtio-blk-pci,drive=hd0 -device virtio-rng-pci -kernel " + imageKernel + " -append " + cmdline, absent: "bootindex"},
+	} {
+		r := &Run{Config: &Config{TestMemory: 1 << 30}, Accel: AccelTCG, DirectKernel: tc.direct}
+		args := r.qemuArgs(cmdline)
+		got := strings.Join(args, " ") + " "
+		if !strings.Contains(got, tc.want) || strings.Contains(got, tc.absent) {
+			t.Errorf("direct=%v: %s\nwant %q and no %q", tc.direct, got, tc.want, tc.absent)
+		}
+		if tc.direct && args[len(args)-1] != cmdline {
+			t.Errorf("the command line is not one argument: %q", args[len(args)-1])
+		}
+	}
+}

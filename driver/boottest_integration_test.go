@@ -76,6 +76,9 @@ func TestDemoTests(t *testing.T) {
 	console := readFile(t, filepath.Join(result, "log", "greeter.test.log"))
 	assert.Check(t, is.Contains(console, "OSv "+testutil.StandinVersion))
 	assert.Check(t, is.Contains(console, "Hello, unikernel!"))
+	// The stand-in's kernel is a real-mode flat binary without a PVH entry: its demos boot from
+	// the disk image, through the firmware and the image's boot sector, as Capstan does.
+	assert.Check(t, is.Equal(greeter.Boot, "disk"))
 
 	wrong := resultOf(t, rep, "wrong").Test
 	assert.Equal(t, wrong.Status, report.TestFailed)

@@ -44,6 +44,9 @@ type Config struct {
 	// TestTimeout bounds one demo boot; TestMemory is the unikernel's memory.
 	TestTimeout time.Duration
 	TestMemory  int64
+	// TestBootDisk boots every demo from its composed image through the firmware and OSv's boot
+	// loader, as Capstan does, even when the kernel could be booted directly (Run.DirectKernel).
+	TestBootDisk bool
 
 	Jobs      int // 0: the engine's CPU count
 	Timeout   time.Duration
@@ -66,6 +69,10 @@ type Config struct {
 	// through the run's engine. An error that unwraps to ErrNotPublished is a refusal, already
 	// logged, not a failure of the run.
 	Publish func(ctx context.Context, eng engine.Engine, rep *report.Report) error
+
+	// CacheDir is the user's pkgdriver cache directory, where the durations of every run are
+	// kept as the expected times of a result directory without history; "": none.
+	CacheDir string
 
 	RunID   string
 	Version string // pkgdriver's own version

@@ -28,6 +28,9 @@ type demoTest struct {
 	recipe *recipe.Recipe
 	res    *report.TestResult
 	stage  string
+	// release gives the test's slot back (nil: none to give), once the expected output has
+	// appeared and only the grace is left.
+	release func()
 }
 
 func (d *demoTest) Run(ctx context.Context) *report.TestResult {

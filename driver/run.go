@@ -39,6 +39,10 @@ type Run struct {
 	// Schedule is when the builds and tests ran, on how many slots.
 	Schedule *scheduleTimes
 	Loader   *report.Artifact
+	// DirectKernel: demos boot the kernel of the delivered loader (the toolchain image's
+	// loader-stripped.elf) with QEMU's -kernel, the composed image as their disk; otherwise
+	// from the composed image through the firmware and OSv's boot loader. See qemuArgs.
+	DirectKernel bool
 	// ZFSBuilder is the delivered repository/osv-zfs-builder image, when OSv's build made one.
 	ZFSBuilder *report.Artifact
 	Report     *report.Report

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"runtime/debug"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/pkgdriver/pkgdriver/internal/fsutil"
@@ -21,10 +22,16 @@ import (
 // for the other builds, so the run is not a build barrier followed by a test phase.
 //
 // When a slot frees, it goes to the task on the longest expected chain of work that starts with
-// it (highest-level-first list scheduling): a build counts its own expected time plus its
-// demo's; a ready test counts its own. Builds keep their longest-first order among themselves,
-// and ties go to the test, so with no history a finished build's demo boots at once. Expected
+// it (highest-level-first list scheduling): a build counts its own expected time plus the
+// longest demo that waits for it (its own, or one that needs its package); a ready test counts
+// its own. Ties between builds go to the one more demos wait for, then to the longest build;
+// ties between a build and a test go to the test, so with no history a finished build's demo
+// boots at once. Expected
 // times are the previous runs' (durations.json); a test never seen counts defaultTestEstimate.
+//
+// A test gives its slot back once its expected output has appeared: what is left is the grace
+// (matchGrace) in which a unikernel that goes on is watched for a crash, mostly a server idling
+// until it is stopped, which should not keep a build waiting.
 
 // defaultTestEstimate is a demo test's expected time before one has been measured: about one
 // boot under TCG.
@@ -54,20 +61,23 @@ type task struct {
 type scheduler struct {
 	r *Run
 	// build runs one recipe's build and records its result in r.Results; test runs one demo
-	// test, after the builds of this run it waited for, and records its result.
+	// test, after the builds of this run it waited for, and records its result. A test may call
+	// release (once or more) when it no longer needs its slot, before it returns.
 	build  func(ctx context.Context, rc *recipe.Recipe)
-	test   func(ctx context.Context, rc *recipe.Recipe, after []string)
+	test   func(ctx context.Context, rc *recipe.Recipe, after []string, release func())
 	took   map[string]float64 // expected seconds, from earlier runs
 	builds []*recipe.Recipe   // builds not started, longest first
 	tests  []*recipe.Recipe   // tests not started, in test order
 	inRun  map[string]bool    // recipes built in this run
 	ended  map[string]bool    // builds of this run that ended
 	reqs   map[string][]string
+	// demoReqs are the require: lists of the demos' packages, by recipe.
+	demoReqs map[string][]string
 }
 
 func newScheduler(r *Run, builds, tests []*recipe.Recipe, took map[string]float64) *scheduler {
 	s := &scheduler{r: r, took: took, builds: builds, tests: tests,
-		inRun: map[string]bool{}, ended: map[string]bool{}, reqs: map[string][]string{}}
+		inRun: map[string]bool{}, ended: map[string]bool{}, reqs: map[string][]string{}, demoReqs: map[string][]string{}}
 	for _, rc := range builds {
 		s.inRun[rc.Name] = true
 	}
@@ -77,8 +87,13 @@ func newScheduler(r *Run, builds, tests []*recipe.Recipe, took map[string]float6
 // Run runs every task, jobs at a time, and returns when all have ended, or, once ctx ends, when
 // the running ones have (tasks not started then stay as they are: queued builds, no test).
 func (s *scheduler) Run(ctx context.Context, jobs int) {
-	done := make(chan *task)
-	running := 0
+	type event struct {
+		t       *task
+		release bool // the task gave its slot back; false: it ended
+	}
+	events := make(chan event)
+	released := map[*task]bool{}
+	running, live := 0, 0 // tasks holding a slot; tasks not ended
 	for {
 		for running < jobs && ctx.Err() == nil {
 			t := s.next()
@@ -86,25 +101,39 @@ func (s *scheduler) Run(ctx context.Context, jobs int) {
 				break
 			}
 			running++
+			live++
 			go func() {
-				s.run(ctx, t)
-				done <- t
+				var once sync.Once
+				s.run(ctx, t, func() { once.Do(func() { events <- event{t: t, release: true} }) })
+				// A release still being sent is received before the end (Do returns once it
+				// has); one that comes later sends nothing.
+				once.Do(func() {})
+				events <- event{t: t}
 			}()
 		}
-		if running == 0 {
+		if live == 0 {
 			return
 		}
-		t := <-done
-		running--
-		if t.kind == buildTask {
-			s.ended[t.rc.Name] = true
+		ev := <-events
+		if ev.release {
+			released[ev.t] = true
+			running--
+			continue
+		}
+		live--
+		if !released[ev.t] {
+			running--
+		}
+		delete(released, ev.t)
+		if ev.t.kind == buildTask {
+			s.ended[ev.t.rc.Name] = true
 		}
 	}
 }
 
-func (s *scheduler) run(ctx context.Context, t *task) {
+func (s *scheduler) run(ctx context.Context, t *task, release func()) {
 	if t.kind == testTask {
-		s.test(ctx, t.rc, t.after)
+		s.test(ctx, t.rc, t.after, release)
 		return
 	}
 	s.build(ctx, t.rc)
@@ -132,13 +161,10 @@ func (s *scheduler) next() *task {
 		return false
 	})
 	if len(s.builds) > 0 {
-		rc := s.builds[0]
-		est := s.took[rc.Name]
-		if rc.Demo != nil && slices.Contains(s.tests, rc) {
-			est += s.testEstimate(rc)
-		}
+		i, est := s.nextBuild()
 		if test == nil || est > testEst {
-			s.builds = s.builds[1:]
+			rc := s.builds[i]
+			s.builds = slices.Delete(s.builds, i, i+1)
 			return &task{kind: buildTask, rc: rc}
 		}
 	}
@@ -146,6 +172,43 @@ func (s *scheduler) next() *task {
 		s.tests = slices.DeleteFunc(s.tests, func(rc *recipe.Recipe) bool { return rc == test.rc })
 	}
 	return test
+}
+
+// nextBuild is the index in s.builds of the build heading the longest expected chain, and that
+// chain's length: the build's own time and the longest test not started that waits for it (its
+// own recipe's, or, for a package other demos need, theirs: osv.bootstrap heads every demo's
+// chain). Of equal chains the one more tests wait for goes first (with no history, the packages
+// every demo needs), then the queue's order (longest build first).
+func (s *scheduler) nextBuild() (int, float64) {
+	best, bestEst, bestWaiting := 0, -1.0, -1
+	for i, rc := range s.builds {
+		est, waiting := s.took[rc.Name], 0
+		longest := 0.0
+		for _, t := range s.tests {
+			if t.Demo == nil {
+				continue // settled without a boot
+			}
+			if t == rc || rc.Name == bootstrapPackage || slices.Contains(s.demoRequires(t), rc.Name) {
+				waiting++
+				longest = max(longest, s.testEstimate(t))
+			}
+		}
+		est += longest
+		if est > bestEst || (est == bestEst && waiting > bestWaiting) {
+			best, bestEst, bestWaiting = i, est, waiting
+		}
+	}
+	return best, bestEst
+}
+
+// demoRequires is demoRequires(rc), read once.
+func (s *scheduler) demoRequires(rc *recipe.Recipe) []string {
+	if reqs, ok := s.demoReqs[rc.Name]; ok {
+		return reqs
+	}
+	reqs := demoRequires(rc)
+	s.demoReqs[rc.Name] = reqs
+	return reqs
 }
 
 func (s *scheduler) testEstimate(rc *recipe.Recipe) float64 {

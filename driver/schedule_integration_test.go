@@ -56,3 +56,29 @@ func TestPipelinedDemos(t *testing.T) {
 	assert.Check(t, len(s.CriticalPath) > 0)
 	assert.Check(t, s.WallSeconds >= s.CriticalPathSeconds && s.WallSeconds < s.CriticalPathSeconds+5, "%+v", s)
 }
+
+// A demo that has printed its expected output gives its slot back for the grace in which it is
+// still watched: with one slot, a server demo that never powers off and a queued build overlap,
+// and the demo still passes.
+func TestServerDemoGivesSlotBack(t *testing.T) {
+	api := testutil.Engine(t)
+	recipes, result := t.TempDir(), t.TempDir()
+	demoRecipe(t, recipes, "a-server", standinProgram("serving $1", "@hang"), "serving unikernel\n")
+	testutil.Recipe(t, recipes, "b-queued", script(packageInit), nil)
+
+	cfg, out := testConfig(t, recipes, result)
+	cfg.SkipTests = false
+	cfg.TestTimeout = 90 * time.Second
+	cfg.TestMemory = 256 << 20
+	cfg.Jobs = 1
+	rep, err := execute(t, context.Background(), api, cfg)
+	assert.NilError(t, err)
+	t.Log(out.String())
+	server, queued := resultOf(t, rep, "a-server"), resultOf(t, rep, "b-queued")
+	assert.Assert(t, server.Test != nil)
+	assert.Check(t, is.Equal(server.Test.Status, report.TestPassed), server.Test.Error)
+	assert.Check(t, is.Equal(queued.Status, report.StatusBuilt), queued.Error)
+	testEnd := server.Test.Start.Add(time.Duration(server.Test.Duration * float64(time.Second)))
+	assert.Check(t, server.Test.Start.Before(queued.Start) && queued.Start.Before(testEnd),
+		"the queued build started at %s, the server's demo ran from %s to %s", queued.Start, server.Test.Start, testEnd)
+}

@@ -126,8 +126,10 @@ func TestScheduleCancel(t *testing.T) {
 	env.demo("c-late")
 	env.console["b-fast"] = "hang\n"
 	env.cfg.SkipTests = false
-	// a-slow and b-fast take the two slots (selection order, no history); c-late would start
-	// after b-fast's build, but b-fast's demo goes first (ties go to a ready test).
+	// a-slow and b-fast take the two slots (a-slow took long last time; b-fast before c-late in
+	// selection order); c-late would start after b-fast's build, but b-fast's demo goes first
+	// (ties go to a ready test).
+	env.history(map[string]float64{"a-slow": 100})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -149,12 +151,35 @@ func TestScheduleCancel(t *testing.T) {
 	assert.Check(t, is.Len(env.containers("build", "")[2:], 0), "a queued build started")
 }
 
+// history writes the result directory's durations.json (nothing for nil).
+func (env *fakeEnv) history(took map[string]float64) {
+	env.t.Helper()
+	if took == nil {
+		return
+	}
+	data, _ := json.Marshal(took)
+	assert.NilError(env.t, os.MkdirAll(filepath.Join(env.result, ".pkgdriver"), 0o755))
+	assert.NilError(env.t, os.WriteFile(filepath.Join(env.result, ".pkgdriver", "durations.json"), data, 0o644))
+}
+
+// order lists the builds and tests in the order their containers were made: "build a", "test a".
+func (env *fakeEnv) order() []string {
+	var got []string
+	for _, c := range env.eng.Containers() {
+		if role := c.Spec.Labels[LabelRole]; role == "build" || role == "test" {
+			got = append(got, role+" "+c.Spec.Labels[LabelRecipe])
+		}
+	}
+	return got
+}
+
 // With one slot the order is highest-level-first on the history: a build counts its own and
 // its demo's expected time, a ready test its own; ties go to the test.
 func TestScheduleOrder(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		history map[string]float64
+		prior   map[string]float64 // the user's durations, from other result directories
 		want    []string
 	}{
 		{
@@ -172,6 +197,17 @@ func TestScheduleOrder(t *testing.T) {
 			history: map[string]float64{"a": 1, "b": 100, "test:b": 30},
 			want:    []string{"build b", "test b", "build a", "test a"},
 		},
+		{
+			name:  "no history here: the user's durations order the builds",
+			prior: map[string]float64{"a": 1, "b": 100},
+			want:  []string{"build b", "build a", "test a", "test b"},
+		},
+		{
+			name:    "the result directory's history wins over the user's durations",
+			history: map[string]float64{"a": 100, "b": 1},
+			prior:   map[string]float64{"a": 1, "b": 100},
+			want:    []string{"build a", "build b", "test a", "test b"},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := newFakeEnv(t)
@@ -179,22 +215,21 @@ func TestScheduleOrder(t *testing.T) {
 			env.demo("b")
 			env.cfg.SkipTests = false
 			env.cfg.Jobs = 1
-			if tc.history != nil {
-				data, _ := json.Marshal(tc.history)
-				assert.NilError(t, os.MkdirAll(filepath.Join(env.result, ".pkgdriver"), 0o755))
-				assert.NilError(t, os.WriteFile(filepath.Join(env.result, ".pkgdriver", "durations.json"), data, 0o644))
+			env.history(tc.history)
+			env.cfg.CacheDir = t.TempDir()
+			if tc.prior != nil {
+				data, _ := json.Marshal(tc.prior)
+				assert.NilError(t, os.WriteFile(filepath.Join(env.cfg.CacheDir, "durations.json"), data, 0o644))
 			}
 			_, err := env.execute(context.Background())
 			assert.NilError(t, err)
-			var got []string
-			for _, c := range env.eng.Containers() {
-				if role := c.Spec.Labels[LabelRole]; role == "build" || role == "test" {
-					got = append(got, role+" "+c.Spec.Labels[LabelRecipe])
-				}
-			}
-			assert.DeepEqual(t, got, tc.want)
+			assert.DeepEqual(t, env.order(), tc.want)
 			// The run's test times are kept for the next run's order.
 			data, err := os.ReadFile(filepath.Join(env.result, ".pkgdriver", "durations.json"))
+			assert.NilError(t, err)
+			assert.Check(t, is.Contains(string(data), `"test:a"`))
+			// ... and in the user's, for the next new result directory.
+			data, err = os.ReadFile(filepath.Join(env.cfg.CacheDir, "durations.json"))
 			assert.NilError(t, err)
 			assert.Check(t, is.Contains(string(data), `"test:a"`))
 		})
@@ -281,4 +316,107 @@ func TestGuard(t *testing.T) {
 	assert.Check(t, ran)
 	assert.ErrorContains(t, err, `recipe "bad\x1bname": demo: internal error in pkgdriver: index out of range [3] with length 3`)
 	assert.Check(t, strings.Contains(log.String(), `"stage":"demo"`) && strings.Contains(log.String(), "goroutine"), log.String())
+}
+
+// A build whose package other demos need heads their chains: a library a long demo requires
+// goes before a longer build whose demo is short, and with no history at all the bootstrap
+// package every demo boots goes first.
+func TestScheduleOrderPackagesDemosNeed(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		history map[string]float64
+		want    []string
+	}{
+		{
+			name:    "the library of a long demo",
+			history: map[string]float64{"a": 8, "lib": 5, "b": 1, "test:b": 30},
+			want:    []string{"build lib", "build b", "test b", "build a", "test a"},
+		},
+		{
+			name: "no history: the bootstrap package first",
+			want: []string{"build osv.bootstrap", "build a", "test a", "build b", "build lib", "test b"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newFakeEnv(t)
+			env.demo("a")
+			env.demoRequiring("b", []string{"file b program", "init"}, "lib")
+			env.recipe("lib", []string{"file lib x", "init"}, nil)
+			if tc.history == nil {
+				env.recipe(bootstrapPackage, []string{"file etc/fstab x", "init"}, nil)
+			}
+			env.cfg.SkipTests = false
+			env.cfg.Jobs = 1
+			env.history(tc.history)
+			_, err := env.execute(context.Background())
+			assert.NilError(t, err)
+			assert.DeepEqual(t, env.order(), tc.want)
+		})
+	}
+}
+
+// A test that has seen its expected output gives its slot back for its grace: with one slot, a
+// queued build starts while the test still runs. Without a release the build waits, and a slot
+// given back and then ended is counted once.
+func TestSchedulerTestReleasesSlot(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name         string
+		release      bool
+		wantOverlaps bool
+	}{
+		{name: "released for the grace", release: true, wantOverlaps: true},
+		{name: "held to the end", release: false, wantOverlaps: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := &Run{Config: &Config{Jobs: 1, Log: zerolog.Nop()}, Results: newResults(nil)}
+			demo := &recipe.Recipe{Name: "served", Demo: &recipe.Demo{}}
+			builds := slotRecipes(3)
+			s := newScheduler(r, builds, []*recipe.Recipe{demo}, nil)
+			var mu sync.Mutex
+			testRunning, overlapped, running, peak := false, false, 0, 0
+			buildStarted := make(chan struct{}, len(builds))
+			s.build = func(context.Context, *recipe.Recipe) {
+				mu.Lock()
+				overlapped = overlapped || testRunning
+				running++
+				peak = max(peak, running)
+				mu.Unlock()
+				buildStarted <- struct{}{}
+				time.Sleep(10 * time.Millisecond)
+				mu.Lock()
+				running--
+				mu.Unlock()
+			}
+			s.test = func(_ context.Context, _ *recipe.Recipe, _ []string, release func()) {
+				mu.Lock()
+				testRunning = true
+				mu.Unlock()
+				if tc.release {
+					release()
+					release() // twice is once
+					<-buildStarted
+				} else {
+					time.Sleep(50 * time.Millisecond)
+				}
+				mu.Lock()
+				testRunning = false
+				mu.Unlock()
+			}
+			done := make(chan struct{})
+			go func() {
+				s.Run(context.Background(), 1)
+				close(done)
+			}()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the scheduler did not end")
+			}
+			assert.Check(t, is.Equal(overlapped, tc.wantOverlaps))
+			// The released slot went to one build at a time: the others waited for the slot.
+			assert.Check(t, is.Equal(peak, 1))
+		})
+	}
 }

@@ -20,8 +20,9 @@ func (r *Run) testList() ([]*recipe.Recipe, error) {
 	return list, nil
 }
 
-// testRecipe decides whether a recipe's demo can run, and runs it.
-func (r *Run) testRecipe(ctx context.Context, rc *recipe.Recipe) *report.TestResult {
+// testRecipe decides whether a recipe's demo can run, and runs it. release, when not nil, is
+// called once the demo only waits out its grace (see boot).
+func (r *Run) testRecipe(ctx context.Context, rc *recipe.Recipe, release func()) *report.TestResult {
 	res, built := r.Results.get(rc.Name)
 	switch {
 	case rc.Demo == nil:
@@ -35,7 +36,7 @@ func (r *Run) testRecipe(ctx context.Context, rc *recipe.Recipe) *report.TestRes
 			return &report.TestResult{Status: report.TestCached, Reason: "passed before with the same inputs"}
 		}
 	}
-	t := (&demoTest{run: r, recipe: rc}).Run(ctx)
+	t := (&demoTest{run: r, recipe: rc, release: release}).Run(ctx)
 	if t.Status == report.TestPassed && res.CacheKey != "" {
 		if e := readCache(r.Layout, rc.Name); e != nil && e.Key == res.CacheKey {
 			e.TestedKey = e.Key

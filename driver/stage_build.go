@@ -2,6 +2,8 @@ package driver
 
 import (
 	"context"
+	"maps"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -27,11 +29,12 @@ func (buildStage) Run(ctx context.Context, r *Run) error {
 		}
 	}
 	history := readDurations(r.Layout)
-	queue := buildOrder(r.Selected, history)
+	expected := withPrior(history, r.priorDurations())
+	queue := buildOrder(r.Selected, expected)
 	view := newLiveView(r, len(queue))
 	defer view.Stop()
 
-	s := newScheduler(r, queue, tests, history)
+	s := newScheduler(r, queue, tests, expected)
 	s.build = func(ctx context.Context, rc *recipe.Recipe) {
 		if ctx.Err() != nil {
 			return // cancelled while queued: stays "queued" in the report
@@ -45,9 +48,9 @@ func (buildStage) Run(ctx context.Context, r *Run) error {
 		r.Results.set(res)
 		view.Done(res)
 	}
-	s.test = func(ctx context.Context, rc *recipe.Recipe, after []string) {
+	s.test = func(ctx context.Context, rc *recipe.Recipe, after []string, release func()) {
 		var res *report.TestResult
-		if err := r.guard(rc, "demo", func() { res = r.testRecipe(ctx, rc) }); err != nil {
+		if err := r.guard(rc, "demo", func() { res = r.testRecipe(ctx, rc, release) }); err != nil {
 			res = &report.TestResult{Status: report.TestFailed, Phase: "internal", Error: err.Error()}
 		}
 		if !res.Start.IsZero() {
@@ -64,6 +67,7 @@ func (buildStage) Run(ctx context.Context, r *Run) error {
 	if err := resultdir.WriteState(r.Layout.Durations(), history); err != nil {
 		r.Config.Log.Warn().Err(err).Msg("build and test durations not recorded")
 	}
+	r.recordPrior()
 	return context.Cause(ctx)
 }
 
@@ -83,6 +87,51 @@ func (r *Run) jobs() int {
 func buildOrder(sel []*recipe.Recipe, took map[string]float64) []*recipe.Recipe {
 	out := append([]*recipe.Recipe(nil), sel...)
 	sort.SliceStable(out, func(i, j int) bool { return took[out[i].Name] > took[out[j].Name] })
+	return out
+}
+
+// The durations of a result directory are the best estimates for its next run, but a new result
+// directory has none, and the builds would then start in selection order, a long one perhaps
+// last. The prior fills the gap: the durations of every run of this user, whatever its result
+// directory, kept in the user's cache directory (Config.CacheDir), by recipe name. A recipe the
+// result directory has a duration for keeps it.
+
+// priorFile is the user's durations, or "" when the run keeps none.
+func (r *Run) priorFile() string {
+	if r.Config.CacheDir == "" {
+		return ""
+	}
+	return filepath.Join(r.Config.CacheDir, "durations.json")
+}
+
+// priorDurations reads the user's durations (none when missing or damaged).
+func (r *Run) priorDurations() map[string]float64 {
+	m := map[string]float64{}
+	if p := r.priorFile(); p != "" && !resultdir.ReadState(p, &m) {
+		return map[string]float64{}
+	}
+	return m
+}
+
+// recordPrior adds this run's durations to the user's. Two runs ending at once may each write
+// theirs: the file stays whole (the write is atomic) and the other's are learnt again.
+func (r *Run) recordPrior() {
+	p := r.priorFile()
+	if p == "" {
+		return
+	}
+	prior := r.priorDurations()
+	recordDurations(prior, r.Results.list())
+	if err := resultdir.WriteState(p, prior); err != nil {
+		r.Config.Log.Debug().Err(err).Msg("durations not recorded in the cache directory")
+	}
+}
+
+// withPrior is history, with prior's durations for what history has none of.
+func withPrior(history, prior map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	maps.Copy(out, prior)
+	maps.Copy(out, history)
 	return out
 }
 

@@ -57,12 +57,17 @@ type loaderRecord struct {
 	Loader     report.Artifact   `json:"loader"`
 	ZFSBuilder *report.Artifact  `json:"zfs_builder,omitempty"`
 	Files      []report.Artifact `json:"files"`
+	// KernelPVH: the image's loader-stripped.elf, the kernel of loader.img, has a PVH entry, so
+	// demos can boot it directly (see Run.DirectKernel). nil in a record of a pkgdriver that did
+	// not look: the kernel is delivered again, and looked at.
+	KernelPVH *bool `json:"kernel_pvh,omitempty"`
 }
 
 func (loaderStage) Run(ctx context.Context, r *Run) error {
 	var prev loaderRecord
-	if resultdir.ReadState(r.Layout.LoaderRecord(), &prev) && prev.ImageID == r.Toolchain.ID && holds(r.Layout, prev.Files) {
+	if resultdir.ReadState(r.Layout.LoaderRecord(), &prev) && prev.ImageID == r.Toolchain.ID && holds(r.Layout, prev.Files) && prev.KernelPVH != nil {
 		r.Loader, r.ZFSBuilder = &prev.Loader, prev.ZFSBuilder // delivered by an earlier run from the same image
+		r.DirectKernel = *prev.KernelPVH && !r.Config.TestBootDisk
 		return nil
 	}
 	rec, err := deliverLoader(ctx, r)
@@ -71,6 +76,7 @@ func (loaderStage) Run(ctx context.Context, r *Run) error {
 	}
 	rec.ImageID = r.Toolchain.ID
 	r.Loader, r.ZFSBuilder = &rec.Loader, rec.ZFSBuilder
+	r.DirectKernel = *rec.KernelPVH && !r.Config.TestBootDisk
 	return resultdir.WriteState(r.Layout.LoaderRecord(), rec)
 }
 
@@ -109,7 +115,29 @@ func deliverLoader(ctx context.Context, r *Run) (*loaderRecord, error) {
 	if err := writeCapstanImages(ctx, r.Layout, stage, got, idx); err != nil {
 		return nil, err
 	}
-	return newLoaderRecord(r.Layout, got[kernelZFSBuilder])
+	rec, err := newLoaderRecord(r.Layout, got[kernelZFSBuilder])
+	if err != nil {
+		return nil, err
+	}
+	pvh := got[kernelStripped] && kernelHasPVH(r, stagedKernelFile(stage, kernelStripped))
+	rec.KernelPVH = &pvh
+	return rec, nil
+}
+
+// kernelHasPVH reports whether the kernel ELF at p has a PVH entry; a file that cannot be read
+// has none (the demos then boot from the disk).
+func kernelHasPVH(r *Run, p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		r.Config.Log.Warn().Err(err).Msg("kernel ELF not read: demos boot from the disk image")
+		return false
+	}
+	defer f.Close()
+	ok, err := packager.HasPVHEntry(f)
+	if err != nil {
+		r.Config.Log.Warn().Err(err).Msg("kernel ELF not read: demos boot from the disk image")
+	}
+	return ok
 }
 
 // copyKernelFiles copies the kernel files out of a container of the toolchain image into dir,

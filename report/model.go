@@ -105,9 +105,13 @@ type TestResult struct {
 	Start    time.Time  `json:"start,omitzero"`
 	Duration float64    `json:"duration_seconds"`
 	Cmdline  string     `json:"cmdline,omitempty"`
-	Log      string     `json:"log,omitempty"`
-	LogTail  []string   `json:"log_tail,omitempty"`
-	Node     string     `json:"node,omitempty"` // the cluster node that booted the demo (Kubernetes runner)
+	// Boot is how QEMU booted the composed image: "disk" (its boot sector, through the firmware
+	// and OSv's boot loader, as Capstan does) or "kernel" (the same kernel loaded directly
+	// through its PVH entry, the image as its disk).
+	Boot    string   `json:"boot,omitempty"`
+	Log     string   `json:"log,omitempty"`
+	LogTail []string `json:"log_tail,omitempty"`
+	Node    string   `json:"node,omitempty"` // the cluster node that booted the demo (Kubernetes runner)
 	// After are the builds of this run the test waited for: its own and those of the packages
 	// its demo requires.
 	After []string `json:"after,omitempty"`

@@ -17,6 +17,12 @@ type Schedule struct {
 	CriticalPathSeconds float64 `json:"critical_path_seconds"`
 	// CriticalPath names the chain's steps, "build NAME" and "test NAME".
 	CriticalPath []string `json:"critical_path,omitempty"`
+	// WorkSeconds is the sum of the builds' and tests' times: what the slots had to do.
+	WorkSeconds float64 `json:"work_seconds"`
+	// LowerBoundSeconds is the least wall time any order could reach on these slots:
+	// max(critical path, work / jobs). Wall against it says what the order cost; the critical
+	// path against it, what the number of slots did.
+	LowerBoundSeconds float64 `json:"lower_bound_seconds"`
 }
 
 // NewSchedule measures the critical path of recipes, whose builds and tests took wall on jobs
@@ -24,7 +30,26 @@ type Schedule struct {
 func NewSchedule(jobs int, wall time.Duration, recipes []RecipeResult) *Schedule {
 	s := &Schedule{Jobs: jobs, WallSeconds: roundMillis(wall.Seconds())}
 	s.CriticalPathSeconds, s.CriticalPath = criticalPath(recipes)
+	s.WorkSeconds = roundMillis(work(recipes))
+	s.LowerBoundSeconds = s.CriticalPathSeconds
+	if jobs > 0 {
+		s.LowerBoundSeconds = roundMillis(max(s.CriticalPathSeconds, s.WorkSeconds/float64(jobs)))
+	}
 	return s
+}
+
+// work is the time of every build and test that ran.
+func work(recipes []RecipeResult) float64 {
+	sum := 0.0
+	for _, res := range recipes {
+		if !res.Start.IsZero() {
+			sum += res.Duration
+		}
+		if t := res.Test; t != nil && !t.Start.IsZero() {
+			sum += t.Duration
+		}
+	}
+	return sum
 }
 
 // criticalPath is the longest chain of a build (one that ran) and the test that waited for it.
@@ -79,5 +104,10 @@ func scheduleCaption(s *Schedule) string {
 	if len(s.CriticalPath) > 0 {
 		c += ")"
 	}
-	return c + fmt.Sprintf(" on %d slots; ratio %.2f", s.Jobs, s.WallSeconds/s.CriticalPathSeconds)
+	c += fmt.Sprintf(" on %d slots; ratio %.2f", s.Jobs, s.WallSeconds/s.CriticalPathSeconds)
+	if s.LowerBoundSeconds > 0 {
+		c += fmt.Sprintf("; %s of work, so at least %s on %d slots (ratio %.2f)", htmlDuration(s.WorkSeconds),
+			htmlDuration(s.LowerBoundSeconds), s.Jobs, s.WallSeconds/s.LowerBoundSeconds)
+	}
+	return c
 }
