@@ -18,7 +18,7 @@ func measureCached(ctx context.Context, e *env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer e.removeDir(dir)
 	n := e.scale.CachedRecipes
 	recipes := filepath.Join(dir, "recipes")
 	if err := writeRecipes(recipes, recipeNames("cached", n), "true"); err != nil {

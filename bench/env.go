@@ -45,7 +45,9 @@ type env struct {
 	logFile  *os.File
 	progress io.Writer
 
-	osvSrc     string   // -osv-src: a real OSv checkout, or empty
+	osvSrc string // -osv-src: a real OSv checkout, or empty
+	// keepWork (-keep-work) keeps the metrics' own directories too, for inspection.
+	keepWork   bool
 	osvCommits []string // -osv-commits: N and N+1
 
 	small    *toolchainImage // the OSv stand-in image, made on first use
@@ -85,7 +87,7 @@ func newEnv(ctx context.Context, o options) (*env, error) {
 		repo: repo, work: work, api: api, docker: docker, baseImage: o.baseImage,
 		runLabel: fmt.Sprintf("bench-%s-%d", time.Now().UTC().Format("20060102T150405"), os.Getpid()),
 		scale:    o.scale, logFile: logFile, log: zerolog.New(logFile).With().Timestamp().Logger(),
-		progress: os.Stderr, osvSrc: o.osvSrc, osvCommits: o.osvCommits,
+		progress: os.Stderr, osvSrc: o.osvSrc, osvCommits: o.osvCommits, keepWork: o.keepWork,
 	}
 	if err := e.checkDisk(); err != nil {
 		e.close(o.keepWork)
@@ -170,6 +172,13 @@ func (e *env) warn(format string, args ...any) {
 // dir makes a fresh scratch directory for one metric; remove it with os.RemoveAll when done.
 func (e *env) dir(name string) (string, error) {
 	return os.MkdirTemp(e.work, name+"-")
+}
+
+// removeDir removes a metric's directory from dir, unless -keep-work keeps it.
+func (e *env) removeDir(dir string) {
+	if !e.keepWork {
+		os.RemoveAll(dir)
+	}
 }
 
 // labels are the labels of every container the bench makes itself, so cleanup finds them.

@@ -39,7 +39,7 @@ func measureGather(ctx context.Context, e *env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer e.removeDir(dir)
 	files := e.scale.GatherFiles
 	size := int64(e.scale.GatherMB) * 1_000_000 / int64(files)
 	total := size * int64(files)

@@ -47,7 +47,7 @@ func measureIsolation(ctx context.Context, e *env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer e.removeDir(dir)
 	mb := e.scale.TreeMB
 	bigSrc := filepath.Join(dir, "osv-big", "osv")
 	e.step("isolation: writing a stand-in checkout with %d MB in %d files, and committing it", mb, mb)

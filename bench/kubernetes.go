@@ -49,7 +49,7 @@ func measureKubernetes(ctx context.Context, e *env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer e.removeDir(dir)
 	n, sleep := e.scale.Recipes, e.scale.SleepSeconds
 	sleepers, noops := filepath.Join(dir, "sleep"), filepath.Join(dir, "noop")
 	if err := writeRecipes(sleepers, recipeNames("sleep", n), fmt.Sprintf("sleep %g", sleep)); err != nil {

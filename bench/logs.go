@@ -29,7 +29,7 @@ func measureLogs(ctx context.Context, e *env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer e.removeDir(dir)
 	size := int64(e.scale.LogMiB) << 20
 	// 100-byte lines; yes is far faster than any consumer, so the consumer is what is measured.
 	loudCmd := fmt.Sprintf(`yes %s | head -c %d`, strings.Repeat("x", 99), size)

@@ -47,7 +47,7 @@ func measureOverhead(ctx context.Context, e *env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer e.removeDir(dir)
 	n := e.scale.Recipes
 	names := recipeNames("noop", n)
 	recipes := filepath.Join(dir, "recipes")

@@ -24,7 +24,7 @@ func measurePacking(ctx context.Context, e *env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer e.removeDir(dir)
 	tree := filepath.Join(dir, "tree")
 	e.step("packing: writing a %d MB mixed package tree", e.scale.PackMB)
 	info, err := writePackTree(ctx, tree, e.scale.PackMB)

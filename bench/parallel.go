@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 )
 
@@ -29,7 +28,7 @@ func measureParallel(ctx context.Context, e *env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer e.removeDir(dir)
 	n, sleep := e.scale.Recipes, e.scale.SleepSeconds
 	recipes := filepath.Join(dir, "recipes")
 	if err := writeRecipes(recipes, recipeNames("sleep", n), fmt.Sprintf("sleep %g", sleep)); err != nil {

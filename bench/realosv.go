@@ -35,7 +35,7 @@ func measureRealOSv(ctx context.Context, e *env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer e.removeDir(dir)
 	src := filepath.Join(dir, "osv")
 	e.step("realosv: copying %s (without build/) and checking out %s", e.osvSrc, commits[0][:12])
 	nonce := fmt.Sprintf("%d", time.Now().UnixNano())
