@@ -1,0 +1,74 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/storage"
+	"github.com/docker/docker/client"
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/pkgdriver/pkgdriver/engine"
+)
+
+// inspectEngine answers ImageInspect with a storage driver and its data.
+type inspectEngine struct {
+	client.APIClient
+	driver storage.DriverData
+}
+
+func (e inspectEngine) ImageInspect(context.Context, string, ...client.ImageInspectOption) (image.InspectResponse, error) {
+	return image.InspectResponse{GraphDriver: e.driver}, nil
+}
+
+// The image's layers, top first, from the overlay2 driver's data; any other storage, or a
+// layer path an overlay option cannot hold, is ErrNotSupported saying why.
+func TestImageLayers(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		driver storage.DriverData
+		want   []string
+		err    string
+	}{
+		{name: "one layer", driver: storage.DriverData{Name: "overlay2", Data: map[string]string{"UpperDir": "/d/top/diff"}},
+			want: []string{"/d/top/diff"}},
+		{name: "layers", driver: storage.DriverData{Name: "overlay2", Data: map[string]string{
+			"UpperDir": "/d/top/diff", "LowerDir": "/d/mid/diff:/d/base/diff", "WorkDir": "/d/top/work"}},
+			want: []string{"/d/top/diff", "/d/mid/diff", "/d/base/diff"}},
+		{name: "btrfs", driver: storage.DriverData{Name: "btrfs"}, err: `the engine stores images with "btrfs", not overlay2`},
+		{name: "comma", driver: storage.DriverData{Name: "overlay2", Data: map[string]string{"UpperDir": "/d/a,b/diff"}},
+			err: `a layer directory "/d/a,b/diff" that cannot be`},
+		{name: "no dirs", driver: storage.DriverData{Name: "overlay2"}, err: `a layer directory "" that cannot be`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &Engine{api: inspectEngine{driver: tc.driver}}
+			got, err := e.imageLayers(context.Background(), "img")
+			if tc.err != "" {
+				assert.Check(t, errors.Is(err, engine.ErrNotSupported), "%v", err)
+				assert.Check(t, is.ErrorContains(err, tc.err))
+				return
+			}
+			assert.NilError(t, err)
+			assert.Check(t, is.DeepEqual(got, tc.want))
+		})
+	}
+}
+
+// The first difference between the image's listing and the view's names the path.
+func TestFirstDifference(t *testing.T) {
+	image := "./a\tf\t644\n./b\td\t755\n./c\tf\t600"
+	for _, tc := range []struct {
+		view, want string
+	}{
+		{view: image, want: ""},
+		{view: "./c\tf\t600\n./a\tf\t644\n./b\td\t755", want: ""},
+		{view: "./a\tf\t644\n./c\tf\t600", want: "missing ./b"},
+		{view: image + "\n./0\tf\t644", want: "extra ./0"},
+		{view: "./a\tf\t644\n./b\td\t700\n./c\tf\t600", want: `./b is "./b\td\t700", in the image "./b\td\t755"`},
+	} {
+		assert.Check(t, is.Equal(firstDifference(entries(image), entries(tc.view)), tc.want), "%q", tc.view)
+	}
+}
