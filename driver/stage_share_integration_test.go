@@ -1,0 +1,79 @@
+package driver_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/pkgdriver/pkgdriver/internal/testutil"
+	"github.com/pkgdriver/pkgdriver/recipe"
+	"github.com/pkgdriver/pkgdriver/report"
+)
+
+// listOSv writes the recipe's view of the OSv tree into its package: every entry with its type,
+// mode, owner, size, time and link target, and every file's checksum.
+const listOSv = `cd "$OSV_DIR" && find . -printf '%p %y %m %U:%G %s %T@ %l\n' | LC_ALL=C sort > "$PACKAGE_RESULT_DIR/listing" && ` +
+	`find . -type f -exec sha256sum {} + | LC_ALL=C sort > "$PACKAGE_RESULT_DIR/sums"`
+
+// --share-osv-dir on the real engine, where the engine can show the toolchain image's tree
+// without copying it: the recipes see the same tree a recipe sees without sharing, share it
+// within the run, and a later run sees none of their writes (nor does the image); a run stopped
+// while a recipe uses the tree leaves nothing behind.
+func TestSharedOSvView(t *testing.T) {
+	api := testutil.Engine(t)
+	recipes := t.TempDir()
+	testutil.Recipe(t, recipes, "a-list", script(listOSv, `rm -rf "$OSV_DIR/scripts"`, `echo mark > "$OSV_DIR/marker"`, packageInit), nil)
+	testutil.Recipe(t, recipes, "c-shared", script(`test -e "$OSV_DIR/marker"`, `test ! -e "$OSV_DIR/scripts"`, packageInit), nil)
+	testutil.Recipe(t, recipes, "d-fresh", script(`test ! -e "$OSV_DIR/marker"`, `test -e "$OSV_DIR/scripts/build"`, packageInit), nil)
+	testutil.Recipe(t, recipes, "e-wait", script(`echo ready`, `sleep 120`, packageInit), nil)
+	run := func(ctx context.Context, share bool, names ...string) (*report.Report, string, error) {
+		cfg, _ := testConfig(t, recipes, t.TempDir())
+		cfg.Jobs, cfg.ShareOSVDir = 1, share
+		cfg.Recipes = recipe.Selection{Names: names}
+		rep, err := execute(t, ctx, api, cfg)
+		return rep, cfg.ResultDir, err
+	}
+	built := func(rep *report.Report, name string) {
+		t.Helper()
+		res := resultOf(t, rep, name)
+		assert.Check(t, is.Equal(res.Status, report.StatusBuilt), "%s: %s", name, res.Error)
+	}
+
+	rep, own, err := run(context.Background(), false, "a-list")
+	assert.NilError(t, err)
+	built(rep, "a-list")
+	_, hasSetting := rep.Settings["shared OSv tree"]
+	assert.Check(t, !hasSetting)
+
+	rep, shared, err := run(context.Background(), true, "a-list", "c-shared")
+	assert.NilError(t, err)
+	built(rep, "a-list")
+	built(rep, "c-shared")
+	assert.Check(t, is.Equal(rep.Settings["shared OSv tree"], "a copy-on-write view of the toolchain image's /osv (nothing copied)"))
+	for _, f := range []string{"listing", "sums"} {
+		want := readFile(t, filepath.Join(own, "intermediate", "a-list", f))
+		assert.Check(t, strings.Count(want, "\n") > 10, "%s: %s", f, want)
+		assert.Check(t, is.Equal(readFile(t, filepath.Join(shared, "intermediate", "a-list", f)), want), f)
+	}
+
+	rep, _, err = run(context.Background(), true, "d-fresh")
+	assert.NilError(t, err)
+	built(rep, "d-fresh")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cfg, _ := testConfig(t, recipes, t.TempDir())
+	cfg.ShareOSVDir, cfg.Recipes = true, recipe.Selection{Names: []string{"e-wait"}}
+	go func() {
+		if _, err := recipeContainer(ctx, t, api, cfg, "e-wait", "ready"); err == nil {
+			cancel()
+		}
+	}()
+	_, err = execute(t, ctx, api, cfg)
+	assert.Check(t, err != nil, "the stopped run succeeded")
+}
