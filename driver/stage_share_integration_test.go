@@ -2,7 +2,10 @@ package driver_test
 
 import (
 	"context"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +13,9 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
+	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine/docker"
+	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
 	"github.com/pkgdriver/pkgdriver/recipe"
 	"github.com/pkgdriver/pkgdriver/report"
@@ -76,4 +82,20 @@ func TestSharedOSvView(t *testing.T) {
 	}()
 	_, err = execute(t, ctx, api, cfg)
 	assert.Check(t, err != nil, "the stopped run succeeded")
+
+	// A view a killed run left behind (its owner process gone) is reaped with its upper volume.
+	dead := exec.Command("true")
+	assert.NilError(t, dead.Run())
+	host, _ := os.Hostname()
+	leftRun := cfg.RunID + "-killed"
+	eng := docker.Wrap(api)
+	assert.NilError(t, eng.CreateImageDirVolume(context.Background(), "pkgdriver-osv-layered-"+leftRun, rep.Toolchain.ID, "/osv",
+		map[string]string{driver.LabelRun: leftRun, driver.LabelOwner: host + ":" + strconv.Itoa(dead.ProcessState.Pid())}))
+	_, volumes := testutil.Leftovers(t, api, leftRun)
+	assert.Check(t, is.Len(volumes, 2), "%v", volumes)
+	_, err = driver.Reap(context.Background(), eng, resultdir.Layout{Root: t.TempDir()}, driver.ReapOptions{})
+	assert.NilError(t, err)
+	containers, volumes := testutil.Leftovers(t, api, leftRun)
+	assert.Check(t, is.Len(containers, 0))
+	assert.Check(t, is.Len(volumes, 0), "%v", volumes)
 }
