@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/client"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
@@ -35,15 +36,16 @@ const listing = `cd "$1" && find . -printf '%p %y %m %U:%G %s %l\n' | LC_ALL=C s
 
 type dirVolumeTest struct {
 	t      *testing.T
+	api    *client.Client
 	e      *docker.Engine
 	run    string
 	labels map[string]string
 }
 
 func newDirVolumeTest(t *testing.T) *dirVolumeTest {
-	e := docker.Wrap(testutil.Engine(t))
+	api := testutil.Engine(t)
 	run := fmt.Sprintf("test-imagedir-%d-%d", time.Now().UnixNano(), os.Getpid())
-	return &dirVolumeTest{t: t, e: e, run: run, labels: map[string]string{engine.LabelRun: run, engine.LabelRole: "engine-test"}}
+	return &dirVolumeTest{t: t, api: api, e: docker.Wrap(api), run: run, labels: map[string]string{engine.LabelRun: run, engine.LabelRole: "engine-test"}}
 }
 
 // image builds a stand-in image from the base image and the Dockerfile steps; it is removed
@@ -79,7 +81,7 @@ func (d *dirVolumeTest) sh(image string, volumes map[string]string, script strin
 
 func (d *dirVolumeTest) leftovers() {
 	d.t.Helper()
-	containers, volumes := testutil.Leftovers(d.t, testutil.Engine(d.t), d.run)
+	containers, volumes := testutil.Leftovers(d.t, d.api, d.run)
 	assert.Check(d.t, is.Len(containers, 0))
 	assert.Check(d.t, is.Len(volumes, 0))
 }
@@ -102,6 +104,12 @@ func TestImageDirVolumeOnDocker(t *testing.T) {
 	vol := "pkgdriver-" + d.run
 	assert.NilError(t, d.e.CreateImageDirVolume(ctx, vol, img, "/osv", d.labels))
 	defer d.e.RemoveVolume(context.Background(), vol)
+	// The lower directories are named by the layers' short links: the options hold one page.
+	v, err := d.api.VolumeInspect(ctx, vol)
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(v.Options["type"], "overlay"))
+	assert.Check(t, is.Contains(v.Options["o"], "/l/"))
+	assert.Check(t, !strings.Contains(v.Options["o"], "/diff/"), "%s", v.Options["o"])
 	assert.Check(t, is.Equal(d.sh(img, map[string]string{vol: "/view"}, listing, "/view"), want))
 	// Mounted where the image has the tree, as recipes mount it: the same.
 	assert.Check(t, is.Equal(d.sh(img, map[string]string{vol: "/osv"}, listing, "/osv"), want))
