@@ -2,6 +2,7 @@ package driver_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/pkgdriver/pkgdriver/driver"
+	"github.com/pkgdriver/pkgdriver/engine"
 	"github.com/pkgdriver/pkgdriver/engine/docker"
 	"github.com/pkgdriver/pkgdriver/internal/resultdir"
 	"github.com/pkgdriver/pkgdriver/internal/testutil"
@@ -71,9 +73,28 @@ func TestSharedOSvView(t *testing.T) {
 	assert.NilError(t, err)
 	built(rep, "d-fresh")
 
+	// Where the engine cannot make the view, the tree is copied into a volume: the same tree
+	// (but for the times of directories, which the engine's copy does not keep), shared, and the
+	// report says why.
+	cfg, _ := testConfig(t, recipes, t.TempDir())
+	cfg.Jobs, cfg.ShareOSVDir = 1, true
+	cfg.Recipes = recipe.Selection{Names: []string{"a-list", "c-shared"}}
+	rep, err = driver.Execute(context.Background(), cfg, noViews{docker.Wrap(api)})
+	assert.NilError(t, err)
+	built(rep, "a-list")
+	built(rep, "c-shared")
+	assert.Check(t, is.Equal(rep.Settings["shared OSv tree"], "copied from the toolchain image into a volume: no views here: not supported by this engine"))
+	assert.Check(t, is.Equal(readFile(t, filepath.Join(cfg.ResultDir, "intermediate", "a-list", "sums")),
+		readFile(t, filepath.Join(own, "intermediate", "a-list", "sums"))))
+	assert.Check(t, is.Equal(withoutTimes(readFile(t, filepath.Join(cfg.ResultDir, "intermediate", "a-list", "listing"))),
+		withoutTimes(readFile(t, filepath.Join(own, "intermediate", "a-list", "listing")))))
+	containers, volumes := testutil.Leftovers(t, api, cfg.RunID)
+	assert.Check(t, is.Len(containers, 0))
+	assert.Check(t, is.Len(volumes, 0))
+
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cfg, _ := testConfig(t, recipes, t.TempDir())
+	cfg, _ = testConfig(t, recipes, t.TempDir())
 	cfg.ShareOSVDir, cfg.Recipes = true, recipe.Selection{Names: []string{"e-wait"}}
 	go func() {
 		if _, err := recipeContainer(ctx, t, api, cfg, "e-wait", "ready"); err == nil {
@@ -91,11 +112,30 @@ func TestSharedOSvView(t *testing.T) {
 	eng := docker.Wrap(api)
 	assert.NilError(t, eng.CreateImageDirVolume(context.Background(), "pkgdriver-osv-layered-"+leftRun, rep.Toolchain.ID, "/osv",
 		map[string]string{driver.LabelRun: leftRun, driver.LabelOwner: host + ":" + strconv.Itoa(dead.ProcessState.Pid())}))
-	_, volumes := testutil.Leftovers(t, api, leftRun)
+	_, volumes = testutil.Leftovers(t, api, leftRun)
 	assert.Check(t, is.Len(volumes, 2), "%v", volumes)
 	_, err = driver.Reap(context.Background(), eng, resultdir.Layout{Root: t.TempDir()}, driver.ReapOptions{})
 	assert.NilError(t, err)
-	containers, volumes := testutil.Leftovers(t, api, leftRun)
+	containers, volumes = testutil.Leftovers(t, api, leftRun)
 	assert.Check(t, is.Len(containers, 0))
 	assert.Check(t, is.Len(volumes, 0), "%v", volumes)
+}
+
+// noViews is an engine that cannot make image directory views.
+type noViews struct{ *docker.Engine }
+
+func (noViews) CreateImageDirVolume(context.Context, string, string, string, map[string]string) error {
+	return fmt.Errorf("no views here: %w", engine.ErrNotSupported)
+}
+
+// withoutTimes is a listOSv listing without its time column.
+func withoutTimes(listing string) string {
+	lines := strings.Split(listing, "\n")
+	for i, line := range lines {
+		if f := strings.Split(line, " "); len(f) > 5 {
+			f[5] = "-"
+			lines[i] = strings.Join(f, " ")
+		}
+	}
+	return strings.Join(lines, "\n")
 }
