@@ -68,10 +68,13 @@ func (e *Engine) CreateImageDirVolume(ctx context.Context, name, image, dir stri
 	if err != nil {
 		return wrapErr(fmt.Errorf("inspect volume %s: %w", upper, err))
 	}
-	opts := "index=off,lowerdir=" + strings.Join(lowers, ":") +
-		",upperdir=" + v.Mountpoint + "/upper,workdir=" + v.Mountpoint + "/work"
-	if len(opts) >= maxMountData {
-		return notSupported("the overlay of %d layers needs %d bytes of mount options, over the kernel's %d", len(lowers), len(opts), maxMountData)
+	info, err := e.api.Info(ctx)
+	if err != nil {
+		return wrapErr(fmt.Errorf("engine info: %w", err))
+	}
+	opts, err := mountOptions(lowers, v.Mountpoint, slices.Contains(info.SecurityOptions, "name=rootless"))
+	if err != nil {
+		return err
 	}
 	_, err = e.api.VolumeCreate(ctx, volume.CreateOptions{
 		Name: name, Driver: "local", Labels: withLabel(labels, labelUpper, upper),
@@ -87,6 +90,21 @@ func (e *Engine) CreateImageDirVolume(ctx context.Context, name, image, dir stri
 		return err
 	}
 	return nil
+}
+
+// mountOptions are the overlay's options, as the engine's own overlay2 storage mounts its
+// containers' layers: no index, and on a rootless engine whiteouts in user.* attributes (it
+// writes its layers so). They must fit one page.
+func mountOptions(lowers []string, upperMount string, rootless bool) (string, error) {
+	opts := "index=off,"
+	if rootless {
+		opts += "userxattr,"
+	}
+	opts += "lowerdir=" + strings.Join(lowers, ":") + ",upperdir=" + upperMount + "/upper,workdir=" + upperMount + "/work"
+	if len(opts) >= maxMountData {
+		return "", notSupported("the overlay of %d layers needs %d bytes of mount options, over the kernel's %d", len(lowers), len(opts), maxMountData)
+	}
+	return opts, nil
 }
 
 // imageLayers are the directories of image's layers on the engine's machine, top first.

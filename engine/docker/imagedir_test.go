@@ -101,3 +101,22 @@ func TestLowerDirs(t *testing.T) {
 		assert.Check(t, is.DeepEqual(got, tc.want), "%q", tc.probed)
 	}
 }
+
+// The overlay's options: Docker's own (no index; user.* attributes on a rootless engine), within
+// one page.
+func TestMountOptions(t *testing.T) {
+	got, err := mountOptions([]string{"/s/l/A/osv", "/s/l/B/osv"}, "/v/up/_data", false)
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(got, "index=off,lowerdir=/s/l/A/osv:/s/l/B/osv,upperdir=/v/up/_data/upper,workdir=/v/up/_data/work"))
+	got, err = mountOptions([]string{"/s/l/A/osv"}, "/v/up/_data", true)
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(got, "index=off,userxattr,lowerdir=/s/l/A/osv,upperdir=/v/up/_data/upper,workdir=/v/up/_data/work"))
+
+	many := make([]string, 80)
+	for i := range many {
+		many[i] = "/var/lib/docker/overlay2/l/ABCDEFGHIJKLMNOPQRSTUVWXYZ/osv"
+	}
+	_, err = mountOptions(many, "/v/up/_data", false)
+	assert.Check(t, errors.Is(err, engine.ErrNotSupported), "%v", err)
+	assert.Check(t, is.ErrorContains(err, "the overlay of 80 layers needs 4"))
+}
