@@ -1,15 +1,12 @@
 package docker
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/docker/docker/api/types/volume"
@@ -126,168 +123,6 @@ func (e *Engine) imageLayers(ctx context.Context, image string) ([]string, error
 		}
 	}
 	return layers, nil
-}
-
-// probeScript makes the upper and work directories (the upper one with the owner, mode and
-// time of the image's $DIR: an overlay's root shows its upper directory's), then prints, top
-// layer first, the number of each layer whose diff holds $DIR as a directory, with the layer's
-// short name (its link file: the storage's l/ directory has a link of that name to its diff). It
-// stops at a layer where $DIR or a directory above it is something else (a whiteout, a file, a
-// link): that hides the layers below.
-const probeScript = `set -e
-if [ -L "$DIR" ] || [ ! -d "$DIR" ]; then exit 0; fi
-u=/pkgdriver/upper/upper
-mkdir "$u" /pkgdriver/upper/work
-chown "$(stat -c %u:%g "$DIR")" "$u"
-chmod "$(stat -c %a "$DIR")" "$u"
-touch -r "$DIR" "$u"
-i=0
-while [ "$i" -lt "$LAYERS" ]; do
-	p=/pkgdriver/layer/$i/diff
-	for c in $(echo "$DIR" | tr / ' '); do
-		p=$p/$c
-		if [ -L "$p" ] || { [ -e "$p" ] && [ ! -d "$p" ]; }; then exit 0; fi
-	done
-	if [ -d "$p" ]; then echo "$i $(cat /pkgdriver/layer/$i/link 2>/dev/null || echo -)"; fi
-	i=$((i+1))
-done
-`
-
-// probeLayers runs a container of image that sees each layer read-only and the upper volume,
-// and returns the lower directories of an overlay of dir, top first.
-func (e *Engine) probeLayers(ctx context.Context, image, dir, upper string, layers []string, labels map[string]string) ([]string, error) {
-	binds := make([]string, len(layers))
-	for i, l := range layers {
-		binds[i] = path.Dir(l) + ":/pkgdriver/layer/" + strconv.Itoa(i) + ":ro"
-	}
-	var out, errOut bytes.Buffer
-	exit, err := e.helper(ctx, engine.ContainerSpec{
-		Image: image, Cmd: []string{"/bin/sh", "-c", probeScript},
-		Env:    []string{"DIR=" + dir, "LAYERS=" + strconv.Itoa(len(layers))},
-		Labels: withLabel(labels, engine.LabelRole, "image-dir-probe"), NoNetwork: true, VolumesNoCopy: true,
-		Volumes: map[string]string{upper: "/pkgdriver/upper"},
-	}, binds, &out, &errOut)
-	if err != nil {
-		return nil, fmt.Errorf("probe the layers of image %.19s: %w", image, err)
-	}
-	if exit.Code != 0 {
-		return nil, fmt.Errorf("probe the layers of image %.19s: exit %d: %s", image, exit.Code, strings.TrimSpace(errOut.String()))
-	}
-	lowers, err := lowerDirs(layers, dir, out.String())
-	if err != nil {
-		return nil, fmt.Errorf("probe the layers of image %.19s: %w", image, err)
-	}
-	return lowers, nil
-}
-
-// lowerDirs makes the probe's lines ("<layer number> <short name or ->") the overlay's lower
-// directories: dir under the storage's short link of each layer where it has one (the mount's
-// options hold one page, and a short name is about half a full layer path), else under its
-// diff directory.
-func lowerDirs(layers []string, dir, probed string) ([]string, error) {
-	var lowers []string
-	for _, line := range strings.Split(strings.TrimSpace(probed), "\n") {
-		if line == "" {
-			continue
-		}
-		num, link, _ := strings.Cut(line, " ")
-		i, err := strconv.Atoi(num)
-		if err != nil || i < 0 || i >= len(layers) {
-			return nil, fmt.Errorf("unexpected output %q", probed)
-		}
-		lower := layers[i]
-		if shortName(link) {
-			lower = path.Join(path.Dir(path.Dir(lower)), "l", link)
-		}
-		lowers = append(lowers, lower+dir)
-	}
-	return lowers, nil
-}
-
-// shortName reports whether s is a layer's short name as overlay2 makes them (letters and
-// digits).
-func shortName(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !('A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || '0' <= r && r <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
-// listScript lists $DIR and the view, one line per entry, with a line "--" between.
-const listScript = `set -e
-cd "$DIR"
-find . -printf '%p\t%y\t%m\t%U:%G\t%s\t%T@\t%l\n'
-echo --
-cd /pkgdriver/view
-find . -printf '%p\t%y\t%m\t%U:%G\t%s\t%T@\t%l\n'
-`
-
-// checkView mounts volume in a container of image and compares its listing with the image's
-// dir. A view that cannot be mounted or differs is ErrNotSupported, saying why.
-func (e *Engine) checkView(ctx context.Context, image, dir, volume string, labels map[string]string) error {
-	var out, errOut bytes.Buffer
-	exit, err := e.helper(ctx, engine.ContainerSpec{
-		Image: image, Cmd: []string{"/bin/sh", "-c", listScript}, Env: []string{"DIR=" + dir},
-		Labels: withLabel(labels, engine.LabelRole, "image-dir-check"), NoNetwork: true, VolumesNoCopy: true,
-		Volumes: map[string]string{volume: "/pkgdriver/view"},
-	}, nil, &out, &errOut)
-	switch {
-	case ctx.Err() != nil || errors.Is(err, engine.ErrUnavailable):
-		return err
-	case err != nil:
-		return notSupported("the engine could not mount the overlay: %v", err)
-	case exit.Code != 0:
-		return notSupported("listing the overlay exited %d: %s", exit.Code, strings.TrimSpace(errOut.String()))
-	}
-	mine, view, ok := strings.Cut(out.String(), "--\n")
-	if !ok {
-		return notSupported("listing the overlay printed no separator")
-	}
-	want, got := entries(mine), entries(view)
-	if d := firstDifference(want, got); d != "" {
-		return notSupported("the overlay of the image's layers differs from the image's %s (a layer replaced it whole?): %s", dir, d)
-	}
-	return nil
-}
-
-// entries are a listing's lines by their path (what comes before the first tab).
-func entries(listing string) map[string]string {
-	m := map[string]string{}
-	for _, line := range strings.Split(strings.TrimSuffix(listing, "\n"), "\n") {
-		p, _, _ := strings.Cut(line, "\t")
-		m[p] = line
-	}
-	return m
-}
-
-// firstDifference names the first path (in order) only one listing has, or whose details
-// differ; "" when they are the same.
-func firstDifference(want, got map[string]string) string {
-	paths := slices.Sorted(maps.Keys(want))
-	for p := range got {
-		if _, ok := want[p]; !ok {
-			paths = append(paths, p)
-		}
-	}
-	slices.Sort(paths)
-	for _, p := range paths {
-		w, inImage := want[p]
-		g, inView := got[p]
-		switch {
-		case !inView:
-			return "missing " + p
-		case !inImage:
-			return "extra " + p
-		case w != g:
-			return fmt.Sprintf("%s is %q, in the image %q", p, g, w)
-		}
-	}
-	return ""
 }
 
 // helper runs a container of this package's own with binds and removes it.

@@ -59,49 +59,6 @@ func TestImageLayers(t *testing.T) {
 	}
 }
 
-// The first difference between the image's listing and the view's names the path.
-func TestFirstDifference(t *testing.T) {
-	image := "./a\tf\t644\n./b\td\t755\n./c\tf\t600"
-	for _, tc := range []struct {
-		view, want string
-	}{
-		{view: image, want: ""},
-		{view: "./c\tf\t600\n./a\tf\t644\n./b\td\t755", want: ""},
-		{view: "./a\tf\t644\n./c\tf\t600", want: "missing ./b"},
-		{view: image + "\n./0\tf\t644", want: "extra ./0"},
-		{view: "./a\tf\t644\n./b\td\t700\n./c\tf\t600", want: `./b is "./b\td\t700", in the image "./b\td\t755"`},
-	} {
-		assert.Check(t, is.Equal(firstDifference(entries(image), entries(tc.view)), tc.want), "%q", tc.view)
-	}
-}
-
-// The probe's lines become lower directories: under a layer's short link when it has one, else
-// under its diff directory; anything else the probe printed is an error.
-func TestLowerDirs(t *testing.T) {
-	layers := []string{"/s/overlay2/top/diff", "/s/overlay2/mid/diff", "/s/overlay2/base/diff"}
-	for _, tc := range []struct {
-		probed string
-		want   []string
-		err    string
-	}{
-		{probed: "", want: nil},
-		{probed: "0 ABCDEF123\n2 XYZ\n", want: []string{"/s/overlay2/l/ABCDEF123/osv", "/s/overlay2/l/XYZ/osv"}},
-		{probed: "1 -\n", want: []string{"/s/overlay2/mid/diff/osv"}},
-		{probed: "1 ../../etc\n", want: []string{"/s/overlay2/mid/diff/osv"}},
-		{probed: "1 a,b\n", want: []string{"/s/overlay2/mid/diff/osv"}},
-		{probed: "3 ABC\n", err: "unexpected output"},
-		{probed: "x\n", err: "unexpected output"},
-	} {
-		got, err := lowerDirs(layers, "/osv", tc.probed)
-		if tc.err != "" {
-			assert.Check(t, is.ErrorContains(err, tc.err), "%q", tc.probed)
-			continue
-		}
-		assert.Check(t, err, "%q", tc.probed)
-		assert.Check(t, is.DeepEqual(got, tc.want), "%q", tc.probed)
-	}
-}
-
 // The overlay's options: Docker's own (no index; user.* attributes on a rootless engine), within
 // one page.
 func TestMountOptions(t *testing.T) {
