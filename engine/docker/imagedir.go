@@ -44,16 +44,19 @@ func (e *Engine) CreateImageDirVolume(ctx context.Context, name, image, dir stri
 		return err
 	}
 	upper := name + "-upper"
-	if err := e.CreateVolume(ctx, upper, labels); err != nil {
-		return err
-	}
+	// Whatever fails, or stops the making (a create the engine finished after ctx ended
+	// included), the view and then its upper volume go; both may not exist, which is fine.
 	defer func() {
 		if err != nil {
 			cctx, cancel := engine.CleanupContext(ctx)
 			defer cancel()
+			_ = e.RemoveVolume(cctx, name)
 			_ = e.RemoveVolume(cctx, upper)
 		}
 	}()
+	if err := e.CreateVolume(ctx, upper, labels); err != nil {
+		return err
+	}
 	lowers, err := e.probeLayers(ctx, image, dir, upper, layers, labels)
 	if err != nil {
 		return err
@@ -80,13 +83,7 @@ func (e *Engine) CreateImageDirVolume(ctx context.Context, name, image, dir stri
 	if err != nil {
 		return wrapErr(fmt.Errorf("create volume %s: %w", name, err))
 	}
-	if err := e.checkView(ctx, image, dir, name, labels); err != nil {
-		cctx, cancel := engine.CleanupContext(ctx)
-		defer cancel()
-		_ = engine.IgnoreGone(wrapErr(e.api.VolumeRemove(cctx, name, true)))
-		return err
-	}
-	return nil
+	return e.checkView(ctx, image, dir, name, labels)
 }
 
 // mountOptions are the overlay's options, as the engine's own overlay2 storage mounts its
@@ -127,7 +124,9 @@ func (e *Engine) imageLayers(ctx context.Context, image string) ([]string, error
 
 // helper runs a container of this package's own with binds and removes it.
 func (e *Engine) helper(ctx context.Context, spec engine.ContainerSpec, binds []string, stdout, stderr io.Writer) (engine.Exit, error) {
-	id, err := e.create(ctx, spec, binds)
+	// The create is not stopped with ctx: a container the engine made after ctx ended would
+	// be left without its id, and with it the volumes it mounts. The engine bounds the call.
+	id, err := e.create(context.WithoutCancel(ctx), spec, binds)
 	if err != nil {
 		return engine.Exit{}, err
 	}

@@ -31,7 +31,9 @@ func (e *Engine) checkView(ctx context.Context, image, dir, volume string, label
 		Volumes: map[string]string{volume: "/pkgdriver/view"},
 	}, nil, &out, &errOut)
 	switch {
-	case ctx.Err() != nil || errors.Is(err, engine.ErrUnavailable):
+	case ctx.Err() != nil:
+		return context.Cause(ctx)
+	case errors.Is(err, engine.ErrUnavailable):
 		return err
 	case err != nil:
 		return notSupported("the engine could not mount the overlay: %v", err)

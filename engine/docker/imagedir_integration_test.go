@@ -155,3 +155,23 @@ func TestImageDirVolumeRefusedOnDocker(t *testing.T) {
 		})
 	}
 }
+
+// Stopped at any point of its making (probe, volume, check), CreateImageDirVolume returns the
+// cause and leaves no volume and no container behind.
+func TestImageDirVolumeStoppedOnDocker(t *testing.T) {
+	d := newDirVolumeTest(t)
+	img := d.image(layeredOSv)
+	for i, after := range []time.Duration{100 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second} {
+		cause := errors.New("stopped by the test")
+		ctx, cancel := context.WithTimeoutCause(context.Background(), after, cause)
+		err := d.e.CreateImageDirVolume(ctx, fmt.Sprintf("pkgdriver-%s-%d", d.run, i), img, "/osv", d.labels)
+		cancel()
+		if err == nil {
+			t.Logf("made within %s", after)
+			assert.NilError(t, d.e.RemoveVolume(context.Background(), fmt.Sprintf("pkgdriver-%s-%d", d.run, i)))
+		} else {
+			assert.Check(t, errors.Is(err, cause) || errors.Is(err, context.DeadlineExceeded), "after %s: %v", after, err)
+		}
+		d.leftovers()
+	}
+}
