@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -65,18 +66,28 @@ func (d *dirVolumeTest) image(steps string) string {
 // sh runs script in a container of image with volumes mounted (never filled from the image)
 // and returns its output; it must exit 0.
 func (d *dirVolumeTest) sh(image string, volumes map[string]string, script string, args ...string) string {
+	out, err := d.try(image, volumes, script, args...)
+	assert.NilError(d.t, err)
+	return out
+}
+
+// try is sh for any goroutine: it returns what went wrong.
+func (d *dirVolumeTest) try(image string, volumes map[string]string, script string, args ...string) (string, error) {
 	ctx := context.Background()
 	id, err := d.e.Create(ctx, engine.ContainerSpec{
 		Image: image, Cmd: append([]string{"/bin/sh", "-c", script, "sh"}, args...), Labels: d.labels,
 		NoNetwork: true, Volumes: volumes, VolumesNoCopy: true,
 	})
-	assert.NilError(d.t, err)
+	if err != nil {
+		return "", err
+	}
 	defer d.e.Remove(context.Background(), id)
 	var out, errOut bytes.Buffer
 	exit, err := d.e.Run(ctx, id, &out, &errOut)
-	assert.NilError(d.t, err)
-	assert.Assert(d.t, exit.Code == 0, "%s: exit %d: %s", script, exit.Code, errOut.String())
-	return out.String()
+	if err == nil && exit.Code != 0 {
+		err = fmt.Errorf("%s: exit %d: %s", script, exit.Code, errOut.String())
+	}
+	return out.String(), err
 }
 
 func (d *dirVolumeTest) leftovers() {
@@ -120,6 +131,18 @@ func TestImageDirVolumeOnDocker(t *testing.T) {
 	assert.Check(t, is.Contains(after, "./build/tool f 700 "))
 	assert.Check(t, !strings.Contains(after, "./a f"))
 	assert.Check(t, is.Equal(d.sh(img, nil, listing, "/osv"), want), "the image saw the writes")
+
+	// Recipes running at once share the one view: each sees what all wrote.
+	errs := make(chan error, 4)
+	for i := range 4 {
+		go func() {
+			_, err := d.try(img, map[string]string{vol: "/osv"}, `echo $1 > /osv/w-$1 && i=0; while [ $(ls /osv | grep -c '^w-') -lt 4 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; ls /osv | grep -c '^w-' | grep -qx 4`, strconv.Itoa(i))
+			errs <- err
+		}()
+	}
+	for range 4 {
+		assert.Check(t, <-errs)
+	}
 
 	next := vol + "-next"
 	assert.NilError(t, d.e.CreateImageDirVolume(ctx, next, img, "/osv", d.labels))
