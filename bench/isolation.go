@@ -32,10 +32,12 @@ type isoCase struct {
 	copyA  bool // build.sh first copies the tree, as the old container did per recipe
 }
 
-// isoTimes are the seconds until build.sh's first line.
+// isoTimes are the seconds until build.sh's first line, and with --share-osv-dir how each
+// run made the shared tree (report.json's "shared OSv tree").
 type isoTimes struct {
 	FromStart  []float64 `json:"from_run_start_s"`
 	FromCreate []float64 `json:"from_container_create_s"`
+	SharedTree []string  `json:"shared_tree,omitempty"`
 }
 
 func measureIsolation(ctx context.Context, e *env) ([]Row, error) {
@@ -93,7 +95,7 @@ func measureIsolation(ctx context.Context, e *env) ([]Row, error) {
 			if c.copyA {
 				run.Recipes, name = copyRecipes, "bench-iso-cp"
 			}
-			start, create, err := e.timeToFirstLine(ctx, run, name)
+			start, create, shared, err := e.timeToFirstLine(ctx, run, name)
 			if err != nil {
 				return nil, err
 			}
@@ -103,6 +105,9 @@ func measureIsolation(ctx context.Context, e *env) ([]Row, error) {
 				times[c.name] = t
 			}
 			t.FromStart, t.FromCreate = append(t.FromStart, start), append(t.FromCreate, create)
+			if shared != "" {
+				t.SharedTree = append(t.SharedTree, shared)
+			}
 		}
 	}
 	smallBytes, bigBytes := checkoutBytes(small.Src), checkoutBytes(bigSrc)
@@ -128,7 +133,7 @@ func measureIsolation(ctx context.Context, e *env) ([]Row, error) {
 		Unit:   "s", Pkgdriver: at("big-shared"), Baseline: at("small-shared"), Ratio: ratio(at("big-shared"), at("small-shared")),
 		RatioMeans: "time to first line with the large tree / with the small tree, from run start",
 		Targets:    []Target{{On: "ratio", Op: "<=", Value: 1.2}},
-		Note:       "As above with --share-osv-dir: the run fills one volume with the tree before the first recipe starts. " + perContainer("shared"),
+		Note:       "As above with --share-osv-dir; the shared tree was " + sharedWays(times["big-shared"].SharedTree) + ". " + perContainer("shared"),
 		Details:    details,
 	}, {
 		ID:     "isolation-old-way",
@@ -140,9 +145,23 @@ func measureIsolation(ctx context.Context, e *env) ([]Row, error) {
 	}}, nil
 }
 
+// sharedWays says how the runs made their shared tree: the one way all used, or each.
+func sharedWays(ways []string) string {
+	if len(ways) == 0 {
+		return "not reported"
+	}
+	for _, w := range ways[1:] {
+		if w != ways[0] {
+			return strings.Join(ways, "; ")
+		}
+	}
+	return ways[0]
+}
+
 // timeToFirstLine runs one recipe and returns the seconds from pkgdriver's start, and from the
-// recipe container's create event, to the time build.sh printed as its first line.
-func (e *env) timeToFirstLine(ctx context.Context, run pkgRun, recipeName string) (fromStart, fromCreate float64, err error) {
+// recipe container's create event, to the time build.sh printed as its first line, and the
+// report's word on the shared tree.
+func (e *env) timeToFirstLine(ctx context.Context, run pkgRun, recipeName string) (fromStart, fromCreate float64, shared string, err error) {
 	ectx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// Since replays the engine's recent events, so a create that happens before the
@@ -172,11 +191,14 @@ func (e *env) timeToFirstLine(ctx context.Context, run pkgRun, recipeName string
 	}()
 	out, err := e.runPkgdriver(ctx, run)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, "", err
 	}
 	first, err := firstLineTime(filepath.Join(run.Result, "log", recipeName+".log"))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, "", err
+	}
+	if out.Report != nil {
+		shared = out.Report.Settings["shared OSv tree"]
 	}
 	// The event stream lags a little behind the engine; the create is long past by now.
 	time.Sleep(200 * time.Millisecond)
@@ -184,10 +206,10 @@ func (e *env) timeToFirstLine(ctx context.Context, run pkgRun, recipeName string
 	<-done
 	for _, t := range creates {
 		if t.After(out.Start) && !t.After(first) {
-			return first.Sub(out.Start).Seconds(), first.Sub(t).Seconds(), nil
+			return first.Sub(out.Start).Seconds(), first.Sub(t).Seconds(), shared, nil
 		}
 	}
-	return 0, 0, fmt.Errorf("no create event of the %s container during the run", recipeName)
+	return 0, 0, "", fmt.Errorf("no create event of the %s container during the run", recipeName)
 }
 
 // firstLineTime reads the `date +%s.%N` build.sh printed first.

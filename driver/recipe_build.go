@@ -218,6 +218,7 @@ func (b *recipeBuild) spec() engine.ContainerSpec {
 	}
 	if r.SharedVolume != "" {
 		spec.Volumes = map[string]string{r.SharedVolume: containerOSV}
+		spec.VolumesNoCopy = r.SharedVolumeNoCopy
 	}
 	return spec
 }

@@ -19,6 +19,9 @@ func writeReport(r *Run, runErr error) (*report.Report, error) {
 		Toolchain: r.Toolchain.record(), Accel: string(r.Accel), Loader: r.Loader, ZFSBuilder: r.ZFSBuilder,
 		Settings: r.Config.settings(), Recipes: r.Results.list(), Runner: r.EngineName,
 	}
+	if r.SharedTree != "" {
+		rep.Settings[settingSharedTree] = r.SharedTree
+	}
 	cancelled := errors.Is(runErr, errInterrupted) || errors.Is(runErr, context.Canceled)
 	for i := range rep.Recipes {
 		res := &rep.Recipes[i]

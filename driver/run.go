@@ -26,9 +26,13 @@ type Run struct {
 	// Accel is the acceleration chosen for QEMU, and Devices what containers get for it.
 	Accel   Accel
 	Devices []string
-	// SharedVolume holds the OSv tree when SHARE_OSV_DIR is on.
-	SharedVolume string
-	EngineCPUs   int
+	// SharedVolume holds the OSv tree when SHARE_OSV_DIR is on; SharedVolumeNoCopy when it is
+	// a view of the image's tree that the engine must not fill; SharedTree says which, for the
+	// report.
+	SharedVolume       string
+	SharedVolumeNoCopy bool
+	SharedTree         string
+	EngineCPUs         int
 	// EngineName says which backend ran the containers, and where (engine.Info.Name).
 	EngineName string
 

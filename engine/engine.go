@@ -59,6 +59,13 @@ type Volumes interface {
 	// CreateVolume makes a named volume; an empty volume is filled from the image the first
 	// time a container mounts it.
 	CreateVolume(ctx context.Context, name string, labels map[string]string) error
+	// CreateImageDirVolume makes volume name show directory dir of image as the image holds
+	// it, without copying it: a copy-on-write view whose writes go to storage of the volume's
+	// own (never to the image), removed with the volume. Mount it with
+	// ContainerSpec.VolumesNoCopy. The engine may only find out that it cannot mount the view
+	// when the first container mounting it starts. An engine that cannot make one returns an
+	// error that unwraps to ErrNotSupported and says why.
+	CreateImageDirVolume(ctx context.Context, name, image, dir string, labels map[string]string) error
 	// RemoveVolume removes a volume; one already gone is not an error.
 	RemoveVolume(ctx context.Context, name string) error
 	// ListVolumes lists the volumes that match sel.
@@ -102,6 +109,9 @@ type ContainerSpec struct {
 	NoNetwork  bool
 	// Volumes maps named volumes to mount points.
 	Volumes map[string]string
+	// VolumesNoCopy: the engine never fills an empty volume from the image's content at its
+	// mount point.
+	VolumesNoCopy bool
 	// CPUs, Memory (bytes, no swap on top) and PidsLimit bound the container; zero: unbounded.
 	CPUs      float64
 	Memory    int64

@@ -97,3 +97,9 @@ func (c boundedClient) VolumeCreate(ctx context.Context, opts volume.CreateOptio
 	defer cancel()
 	return c.APIClient.VolumeCreate(ctx, opts)
 }
+
+func (c boundedClient) VolumeInspect(ctx context.Context, name string) (volume.Volume, error) {
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	return c.APIClient.VolumeInspect(ctx, name)
+}

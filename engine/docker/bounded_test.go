@@ -94,6 +94,11 @@ func (e *deadlineEngine) VolumeCreate(ctx context.Context, _ volume.CreateOption
 	return volume.Volume{}, nil
 }
 
+func (e *deadlineEngine) VolumeInspect(ctx context.Context, _ string) (volume.Volume, error) {
+	e.saw(ctx, "VolumeInspect")
+	return volume.Volume{}, nil
+}
+
 // Every call an engine answers at once reaches the engine with a deadline of its own, also when
 // the caller's context has none.
 func TestBoundedClientDeadlines(t *testing.T) {
@@ -113,7 +118,8 @@ func TestBoundedClientDeadlines(t *testing.T) {
 	_ = c.ContainerStart(ctx, "x", container.StartOptions{})
 	_, _ = c.VolumeList(ctx, volume.ListOptions{})
 	_, _ = c.VolumeCreate(ctx, volume.CreateOptions{})
-	assert.Equal(t, len(fake.got), 12)
+	_, _ = c.VolumeInspect(ctx, "x")
+	assert.Equal(t, len(fake.got), 13)
 	for method, left := range fake.got {
 		assert.Check(t, left > 0 && left <= callTimeout, "%s: %v left", method, left)
 	}

@@ -17,6 +17,12 @@ import (
 // devices asked for, an init process that reaps whatever build.sh leaves behind, and no
 // daemon-side copy of the output (it is streamed once, into the run's log file).
 func (e *Engine) Create(ctx context.Context, spec engine.ContainerSpec) (string, error) {
+	return e.create(ctx, spec, nil)
+}
+
+// create is Create with binds (host:container[:ro]) of the engine's machine, which only this
+// package's own helper containers get.
+func (e *Engine) create(ctx context.Context, spec engine.ContainerSpec, binds []string) (string, error) {
 	cfg := &container.Config{
 		Image:      spec.Image,
 		Cmd:        spec.Cmd,
@@ -30,6 +36,7 @@ func (e *Engine) Create(ctx context.Context, spec engine.ContainerSpec) (string,
 		Privileged:  spec.Privileged,
 		LogConfig:   container.LogConfig{Type: "none"},
 		SecurityOpt: []string{"no-new-privileges"},
+		Binds:       binds,
 		Resources: container.Resources{
 			NanoCPUs: int64(spec.CPUs * 1e9),
 			Memory:   spec.Memory,
@@ -52,7 +59,11 @@ func (e *Engine) Create(ctx context.Context, spec engine.ContainerSpec) (string,
 		})
 	}
 	for vol, target := range spec.Volumes {
-		host.Mounts = append(host.Mounts, mount.Mount{Type: mount.TypeVolume, Source: vol, Target: target})
+		m := mount.Mount{Type: mount.TypeVolume, Source: vol, Target: target}
+		if spec.VolumesNoCopy {
+			m.VolumeOptions = &mount.VolumeOptions{NoCopy: true}
+		}
+		host.Mounts = append(host.Mounts, m)
 	}
 	resp, err := e.api.ContainerCreate(ctx, cfg, host, nil, nil, "")
 	if err != nil {

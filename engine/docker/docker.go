@@ -1,6 +1,9 @@
 // Package docker is the Docker Engine implementation of engine.Engine. It talks to the engine
 // through its API only, so it works the same against a remote engine (DOCKER_HOST) where bind
-// mounts would name the wrong machine. Its client is private: callers see engine's types only.
+// mounts of this machine's paths would name the wrong machine; the one bind mount it makes is
+// of paths the engine itself named (its image layers, read-only, in CreateImageDirVolume's
+// probe container), which lie on the engine's machine. Its client is private: callers see
+// engine's types only.
 package docker
 
 import (

@@ -17,10 +17,19 @@ func (e *Engine) CreateVolume(ctx context.Context, name string, labels map[strin
 	return nil
 }
 
-// RemoveVolume force-removes a volume; one already gone is fine.
+// RemoveVolume force-removes a volume, and then the volume holding its upper directory when it
+// is an image directory volume; one already gone is fine.
 func (e *Engine) RemoveVolume(ctx context.Context, name string) error {
+	v, err := e.api.VolumeInspect(ctx, name)
+	if err = engine.IgnoreGone(wrapErr(err)); err != nil {
+		return fmt.Errorf("remove volume %s: %w", name, err)
+	}
 	if err := engine.IgnoreGone(wrapErr(e.api.VolumeRemove(ctx, name, true))); err != nil {
 		return fmt.Errorf("remove volume %s: %w", name, err)
+	}
+	// Only once the overlay is gone: its upper directory must not go while it may be mounted.
+	if upper := v.Labels[labelUpper]; upper != "" {
+		return e.RemoveVolume(ctx, upper)
 	}
 	return nil
 }

@@ -68,6 +68,9 @@ type Engine struct {
 	Err func(c Call) error
 	// InfoValue is what Info returns.
 	InfoValue engine.Info
+	// ImageDirVolumes: CreateImageDirVolume makes a volume; false: it is ErrNotSupported, as on
+	// an engine whose image storage cannot be layered.
+	ImageDirVolumes bool
 
 	mu         sync.Mutex
 	next       int
@@ -452,6 +455,21 @@ func (e *Engine) CreateVolume(ctx context.Context, name string, labels map[strin
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.volumes[name] = engine.Volume{Name: name, Labels: labels}
+	return nil
+}
+
+// CreateImageDirVolume implements engine.Volumes: with ImageDirVolumes a volume like
+// CreateVolume's, else ErrNotSupported.
+func (e *Engine) CreateImageDirVolume(ctx context.Context, name, image, dir string, labels map[string]string) error {
+	if err := e.call("CreateImageDirVolume", name, image, dir); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.ImageDirVolumes {
+		return fmt.Errorf("fake engine: no layered image storage: %w", engine.ErrNotSupported)
+	}
 	e.volumes[name] = engine.Volume{Name: name, Labels: labels}
 	return nil
 }

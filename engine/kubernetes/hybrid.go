@@ -142,6 +142,11 @@ func (o *OnCluster) CreateVolume(ctx context.Context, name string, labels map[st
 	return o.Pods.CreateVolume(ctx, name, labels)
 }
 
+// CreateImageDirVolume is not supported on the cluster.
+func (o *OnCluster) CreateImageDirVolume(ctx context.Context, name, image, dir string, labels map[string]string) error {
+	return o.Pods.CreateImageDirVolume(ctx, name, image, dir, labels)
+}
+
 // RemoveVolume is not supported on the cluster.
 func (o *OnCluster) RemoveVolume(ctx context.Context, name string) error {
 	return o.Pods.RemoveVolume(ctx, name)

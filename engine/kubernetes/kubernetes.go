@@ -214,6 +214,11 @@ func (e *Engine) CreateVolume(context.Context, string, map[string]string) error 
 // RemoveVolume is not supported.
 func (e *Engine) RemoveVolume(context.Context, string) error { return errNoVolumes }
 
+// CreateImageDirVolume is not supported.
+func (e *Engine) CreateImageDirVolume(context.Context, string, string, string, map[string]string) error {
+	return errNoVolumes
+}
+
 // ListVolumes lists nothing: this backend makes no volumes.
 func (e *Engine) ListVolumes(context.Context, engine.Selector) ([]engine.Volume, error) {
 	return nil, nil
