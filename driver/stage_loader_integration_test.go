@@ -282,8 +282,11 @@ func TestCapstanZFSBuilderLayout(t *testing.T) {
 			add.Dir = osv
 			assert.NilError(t, add.Run())
 			gitCommit(t, osv, "-m", "OSv stand-in: "+tc.name)
+			var made []string
+			removeImagesAtEnd(t, api, &made) // this run's own tree: no later run reuses them
 			rep, err := execute(t, ctx, api, cfg)
 			assert.NilError(t, err, out.String())
+			made = append(made, toolchainRecordImages(rep.Toolchain)...)
 			assert.Equal(t, resultOf(t, rep, "plain").Status, report.StatusBuilt)
 			assert.Check(t, !rep.Toolchain.Reused)
 			log := readFile(t, filepath.Join(result, "log", "toolchain.log"))
