@@ -4,9 +4,11 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -269,7 +271,10 @@ func TestCapstanZFSBuilderLayout(t *testing.T) {
 			upload := "zfs_builder_cmd = ('--norandom --nomount --noinit --preload-zfs-library '\n" +
 				"    '/tools/mkfs.so; /tools/cpiod.so --prefix " + tc.prefix + "; '\n" +
 				"    '/zfs.so set compression=off osv')\n"
-			for name, data := range map[string]string{"scripts/upload_manifest.py": upload, "tools/mkfs/mkfs.cc": mkfs(tc.altroot)} {
+			// This run's own tree, so the toolchain is built (not an earlier run's reused) and
+			// its log read.
+			nonce := fmt.Sprintf("test run %d\n", time.Now().UnixNano())
+			for name, data := range map[string]string{"scripts/upload_manifest.py": upload, "tools/mkfs/mkfs.cc": mkfs(tc.altroot), "test-run": nonce} {
 				assert.NilError(t, os.MkdirAll(filepath.Join(osv, filepath.Dir(name)), 0o755))
 				assert.NilError(t, os.WriteFile(filepath.Join(osv, name), []byte(data), 0o644))
 			}
@@ -277,11 +282,25 @@ func TestCapstanZFSBuilderLayout(t *testing.T) {
 			add.Dir = osv
 			assert.NilError(t, add.Run())
 			gitCommit(t, osv, "-m", "OSv stand-in: "+tc.name)
+			var made []string
+			removeImagesAtEnd(t, api, &made) // this run's own tree: no later run reuses them
 			rep, err := execute(t, ctx, api, cfg)
 			assert.NilError(t, err, out.String())
+			made = append(made, toolchainRecordImages(rep.Toolchain)...)
 			assert.Equal(t, resultOf(t, rep, "plain").Status, report.StatusBuilt)
-			if !rep.Toolchain.Reused && tc.log != "" {
-				assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "log", "toolchain.log")), tc.log))
+			assert.Check(t, !rep.Toolchain.Reused)
+			log := readFile(t, filepath.Join(result, "log", "toolchain.log"))
+			if tc.log != "" {
+				assert.Check(t, is.Contains(log, tc.log))
+			}
+			// The variants for Capstan were undone from the copy, not by building again.
+			undone := []string{"loader with ZFS"}
+			if tc.name == "root dataset" || tc.name == "mkfs unchangeable" {
+				undone = append(undone, "builder with Capstan's layout")
+			}
+			for _, v := range undone {
+				re := regexp.MustCompile(`pkgdriver: the ` + regexp.QuoteMeta(v) + ` wrote [0-9]+ files, put back from the copy`)
+				assert.Check(t, re.MatchString(log), "%s not put back from the copy:\n%s", v, log)
 			}
 
 			builder := filepath.Join(result, "repository", "osv-zfs-builder", "osv-zfs-builder.qemu")

@@ -17,6 +17,9 @@ COPY osv/ /osv.new/
 # removed, files whose content or type changed are replaced and get the build's time, so make
 # rebuilds what depends on them, and unchanged files keep their old time, so their objects are
 # reused. build/ and other files OSv's build made stay. /tmp/osv-changed lists what changed.
+# What changed is git's answer, not a comparison of every file: the files that differ between
+# the old tree's commit (its objects borrowed through an alternates file, nothing copied) and the
+# new one, and the tracked files the old tree's build modified (git diff against its index).
 RUN set -e; \
     cd /osv.new; \
     git init -q; \
@@ -27,19 +30,24 @@ RUN set -e; \
         -m "OSv ${OSV_DESCRIBE:-local} ${OSV_COMMIT}"; \
     if [ -n "${OSV_DESCRIBE}" ]; then git tag "${OSV_DESCRIBE}"; fi; \
     : >/tmp/osv-changed; \
-    git -C /osv ls-files -z | xargs -0 -r sh -c 'for f; do \
-        if [ ! -e "/osv.new/$f" ] && [ ! -L "/osv.new/$f" ]; then rm -f "/osv/$f"; echo "removed $f" >>/tmp/osv-changed; fi; \
-        done' sh; \
-    git ls-files -z | xargs -0 -r sh -c 'for f; do \
+    if old=$(git -C /osv rev-parse -q --verify 'HEAD^{commit}'); then \
+        echo /osv/.git/objects >.git/objects/info/alternates; \
+        { git diff --name-only -z --no-renames "$old" HEAD; git -C /osv diff --name-only -z --no-renames; } >/tmp/osv-diff; \
+        rm .git/objects/info/alternates; \
+    else \
+        { git ls-files -z; git -C /osv ls-files -z 2>/dev/null || true; } >/tmp/osv-diff; \
+    fi; \
+    sort -zu /tmp/osv-diff | xargs -0 -r sh -c 'for f; do \
         n="/osv.new/$f" o="/osv/$f"; \
-        if [ -L "$n" ] || [ -L "$o" ]; then \
-            if [ -L "$n" ] && [ -L "$o" ] && [ "$(readlink "$n")" = "$(readlink "$o")" ]; then continue; fi; \
-        elif [ -f "$o" ] && cmp -s "$n" "$o" && { [ -x "$n" ] && [ -x "$o" ] || { [ ! -x "$n" ] && [ ! -x "$o" ]; }; }; then \
-            continue; \
+        if [ -d "$n" ] && [ ! -L "$n" ]; then \
+            if [ -L "$o" ] || { [ -e "$o" ] && [ ! -d "$o" ]; }; then rm -f "$o"; fi; \
+        elif [ -e "$n" ] || [ -L "$n" ]; then \
+            mkdir -p "$(dirname "$o")"; rm -rf "$o"; cp -P "$n" "$o"; echo "changed $f" >>/tmp/osv-changed; \
+        elif [ -e "$o" ] || [ -L "$o" ]; then \
+            rm -f "$o"; echo "removed $f" >>/tmp/osv-changed; \
         fi; \
-        mkdir -p "$(dirname "$o")"; rm -rf "$o"; cp -P "$n" "$o"; echo "changed $f" >>/tmp/osv-changed; \
         done' sh; \
-    rm -rf /osv/.git; mv /osv.new/.git /osv/.git; \
+    rm -rf /osv/.git /tmp/osv-diff; mv /osv.new/.git /osv/.git; \
     cd / && rm -rf /osv.new; \
     echo "${OSV_COMMIT}" >/osv/.pkgdriver-commit; \
     echo "pkgdriver: incremental OSv build: $(grep -c '^changed ' /tmp/osv-changed || true) files changed," \
