@@ -204,14 +204,22 @@ func TestLoaderWithoutZFSBuilder(t *testing.T) {
 			} else {
 				assert.NilError(t, os.WriteFile(filepath.Join(osv, "Makefile"), []byte(tc.makefile), 0o644))
 			}
-			gitCommit(t, osv, "-a", "-m", "OSv stand-in: "+tc.name)
+			// This run's own tree, so the kernel image is built (not an earlier run's reused,
+			// whose log would hold only the capstan build) and its log read.
+			nonce := fmt.Sprintf("test run %d\n", time.Now().UnixNano())
+			assert.NilError(t, os.WriteFile(filepath.Join(osv, "test-run"), []byte(nonce), 0o644))
+			add := exec.Command("git", "add", "-A")
+			add.Dir = osv
+			assert.NilError(t, add.Run())
+			gitCommit(t, osv, "-m", "OSv stand-in: "+tc.name)
+			var made []string
+			removeImagesAtEnd(t, api, &made) // this run's own tree: no later run reuses them
 			rep, err := execute(t, ctx, api, cfg)
 			assert.NilError(t, err, out.String())
+			made = append(made, toolchainRecordImages(rep.Toolchain)...)
 			assert.Equal(t, resultOf(t, rep, "plain").Status, report.StatusBuilt)
-
-			if !rep.Toolchain.Reused { // a reused image (a test run before) has no build log
-				assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "log", "toolchain.log")), tc.log))
-			}
+			assert.Check(t, !rep.Toolchain.Reused && !rep.Toolchain.KernelReused)
+			assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "log", "toolchain.log")), tc.log))
 			_, err = os.Stat(filepath.Dir(stale))
 			assert.Check(t, os.IsNotExist(err), "the stale ZFS builder is still there")
 			assert.Check(t, rep.ZFSBuilder == nil, "%+v", rep.ZFSBuilder)
