@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/client"
 	"gopkg.in/yaml.v3"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
@@ -204,19 +205,10 @@ func TestLoaderWithoutZFSBuilder(t *testing.T) {
 			} else {
 				assert.NilError(t, os.WriteFile(filepath.Join(osv, "Makefile"), []byte(tc.makefile), 0o644))
 			}
-			// This run's own tree, so the kernel image is built (not an earlier run's reused,
-			// whose log would hold only the capstan build) and its log read.
-			nonce := fmt.Sprintf("test run %d\n", time.Now().UnixNano())
-			assert.NilError(t, os.WriteFile(filepath.Join(osv, "test-run"), []byte(nonce), 0o644))
-			add := exec.Command("git", "add", "-A")
-			add.Dir = osv
-			assert.NilError(t, add.Run())
-			gitCommit(t, osv, "-m", "OSv stand-in: "+tc.name)
-			var made []string
-			removeImagesAtEnd(t, api, &made) // this run's own tree: no later run reuses them
+			made := commitOwnTree(t, api, osv, nil, "OSv stand-in: "+tc.name)
 			rep, err := execute(t, ctx, api, cfg)
 			assert.NilError(t, err, out.String())
-			made = append(made, toolchainRecordImages(rep.Toolchain)...)
+			*made = append(*made, toolchainRecordImages(rep.Toolchain)...)
 			assert.Equal(t, resultOf(t, rep, "plain").Status, report.StatusBuilt)
 			assert.Check(t, !rep.Toolchain.Reused && !rep.Toolchain.KernelReused)
 			assert.Check(t, is.Contains(readFile(t, filepath.Join(result, "log", "toolchain.log")), tc.log))
@@ -229,6 +221,29 @@ func TestLoaderWithoutZFSBuilder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// commitOwnTree writes files (path: content) and a file naming this test run into the stand-in
+// checkout osv and commits them all, so the toolchain of this tree is built, never an earlier
+// run's kernel image reused (whose log would hold only the capstan build). It returns the list
+// of images the test adds to, removed when the test ends: no later run reuses them.
+func commitOwnTree(t *testing.T, api client.APIClient, osv string, files map[string]string, msg string) *[]string {
+	t.Helper()
+	all := map[string]string{"test-run": fmt.Sprintf("test run %d\n", time.Now().UnixNano())}
+	for name, data := range files {
+		all[name] = data
+	}
+	for name, data := range all {
+		assert.NilError(t, os.MkdirAll(filepath.Join(osv, filepath.Dir(name)), 0o755))
+		assert.NilError(t, os.WriteFile(filepath.Join(osv, name), []byte(data), 0o644))
+	}
+	add := exec.Command("git", "add", "-A")
+	add.Dir = osv
+	assert.NilError(t, add.Run())
+	gitCommit(t, osv, "-m", msg)
+	made := &[]string{}
+	removeImagesAtEnd(t, api, made)
+	return made
 }
 
 // gitCommit commits in a stand-in checkout with the fixed author and date of testutil.StandinOSv.
@@ -279,22 +294,10 @@ func TestCapstanZFSBuilderLayout(t *testing.T) {
 			upload := "zfs_builder_cmd = ('--norandom --nomount --noinit --preload-zfs-library '\n" +
 				"    '/tools/mkfs.so; /tools/cpiod.so --prefix " + tc.prefix + "; '\n" +
 				"    '/zfs.so set compression=off osv')\n"
-			// This run's own tree, so the toolchain is built (not an earlier run's reused) and
-			// its log read.
-			nonce := fmt.Sprintf("test run %d\n", time.Now().UnixNano())
-			for name, data := range map[string]string{"scripts/upload_manifest.py": upload, "tools/mkfs/mkfs.cc": mkfs(tc.altroot), "test-run": nonce} {
-				assert.NilError(t, os.MkdirAll(filepath.Join(osv, filepath.Dir(name)), 0o755))
-				assert.NilError(t, os.WriteFile(filepath.Join(osv, name), []byte(data), 0o644))
-			}
-			add := exec.Command("git", "add", "-A")
-			add.Dir = osv
-			assert.NilError(t, add.Run())
-			gitCommit(t, osv, "-m", "OSv stand-in: "+tc.name)
-			var made []string
-			removeImagesAtEnd(t, api, &made) // this run's own tree: no later run reuses them
+			made := commitOwnTree(t, api, osv, map[string]string{"scripts/upload_manifest.py": upload, "tools/mkfs/mkfs.cc": mkfs(tc.altroot)}, "OSv stand-in: "+tc.name)
 			rep, err := execute(t, ctx, api, cfg)
 			assert.NilError(t, err, out.String())
-			made = append(made, toolchainRecordImages(rep.Toolchain)...)
+			*made = append(*made, toolchainRecordImages(rep.Toolchain)...)
 			assert.Equal(t, resultOf(t, rep, "plain").Status, report.StatusBuilt)
 			assert.Check(t, !rep.Toolchain.Reused)
 			log := readFile(t, filepath.Join(result, "log", "toolchain.log"))
